@@ -1,0 +1,243 @@
+// swift-tools-version:6.2
+//
+// cryptod: a market-data daemon. Module layers (lower never imports higher; see docs/architecture.md):
+//   0  CryptodModel, CLibCrypto, CSystemShims          domain values and C shims, no I/O
+//   1  CryptodWire, CryptodConfig                      wire protocol (ByteBuffer only) and configuration
+//   2  CryptodIPC                                      Unix-socket links, handshake, reliable delivery
+//   3  CryptodRuntime                                  bootstrap shared by every process
+//   4  CryptodSupervisor, CryptodIngestor, CryptodScheduler, CryptodWriter, CryptodGateway, CryptodCtl
+//   5  thin executables
+// ExchangeSimulator is a separate tree on purpose: it shares no parsing code with the adapters, so a bug
+// cannot hide on both sides.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "cryptod",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cryptod", targets: ["cryptod"]),
+        .executable(name: "cryptod-ingestor", targets: ["cryptod-ingestor"]),
+        .executable(name: "cryptod-scheduler", targets: ["cryptod-scheduler"]),
+        .executable(name: "cryptod-writer", targets: ["cryptod-writer"]),
+        .executable(name: "cryptod-gateway", targets: ["cryptod-gateway"]),
+        .executable(name: "cryptoctl", targets: ["cryptoctl"]),
+        .executable(name: "exchsim", targets: ["exchsim"]),
+        .library(name: "CryptodWire", targets: ["CryptodWire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+    ],
+    targets: [
+        // MARK: - Layer 0: values and C shims
+        .target(name: "CryptodModel", swiftSettings: strict),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CSystemShims"),
+
+        // MARK: - Layer 1: wire protocol and configuration
+        .target(
+            name: "CryptodWire",
+            dependencies: ["CryptodModel", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .target(name: "CryptodConfig", dependencies: ["CryptodModel"], swiftSettings: strict),
+
+        // MARK: - Layer 2: links between processes
+        .target(
+            name: "CryptodIPC",
+            dependencies: [
+                "CryptodWire", "CryptodModel", "CSystemShims",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Layer 3: process bootstrap
+        .target(
+            name: "CryptodRuntime",
+            dependencies: [
+                "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CSystemShims",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Layer 4: roles (never import each other)
+        .target(
+            name: "CryptodSupervisor",
+            dependencies: [
+                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CSystemShims",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CryptodIngestor",
+            dependencies: [
+                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CryptodScheduler",
+            dependencies: [
+                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CryptodWriter",
+            dependencies: [
+                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CryptodGateway",
+            dependencies: [
+                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CryptodCtl",
+            dependencies: [
+                "CryptodIPC", "CryptodWire", "CryptodConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Layer 5: thin executables
+        .executableTarget(
+            name: "cryptod",
+            dependencies: ["CryptodSupervisor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "cryptod-ingestor",
+            dependencies: ["CryptodIngestor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "cryptod-scheduler",
+            dependencies: ["CryptodScheduler", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "cryptod-writer",
+            dependencies: ["CryptodWriter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "cryptod-gateway",
+            dependencies: ["CryptodGateway", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "cryptoctl",
+            dependencies: ["CryptodCtl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+
+        // MARK: - The exchange simulator (its own tree; never imports the adapters)
+        .target(
+            name: "ExchangeSimulator",
+            dependencies: [
+                "CLibCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "exchsim",
+            dependencies: ["ExchangeSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "CryptodModelTests", dependencies: ["CryptodModel"], swiftSettings: strict),
+        .testTarget(
+            name: "CryptodWireTests",
+            dependencies: [
+                "CryptodWire", "CryptodModel", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            resources: [.copy("Golden")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CryptodConfigTests", dependencies: ["CryptodConfig"], resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CryptodIPCTests",
+            dependencies: ["CryptodIPC", "CryptodWire", "CryptodModel"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CryptodSupervisorTests",
+            dependencies: ["CryptodSupervisor", "CryptodConfig"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CryptodRuntimeTests", dependencies: ["CryptodRuntime"], swiftSettings: strict),
+        .testTarget(
+            name: "ExchangeSimulatorTests",
+            dependencies: ["ExchangeSimulator"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["CryptodIPC", "CryptodWire", "CryptodModel", "CryptodConfig"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,355 @@
+import CryptodModel
+import CryptodWire
+import DequeModule
+import Logging
+import Metrics
+import Synchronization
+
+/// The sending end of one reliable stream (`<sender>><receiver>`, e.g. `ingestor-binance>writer`).
+///
+/// Producers call ``send(_:)``, which never blocks on the network: each frame gets the next sequence
+/// number and is held until the receiver acknowledges it — in memory up to `memoryLimit` bytes, then in
+/// spill segments on disk up to `spillLimit` (beyond that the oldest spilled frames are dropped, counted,
+/// and announced to the receiver with `framesDropped`). Whenever a link to the receiver is up, ``run(on:)``
+/// resumes the stream (`streamResume` → `streamResumed`), replays everything unacknowledged in order, and
+/// then streams new frames. ``close()`` saves what is still held so the next start replays it.
+package final class ReliableSender: Sendable {
+    package let stream: String
+    private let settings: LinkSettings
+    private let logger: Logger
+    private let state: Mutex<State>
+    private let metrics: Metrics
+
+    private struct State: ~Copyable {
+        var file: StreamStateFile
+        let statePath: String
+        let spill: SpillStore
+        var memory: Deque<Frame> = []
+        var memoryBytes = 0
+        var ackedThrough: UInt64 = 0
+        var dropped: [ClosedRange<UInt64>] = []
+        // The link currently attached (0 = none), and its progress.
+        var session: UInt64 = 0
+        var sessions: UInt64 = 0
+        var sendIndex = 0
+        var lastSent: UInt64 = 0
+        var resumed: StreamResumed?
+        var waiter: CheckedContinuation<Void, Never>?
+        var closed = false
+    }
+
+    private struct Metrics {
+        let sent: Counter
+        let replayed: Counter
+        let dropped: Counter
+        let memoryBytes: Gauge
+        let spillBytes: Gauge
+        let unacked: Gauge
+
+        init(stream: String) {
+            let dimensions = [("stream", stream)]
+            sent = Counter(label: "cryptod_ipc_frames_sent_total", dimensions: dimensions)
+            replayed = Counter(label: "cryptod_ipc_frames_replayed_total", dimensions: dimensions)
+            dropped = Counter(label: "cryptod_ipc_frames_dropped_total", dimensions: dimensions)
+            memoryBytes = Gauge(label: "cryptod_ipc_stream_memory_bytes", dimensions: dimensions)
+            spillBytes = Gauge(label: "cryptod_ipc_stream_spill_bytes", dimensions: dimensions)
+            unacked = Gauge(label: "cryptod_ipc_stream_unacked_frames", dimensions: dimensions)
+        }
+    }
+
+    /// Opens (or recovers) the stream's state under `directory` (`<state_dir>/streams/<stream>`).
+    /// - Throws: when the directory cannot be created or its files cannot be read or written.
+    package init(stream: String, directory: String, settings: LinkSettings, logger: Logger) throws {
+        self.stream = stream
+        self.settings = settings
+        var logger = logger
+        logger[metadataKey: "stream"] = "\(stream)"
+        self.logger = logger
+        self.metrics = Metrics(stream: stream)
+        let spill = try SpillStore(
+            directory: directory, segmentLimit: settings.spillSegmentBytes, byteLimit: settings.spillLimit)
+        let statePath = directory + "/stream.state"
+        var file: StreamStateFile
+        if let bytes = try PosixFile.readAll(statePath), let previous = StreamStateFile(bytes: bytes) {
+            file = previous
+            if !previous.clean {
+                // Crashed: frames it held only in memory are gone. Continue above every reserved number so
+                // the receiver sees the loss as a gap rather than mistaking new frames for duplicates.
+                file.nextSequence = previous.reservedThrough + 1
+                logger.warning(
+                    "stream was not shut down cleanly; frames held only in memory may be lost (the receiver will report the gap)",
+                    metadata: ["epoch": "\(previous.epoch)", "resumeAt": "\(file.nextSequence)"])
+            }
+        } else {
+            let next = (spill.lastSequence ?? 0) + 1
+            file = StreamStateFile(epoch: UInt64.random(in: 1...UInt64.max), nextSequence: next, reservedThrough: next - 1, clean: false)
+            if !spill.isEmpty {
+                logger.warning("stream state file missing; starting a new epoch and replaying the spilled frames found")
+            }
+        }
+        file.clean = false
+        file.reservedThrough = max(file.reservedThrough, file.nextSequence - 1) + StreamStateFile.reservationBlock
+        try PosixFile.replace(statePath, with: file.encoded())
+        if !spill.isEmpty {
+            logger.info("recovered spilled frames", metadata: ["frames": "\(spill.frameCount)", "bytes": "\(spill.bytes)"])
+        }
+        self.state = Mutex(State(file: file, statePath: statePath, spill: spill))
+        updateGauges()
+    }
+
+    // MARK: - Producing
+
+    /// Queues `message` (a sequenced type) for delivery. Never waits for the network.
+    /// - Throws: ``LinkError/protocolViolation(_:)`` after ``close()``, or when the spill file cannot be written.
+    package func send(_ message: Message) throws {
+        precondition(message.type.isSequenced, "\(message.type) is not a stream message")
+        var frame = Frame(message, sequence: 1)
+        let size = frame.encodedSize + 64
+        let waiter = try state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.closed else { throw LinkError.protocolViolation("stream \(stream) is closed") }
+            frame.sequence = state.file.nextSequence
+            state.file.nextSequence += 1
+            if state.file.nextSequence > state.file.reservedThrough {
+                state.file.reservedThrough += StreamStateFile.reservationBlock
+                try PosixFile.replace(state.statePath, with: state.file.encoded())
+            }
+            if state.spill.isEmpty, state.memoryBytes + size <= settings.memoryLimit {
+                state.memory.append(frame)
+                state.memoryBytes += size
+            } else {
+                let dropped = try state.spill.append(frame)
+                if !dropped.isEmpty { record(dropped: dropped, state: &state) }
+            }
+            let waiter = state.waiter
+            state.waiter = nil
+            return waiter
+        }
+        metrics.sent.increment()
+        waiter?.resume()
+    }
+
+    /// Convenience for market data.
+    package func send(_ event: MarketEvent) throws { try send(Message(event)) }
+
+    private func record(dropped ranges: [ClosedRange<UInt64>], state: inout State) {
+        state.dropped.append(contentsOf: ranges)
+        let count = ranges.reduce(0) { $0 + Int($1.count) }
+        metrics.dropped.increment(by: count)
+        logger.error(
+            "spill limit reached; dropped the oldest spilled frames (raise delivery.spill_limit or fix the receiver)",
+            metadata: ["frames": "\(count)", "ranges": "\(ranges.map { "\($0.lowerBound)-\($0.upperBound)" })"])
+    }
+
+    // MARK: - Link events (called by the link session)
+
+    /// The receiver acknowledged every frame through `sequence`.
+    package func acknowledge(through sequence: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard sequence > state.ackedThrough else { return nil }
+            state.ackedThrough = sequence
+            while let first = state.memory.first, first.sequence <= sequence {
+                state.memory.removeFirst()
+                state.memoryBytes -= first.encodedSize + 64
+                state.sendIndex = max(0, state.sendIndex - 1)
+            }
+            state.dropped.removeAll { $0.upperBound <= sequence }
+            let waiter = state.waiter
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+        updateGauges()
+    }
+
+    /// The receiver's answer to our `streamResume` on the current link.
+    func resumed(_ answer: StreamResumed) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.resumed = answer
+            let waiter = state.waiter
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    // MARK: - Pumping
+
+    /// Attaches the stream to a connected link and streams until the link fails or the task is cancelled.
+    /// - Throws: the link's write errors, a resume timeout, or a protocol violation by the receiver.
+    func run(on writer: LinkWriter) async throws {
+        let (session, resume) = state.withLock { state -> (UInt64, StreamResume) in
+            state.sessions += 1
+            state.session = state.sessions
+            state.sendIndex = 0
+            state.resumed = nil
+            let firstHeld = state.memory.first?.sequence ?? state.spill.firstSequence ?? state.file.nextSequence
+            return (
+                state.session,
+                StreamResume(stream: stream, epoch: state.file.epoch, firstHeld: firstHeld, nextSequence: state.file.nextSequence)
+            )
+        }
+        defer { state.withLock { if $0.session == session { $0.session = 0 } } }
+        try await writer.send(.streamResume(resume))
+
+        let deadline = ContinuousClock.now + settings.handshakeTimeout
+        var answer: StreamResumed?
+        while answer == nil {
+            answer = state.withLock { $0.resumed }
+            if answer == nil {
+                guard ContinuousClock.now < deadline else { throw LinkError.handshakeTimeout }
+                try await waitForWork(session: session, timeout: .milliseconds(100))
+            }
+        }
+        guard answer!.epoch == resume.epoch else {
+            throw LinkError.protocolViolation("receiver resumed epoch \(answer!.epoch), stream has \(resume.epoch)")
+        }
+        acknowledge(through: answer!.deliveredThrough)
+        let replayUntil = resume.nextSequence
+        state.withLock { state in
+            state.lastSent = max(answer!.deliveredThrough, resume.firstHeld - 1)
+            state.dropped.removeAll { $0.upperBound <= state.lastSent }
+        }
+        logger.debug("stream resumed", metadata: ["deliveredThrough": "\(answer!.deliveredThrough)", "firstHeld": "\(resume.firstHeld)"])
+
+        while true {
+            try Task.checkCancellation()
+            let (batch, closed) = try nextBatch(session: session)
+            if closed { return }
+            if batch.isEmpty {
+                try await waitForWork(session: session, timeout: nil)
+                continue
+            }
+            try await writer.send(frames: batch)
+            let replays = batch.reduce(0) { $0 + ($1.sequence != 0 && $1.sequence < replayUntil ? 1 : 0) }
+            if replays > 0 { metrics.replayed.increment(by: replays) }
+            updateGauges()
+        }
+    }
+
+    /// Takes the next frames to write on the current link (refilling memory from the spill as needed).
+    private func nextBatch(session: UInt64) throws -> ([Frame], closed: Bool) {
+        try state.withLock { state in
+            guard state.session == session else { throw LinkError.replaced(stream: stream) }
+            if state.closed { return ([], true) }
+            try refill(&state)
+            var batch: [Frame] = []
+            while batch.count < settings.maxBatch, state.sendIndex < state.memory.count {
+                let frame = state.memory[state.sendIndex]
+                if frame.sequence <= state.lastSent {
+                    state.sendIndex += 1
+                    continue
+                }
+                if frame.sequence > state.lastSent + 1 {
+                    let expected = state.lastSent + 1
+                    if let range = state.dropped.first(where: { $0.contains(expected) }) {
+                        let upper = min(range.upperBound, frame.sequence - 1)
+                        batch.append(Frame(.framesDropped(FramesDropped(first: expected, last: upper, reason: .spillLimit))))
+                        state.lastSent = upper
+                        continue
+                    }
+                    // A hole no drop explains would be a bug here; announce it rather than stall the stream.
+                    logger.error("sequence hole without a recorded drop", metadata: ["from": "\(expected)", "to": "\(frame.sequence - 1)"])
+                    batch.append(Frame(.framesDropped(FramesDropped(first: expected, last: frame.sequence - 1, reason: .spillLimit))))
+                    state.lastSent = frame.sequence - 1
+                    continue
+                }
+                batch.append(frame)
+                state.lastSent = frame.sequence
+                state.sendIndex += 1
+            }
+            return (batch, false)
+        }
+    }
+
+    /// Moves spilled frames back into memory while there is room, oldest first.
+    private func refill(_ state: inout State) throws {
+        while !state.spill.isEmpty, state.memoryBytes < settings.memoryLimit {
+            let frames = try state.spill.readNext(maxBytes: min(4 << 20, settings.memoryLimit - state.memoryBytes))
+            if frames.isEmpty { break }
+            for frame in frames {
+                state.memory.append(frame)
+                state.memoryBytes += frame.encodedSize + 64
+            }
+        }
+    }
+
+    /// Suspends until a frame is queued, an ack arrives, the answer to a resume arrives, or `timeout`.
+    private func waitForWork(session: UInt64, timeout: Duration?) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let resumeNow = self.state.withLock { state -> Bool in
+                            if state.session != session || state.closed { return true }
+                            if let previous = state.waiter { previous.resume() }
+                            state.waiter = continuation
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
+                    }
+                } onCancel: {
+                    self.state.withLock { state in
+                        let waiter = state.waiter
+                        state.waiter = nil
+                        return waiter
+                    }?.resume()
+                }
+            }
+            if let timeout {
+                group.addTask { try await Task.sleep(for: timeout) }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+        try Task.checkCancellation()
+    }
+
+    // MARK: - Lifecycle and status
+
+    /// Stops accepting frames and saves everything still unacknowledged to disk for the next start.
+    package func close() throws {
+        let waiter = try state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.closed else { return nil }
+            state.closed = true
+            try state.spill.prepend(Array(state.memory))
+            try state.spill.sync()
+            state.memory.removeAll()
+            state.memoryBytes = 0
+            state.file.clean = true
+            try PosixFile.replace(state.statePath, with: state.file.encoded())
+            let waiter = state.waiter
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+        updateGauges()
+    }
+
+    /// Counters for status output and tests.
+    package struct Stats: Sendable, Hashable {
+        package var epoch: UInt64
+        package var nextSequence: UInt64
+        package var ackedThrough: UInt64
+        package var memoryFrames: Int
+        package var memoryBytes: Int
+        package var spillFrames: Int
+        package var spillBytes: Int
+        package var attached: Bool
+    }
+
+    package var stats: Stats {
+        state.withLock { state in
+            Stats(
+                epoch: state.file.epoch, nextSequence: state.file.nextSequence, ackedThrough: state.ackedThrough,
+                memoryFrames: state.memory.count, memoryBytes: state.memoryBytes, spillFrames: state.spill.frameCount,
+                spillBytes: state.spill.bytes, attached: state.session != 0)
+        }
+    }
+
+    private func updateGauges() {
+        let stats = self.stats
+        metrics.memoryBytes.record(stats.memoryBytes)
+        metrics.spillBytes.record(stats.spillBytes)
+        metrics.unacked.record(Int(stats.nextSequence - 1 - min(stats.ackedThrough, stats.nextSequence - 1)))
+    }
+}
