@@ -2,7 +2,7 @@
 //
 // cryptod: a market-data daemon. Module layers (lower never imports higher; see docs/architecture.md):
 //   0  CryptodModel, CLibCrypto, CSystemShims          domain values and C shims, no I/O
-//   1  CryptodWire, CryptodConfig                      wire protocol (ByteBuffer only) and configuration
+//   1  CryptodWire, CryptodConfig, CryptodFormats      wire protocol (ByteBuffer only), configuration, JSON output
 //   2  CryptodIPC                                      Unix-socket links, handshake, reliable delivery
 //   3  CryptodRuntime                                  bootstrap shared by every process
 //   4  CryptodSupervisor, CryptodIngestor, CryptodScheduler, CryptodWriter, CryptodGateway, CryptodCtl
@@ -54,6 +54,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "CryptodConfig", dependencies: ["CryptodModel"], swiftSettings: strict),
+        // The JSON form of market data that leaves cryptod (WebSocket, RabbitMQ, Redis, files): one encoder,
+        // so every sink prints a price exactly as the exchange sent it.
+        .target(name: "CryptodFormats", dependencies: ["CryptodModel"], swiftSettings: strict),
 
         // MARK: - Layer 2: links between processes
         .target(
@@ -81,6 +84,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
@@ -122,7 +126,7 @@ let package = Package(
         .target(
             name: "CryptodWriter",
             dependencies: [
-                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel",
+                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodFormats",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -132,7 +136,7 @@ let package = Package(
         .target(
             name: "CryptodGateway",
             dependencies: [
-                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel",
+                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodFormats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

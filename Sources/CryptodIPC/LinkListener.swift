@@ -29,7 +29,9 @@ package struct LinkListener: Sendable {
     /// Binds and serves until cancelled.
     /// - Parameter endpoint: chooses what to do with each peer from its `Hello`; throw to refuse it.
     /// - Throws: ``LinkError/socketInUse(path:)`` or ``LinkError/socketPath(path:reason:)`` when binding fails.
-    package func run(endpoint: @escaping @Sendable (Hello) throws -> LinkEndpoint) async throws {
+    package func run(
+        onListening: (@Sendable () -> Void)? = nil, endpoint: @escaping @Sendable (Hello) throws -> LinkEndpoint
+    ) async throws {
         try prepareSocketPath()
         let settings = settings
         let server: NIOAsyncChannel<LinkChannel, Never>
@@ -45,6 +47,7 @@ package struct LinkListener: Sendable {
             throw LinkError.socketPath(path: path, reason: "chmod 0600 failed: \(String(cString: strerror(errno)))")
         }
         logger.info("listening", metadata: ["socket": "\(path)"])
+        onListening?()
         defer { unlink(path) }
         // Cancellation must not reach the accept loop's iterator: a cancelled iterator drops connections
         // already accepted and buffered, and NIO traps when such a channel is released unclosed. So the

@@ -1,0 +1,135 @@
+import CryptodConfig
+import CryptodIPC
+import CryptodModel
+import CryptodRuntime
+import CryptodWire
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// The scheduler: owns the jobs and sends each to the ingestor of its exchange over a reliable stream
+/// (`scheduler>ingestor-<exchange>`), receiving progress and results back (`ingestor-<exchange>>scheduler`).
+///
+/// Jobs survive the ingestor restarting (the stream replays them) and are tracked here until they end.
+/// Job producers (backfill planning, book-resync requests, `cryptoctl backfill`) submit through ``submit(_:)``.
+package final class SchedulerRole: CryptodRole {
+    private let senders: [String: ReliableSender]
+    private let receiver: StreamReceiver
+    private let table: JobTable
+    private let logger: Logger
+
+    package init(context: ProcessContext) throws {
+        logger = context.logger
+        let settings = context.linkSettings
+        var senders: [String: ReliableSender] = [:]
+        for exchange in context.configuration.enabledExchanges {
+            let ingestor = ProcessName.ingestor(exchange.exchange).description
+            let stream = "\(context.name)>\(ingestor)"
+            senders[ingestor] = try ReliableSender(
+                stream: stream, directory: context.streamDirectory(stream), settings: settings, logger: context.logger)
+        }
+        self.senders = senders
+        table = JobTable(logger: context.logger)
+        receiver = StreamReceiver(name: context.name.description, consumer: table, logger: context.logger)
+    }
+
+    package func endpoint(for peer: Hello) throws -> LinkEndpoint? {
+        guard peer.role == .ingestor else { return nil }
+        guard let sender = senders[peer.name] else {
+            throw LinkError.unexpectedPeer("\(peer.name) is not an enabled ingestor in this configuration")
+        }
+        return LinkEndpoint(outbound: sender, inbound: receiver)
+    }
+
+    /// Queues a job for the ingestor of its market's exchange.
+    /// - Throws: when that exchange has no ingestor in this configuration, or the stream cannot take it.
+    package func submit(_ job: JobRequest) throws {
+        let ingestor = ProcessName.ingestor(job.market.exchange).description
+        guard let sender = senders[ingestor] else {
+            throw LinkError.unexpectedPeer("no enabled ingestor for exchange \(job.market.exchange)")
+        }
+        table.submitted(job)
+        try sender.send(.jobRequest(job))
+    }
+
+    package func run(context: ProcessContext) async throws {
+        context.markReady()
+        try? await gracefulShutdown()
+        for sender in senders.values {
+            do { try sender.close() } catch {
+                logger.error("could not save unsent jobs", metadata: ["stream": "\(sender.stream)", "error": "\(error)"])
+            }
+        }
+    }
+
+    package func reconfigure(_ next: Configuration) async -> ReconfigureOutcome {
+        let ingestors = Set(next.enabledExchanges.map { ProcessName.ingestor($0.exchange).description })
+        return ingestors == Set(senders.keys) ? .applied : .restartRequired("the set of enabled exchanges changed")
+    }
+
+    package func statusDetails() async -> [ProcessStatus.Detail] {
+        var details = table.summary()
+        for (name, sender) in senders.sorted(by: { $0.key < $1.key }) {
+            let stats = sender.stats
+            details.append(.init("stream.\(sender.stream)", "\(stats.attached ? "connected" : "disconnected") to \(name), next \(stats.nextSequence) acked \(stats.ackedThrough)"))
+        }
+        return details
+    }
+}
+
+/// Every job the scheduler knows and where it stands, fed by the ingestors' result streams.
+final class JobTable: StreamConsumer {
+    struct Entry {
+        var job: JobRequest
+        var completed: UInt64 = 0
+        var total: UInt64 = 0
+        var result: JobResult?
+    }
+
+    private let entries = Mutex<[UInt64: Entry]>([:])
+    private let logger: Logger
+    private let finished: Counter
+
+    init(logger: Logger) {
+        self.logger = logger
+        finished = Counter(label: "cryptod_scheduler_jobs_finished_total")
+    }
+
+    func submitted(_ job: JobRequest) {
+        entries.withLock { $0[job.id] = Entry(job: job) }
+    }
+
+    func position(of stream: String) async throws -> StreamPosition? { nil }
+
+    func consume(_ delivery: StreamDelivery) async throws {
+        for item in delivery.items {
+            switch item.message {
+            case .jobProgress(let progress):
+                entries.withLock {
+                    $0[progress.id]?.completed = progress.completed
+                    $0[progress.id]?.total = progress.total
+                }
+            case .jobResult(let result):
+                entries.withLock { $0[result.id]?.result = result }
+                finished.increment()
+                let metadata: Logger.Metadata = ["job": "\(result.id)", "outcome": "\(result.outcome)", "items": "\(result.items)"]
+                if result.outcome == .failed {
+                    logger.error("job failed: \(result.message)", metadata: metadata)
+                } else {
+                    logger.info("job ended", metadata: metadata)
+                }
+            default:
+                logger.warning("unexpected message on a results stream", metadata: ["type": "\(item.message.type)", "stream": "\(delivery.stream)"])
+            }
+        }
+    }
+
+    func summary() -> [ProcessStatus.Detail] {
+        entries.withLock { entries in
+            let running = entries.values.filter { $0.result == nil }.count
+            let failed = entries.values.filter { $0.result?.outcome == .failed }.count
+            return [.init("jobs.known", String(entries.count)), .init("jobs.running", String(running)), .init("jobs.failed", String(failed))]
+        }
+    }
+}
