@@ -107,7 +107,7 @@ package struct LinkListener: Sendable {
     }
 
     /// Whether something accepts connections on `path` (a blocking connect; local sockets answer at once).
-    static func isLive(_ path: String) -> Bool {
+    package static func isLive(_ path: String) -> Bool {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

@@ -87,7 +87,8 @@ package struct IngestorRole: CryptodRole {
                 }
             }
             if sources.isEmpty {
-                logger.notice("no market-data sources for this exchange in this build; keeping the links to writer, gateway and scheduler")
+                let peers = outbound.map(\.peer.description) + (results == nil ? [] : ["scheduler"])
+                logger.notice("no market-data sources for this exchange in this build; keeping the links", metadata: ["peers": "\(peers)"])
             }
             // Ready once the links are being kept: peers may be restarting, and the streams hold frames meanwhile.
             context.markReady()

@@ -78,6 +78,8 @@ package enum ProcessHost {
                         try await ParentLink.run(
                             identity: LinkIdentity(role: name.role, name: name.description), settings: LinkSettings(),
                             logger: logger, endpoint: controller.endpoint)
+                    } catch is CancellationError {
+                        return  // the process is ending anyway
                     } catch {
                         logger.warning("supervisor link ended", metadata: ["error": "\(error)"])
                     }
