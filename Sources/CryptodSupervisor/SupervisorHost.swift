@@ -68,7 +68,7 @@ package enum SupervisorHost {
                             metadata: ["socket": "\(topology.controlSocketPath)"])
             return .unavailable
         }
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: topology.pidFilePath, contents: Data("\(getpid())\n".utf8), attributes: [.posixPermissions: 0o600])
         defer { try? FileManager.default.removeItem(atPath: topology.pidFilePath) }
 
