@@ -1,0 +1,224 @@
+import CryptodModel
+import Foundation
+
+// The typed sections of ``Configuration``. Each reads its keys from the validated value map, so the schema
+// stays the single list of keys; the property docs give key, type and default.
+
+/// A lookup into the validated values of one configuration.
+struct ValueReader {
+    let values: [String: ConfigValue]
+
+    subscript(_ path: String) -> ConfigValue {
+        guard let value = values[path] else { preconditionFailure("no schema key \(path)") }
+        return value
+    }
+
+    func word<T: RawRepresentable>(_ path: String, as: T.Type) -> T where T.RawValue == String {
+        guard let value = T(rawValue: self[path].stringValue) else { preconditionFailure("bad \(path)") }
+        return value
+    }
+
+    func words<T: RawRepresentable>(_ path: String, as: T.Type) -> [T] where T.RawValue == String {
+        self[path].listValue.map { item in
+            guard let value = T(rawValue: item) else { preconditionFailure("bad \(path) item \(item)") }
+            return value
+        }
+    }
+}
+
+// MARK: - [daemon]
+
+/// `[daemon]`: where cryptod keeps its files and how it logs.
+package struct DaemonConfig: Sendable, Equatable {
+    /// `runtime_dir`, path, default `"/run/cryptod"`: sockets and the pid file (mode 0700). Absolute.
+    package let runtimeDirectory: String
+    /// `state_dir`, path, default `"/var/lib/cryptod"`: spill files, delivery marks, file sinks (mode 0700).
+    package let stateDirectory: String
+    /// `log_level`, trace…critical, default `info`. Reloadable.
+    package let logLevel: LogLevel
+    /// `log_format`, json|text, default `json`.
+    package let logFormat: LogFormat
+    /// `bin_dir`, path, default `""`: nil means the directory of the running `cryptod` binary.
+    package let binDirectory: String?
+
+    init(_ v: ValueReader) {
+        runtimeDirectory = v["daemon.runtime_dir"].stringValue
+        stateDirectory = v["daemon.state_dir"].stringValue
+        logLevel = v.word("daemon.log_level", as: LogLevel.self)
+        logFormat = v.word("daemon.log_format", as: LogFormat.self)
+        let bin = v["daemon.bin_dir"].stringValue
+        binDirectory = bin.isEmpty ? nil : bin
+    }
+}
+
+// MARK: - [supervisor]
+
+/// `[supervisor]`: restart and stop policy for child processes. Applied by the supervisor on reload.
+package struct SupervisorConfig: Sendable, Equatable {
+    /// `restart_initial_backoff`, duration >= 1s, default `"1s"`.
+    package let restartInitialBackoff: Duration
+    /// `restart_max_backoff`, duration >= restart_initial_backoff, default `"60s"`.
+    package let restartMaxBackoff: Duration
+    /// `restart_budget`, integer 1-1000, default `5`: crashes within the window before giving up on a child.
+    package let restartBudget: Int
+    /// `restart_budget_window`, duration, default `"5m"`.
+    package let restartBudgetWindow: Duration
+    /// `stable_after`, duration, default `"60s"`: uptime after which a child's backoff is reset.
+    package let stableAfter: Duration
+    /// `stop_timeout`, duration, default `"15s"`: SIGTERM to SIGKILL, per child.
+    package let stopTimeout: Duration
+    /// `ready_timeout`, duration, default `"60s"`.
+    package let readyTimeout: Duration
+
+    init(_ v: ValueReader) {
+        restartInitialBackoff = v["supervisor.restart_initial_backoff"].durationValue
+        restartMaxBackoff = v["supervisor.restart_max_backoff"].durationValue
+        restartBudget = v["supervisor.restart_budget"].intValue
+        restartBudgetWindow = v["supervisor.restart_budget_window"].durationValue
+        stableAfter = v["supervisor.stable_after"].durationValue
+        stopTimeout = v["supervisor.stop_timeout"].durationValue
+        readyTimeout = v["supervisor.ready_timeout"].durationValue
+    }
+}
+
+// MARK: - [delivery]
+
+/// `[delivery]`: reliable delivery between processes. Sizes are in bytes.
+package struct DeliveryConfig: Sendable, Equatable {
+    /// `max_frame_bytes`, size 64KiB-1GiB, default `"16MiB"`.
+    package let maxFrameBytes: Int
+    /// `memory_limit`, size, default `"64MiB"`: unacknowledged bytes in memory per outbound stream before spilling.
+    package let memoryLimit: Int
+    /// `spill_limit`, size, default `"2GiB"`: per outbound stream on disk; beyond it the oldest frames are dropped.
+    package let spillLimit: Int
+    /// `ack_interval`, duration, default `"20ms"`.
+    package let ackInterval: Duration
+    /// `ack_batch`, integer, default `256`.
+    package let ackBatch: Int
+    /// `reconnect_initial_backoff`, duration, default `"100ms"`.
+    package let reconnectInitialBackoff: Duration
+    /// `reconnect_max_backoff`, duration, default `"5s"`.
+    package let reconnectMaxBackoff: Duration
+    /// `heartbeat_interval`, duration, default `"5s"`.
+    package let heartbeatInterval: Duration
+    /// `heartbeat_timeout`, duration > heartbeat_interval, default `"20s"`.
+    package let heartbeatTimeout: Duration
+
+    init(_ v: ValueReader) {
+        maxFrameBytes = v["delivery.max_frame_bytes"].intValue
+        memoryLimit = v["delivery.memory_limit"].intValue
+        spillLimit = v["delivery.spill_limit"].intValue
+        ackInterval = v["delivery.ack_interval"].durationValue
+        ackBatch = v["delivery.ack_batch"].intValue
+        reconnectInitialBackoff = v["delivery.reconnect_initial_backoff"].durationValue
+        reconnectMaxBackoff = v["delivery.reconnect_max_backoff"].durationValue
+        heartbeatInterval = v["delivery.heartbeat_interval"].durationValue
+        heartbeatTimeout = v["delivery.heartbeat_timeout"].durationValue
+    }
+}
+
+// MARK: - [gateway], [writer], [scheduler]
+
+/// `[gateway]`: the client-facing REST and WebSocket API.
+package struct GatewayConfig: Sendable, Equatable {
+    /// `enabled`, bool, default `true`.
+    package let enabled: Bool
+    /// `rest_listen`, address, default `"127.0.0.1:8000"`.
+    package let restListen: ListenAddress
+    /// `ws_listen`, address, default `"127.0.0.1:8080"`; must differ from rest_listen.
+    package let wsListen: ListenAddress
+    /// `ws_client_queue`, integer, default `4096`: messages per client before a slow client is disconnected.
+    package let wsClientQueue: Int
+    /// `ws_max_clients`, integer, default `1024`.
+    package let wsMaxClients: Int
+
+    init(_ v: ValueReader) {
+        enabled = v["gateway.enabled"].boolValue
+        restListen = v["gateway.rest_listen"].addressValue
+        wsListen = v["gateway.ws_listen"].addressValue
+        wsClientQueue = v["gateway.ws_client_queue"].intValue
+        wsMaxClients = v["gateway.ws_max_clients"].intValue
+    }
+}
+
+/// `[writer]`: stores market data.
+package struct WriterConfig: Sendable, Equatable {
+    /// `enabled`, bool, default `true`.
+    package let enabled: Bool
+    /// `sinks`, list of jsonl, default `["jsonl"]`.
+    package let sinks: [SinkKind]
+    /// `jsonl_dir`, path, default `""` = `<state_dir>/jsonl` (already resolved here).
+    package let jsonlDirectory: String
+
+    init(_ v: ValueReader, stateDirectory: String) {
+        enabled = v["writer.enabled"].boolValue
+        sinks = v.words("writer.sinks", as: SinkKind.self)
+        let dir = v["writer.jsonl_dir"].stringValue
+        jsonlDirectory = dir.isEmpty ? ConfigValueType.resolve("jsonl", against: stateDirectory) : dir
+    }
+}
+
+/// `[scheduler]`: timed jobs.
+package struct SchedulerConfig: Sendable, Equatable {
+    /// `enabled`, bool, default `true`.
+    package let enabled: Bool
+
+    init(_ v: ValueReader) { enabled = v["scheduler.enabled"].boolValue }
+}
+
+// MARK: - [exchanges.<name>]
+
+/// `[exchanges.<name>]`: one exchange's ingestor. Defaults differ per exchange (see ``ExchangeProfile``).
+package struct ExchangeConfig: Sendable, Equatable {
+    /// Which exchange (`binance`, `bybit`, `whitebit`).
+    package let exchange: ExchangeID
+    /// `enabled`, bool, default `true` when the section exists; an absent exchange is disabled unless
+    /// `CRYPTOD_EXCHANGES_<NAME>_ENABLED=true`.
+    package let enabled: Bool
+    /// `rest_url`, http/https URL.
+    package let restURL: URL
+    /// `ws_url`, ws/wss URL.
+    package let webSocketURL: URL
+    /// `api_key`, string, default `""`.
+    package let apiKey: String
+    /// `api_secret`, string, default `""`; redacted whenever printed.
+    package let apiSecret: SecretString
+    /// `category` (Bybit only), spot|linear, default spot; `.spot` for the other exchanges.
+    package let category: MarketType
+    /// `markets`, list of symbols in the exchange's spelling.
+    package let markets: [String]
+    /// `channels`, default all four.
+    package let channels: [MarketChannel]
+    /// `candle_intervals`, default `["1m"]`; only intervals the exchange offers.
+    package let candleIntervals: [CandleInterval]
+    /// `book_depth`, integer; only depths the exchange supports.
+    package let bookDepth: Int
+    /// `rate_limit_share`, float 0 < x <= 1, default `0.8`.
+    package let rateLimitShare: Double
+
+    init(_ v: ValueReader, profile: ExchangeProfile) {
+        let s = "exchanges.\(profile.name)."
+        exchange = profile.id
+        enabled = v[s + "enabled"].boolValue
+        restURL = Self.url(v[s + "rest_url"].stringValue)
+        webSocketURL = Self.url(v[s + "ws_url"].stringValue)
+        apiKey = v[s + "api_key"].stringValue
+        apiSecret = v[s + "api_secret"].secretValue
+        category = profile.hasCategory ? (MarketType(name: v[s + "category"].stringValue) ?? .spot) : .spot
+        markets = v[s + "markets"].listValue
+        channels = v.words(s + "channels", as: MarketChannel.self)
+        candleIntervals = v[s + "candle_intervals"].listValue.compactMap(CandleInterval.init(name:))
+        bookDepth = v[s + "book_depth"].intValue
+        rateLimitShare = v[s + "rate_limit_share"].doubleValue
+    }
+
+    /// The configured markets as model keys.
+    package var marketKeys: [MarketKey] {
+        markets.map { MarketKey(exchange: exchange, type: category, symbol: $0) }
+    }
+
+    private static func url(_ text: String) -> URL {
+        guard let url = URL(string: text) else { preconditionFailure("unchecked URL \(text)") }
+        return url
+    }
+}

@@ -1,0 +1,206 @@
+import CryptodModel
+
+/// The configuration schema: every key cryptod reads, in the order of the annotated config file.
+///
+/// Everything else derives from this table: parsing and validation, environment variable names, provenance,
+/// reload plans, `etc/cryptod.toml` and the key reference in `docs/configuration.md`.
+package enum ConfigSchema {
+    /// Every key, `[exchanges.<name>]` keys expanded for each supported exchange.
+    package static let keys: [ConfigKey] = globalKeys + ExchangeProfile.all.flatMap(exchangeKeys)
+
+    /// Section names in order: `daemon`, …, `scheduler`, `exchanges.binance`, ….
+    package static let sections: [String] = keys.reduce(into: []) { if !$0.contains($1.section) { $0.append($1.section) } }
+
+    /// Top-level tables a file may contain.
+    package static let topLevelSections: [String] =
+        sections.map { String($0.split(separator: ".")[0]) }.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+
+    private static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
+    private static let byEnvironmentName: [String: ConfigKey] =
+        Dictionary(keys.map { ($0.environmentName, $0) }, uniquingKeysWith: { first, _ in first })
+
+    /// The key at `path` (`gateway.rest_listen`).
+    package static func key(_ path: String) -> ConfigKey? { byPath[path] }
+
+    /// The key an environment variable sets.
+    package static func key(environmentName: String) -> ConfigKey? { byEnvironmentName[environmentName] }
+
+    /// The keys of one section, in order.
+    package static func keys(inSection section: String) -> [ConfigKey] { keys.filter { $0.section == section } }
+
+    /// `CRYPTOD_` + path in upper case with `.` → `_`; keys of `[daemon]` leave the section out
+    /// (`CRYPTOD_RUNTIME_DIR`), as the daemon's own settings are the ones people set most.
+    package static func environmentName(section: String, name: String) -> String {
+        let path = section == "daemon" ? name : "\(section).\(name)"
+        return "CRYPTOD_" + path.uppercased().replacingDots()
+    }
+
+    /// One line describing each section, for the annotated file and the docs.
+    package static func summary(ofSection section: String) -> String {
+        if section.hasPrefix("exchanges.") {
+            return "One ingestor per exchange: where to connect and what to subscribe to."
+        }
+        return [
+            "daemon": "Where cryptod keeps its files and how it logs.",
+            "supervisor": "How the supervisor restarts and stops its child processes.",
+            "delivery": "Reliable delivery between processes: frame limits, buffering, acknowledgements, heartbeats.",
+            "gateway": "The gateway process: REST and WebSocket API for clients.",
+            "writer": "The writer process: stores market data in the configured sinks.",
+            "scheduler": "The scheduler process: timed jobs such as REST snapshots and backfills.",
+        ][section] ?? ""
+    }
+
+    // MARK: - Shared sections
+
+    private static let everyChild: Set<ProcessRole> = [.writer, .gateway, .scheduler, .ingestor]
+
+    private static let globalKeys: [ConfigKey] = [
+        // [daemon]
+        ConfigKey(
+            section: "daemon", name: "runtime_dir", type: .path(emptyMeans: nil), defaultValue: .string("/run/cryptod"),
+            doc: "Directory for the Unix sockets and the pid file; created with mode 0700.",
+            consumers: everyChild, supervisorUses: true, requiresDaemonRestart: true),
+        ConfigKey(
+            section: "daemon", name: "state_dir", type: .path(emptyMeans: nil), defaultValue: .string("/var/lib/cryptod"),
+            doc: "Directory for spill files, delivery marks and file sinks; created with mode 0700.",
+            consumers: everyChild, supervisorUses: true, requiresDaemonRestart: true),
+        ConfigKey(
+            section: "daemon", name: "log_level", type: .choice(LogLevel.names), defaultValue: .string("info"),
+            doc: "Least severe log level written.", reloadable: true, consumers: everyChild, supervisorUses: true),
+        ConfigKey(
+            section: "daemon", name: "log_format", type: .choice(LogFormat.names), defaultValue: .string("json"),
+            doc: "Log lines as JSON objects or as text for people.",
+            consumers: everyChild, supervisorUses: true, requiresDaemonRestart: true),
+        ConfigKey(
+            section: "daemon", name: "bin_dir", type: .path(emptyMeans: "the directory of the running cryptod binary"),
+            defaultValue: .string(""),
+            doc: "Directory of the child executables; \"\" means the directory of the running cryptod binary.",
+            consumers: everyChild, supervisorUses: true),
+        // [supervisor]: the supervisor applies these on reload; they only shape future restarts and stops.
+        supervisorKey("restart_initial_backoff", .duration(atLeast: .seconds(1)), .duration(.seconds(1)),
+            "Delay before the first restart of a crashed child; doubles with each crash up to restart_max_backoff."),
+        supervisorKey("restart_max_backoff", .duration(atLeast: .seconds(1)), .duration(.seconds(60)),
+            "Longest delay between restarts; at least restart_initial_backoff."),
+        supervisorKey("restart_budget", .integer(.range(1...1000)), .integer(5),
+            "Crashes within restart_budget_window before the supervisor gives up on a child."),
+        supervisorKey("restart_budget_window", .duration(atLeast: .seconds(1)), .duration(.seconds(300)),
+            "Window in which restart_budget crashes are counted."),
+        supervisorKey("stable_after", .duration(atLeast: .seconds(1)), .duration(.seconds(60)),
+            "A child up this long has its restart backoff reset."),
+        supervisorKey("stop_timeout", .duration(atLeast: .milliseconds(1)), .duration(.seconds(15)),
+            "Time per child from SIGTERM to SIGKILL."),
+        supervisorKey("ready_timeout", .duration(atLeast: .milliseconds(1)), .duration(.seconds(60)),
+            "Time a child has to report ready after it starts."),
+        // [delivery]
+        deliveryKey("max_frame_bytes", .size((64 << 10)...(1 << 30)), .size(16 << 20),
+            "Largest frame a link accepts."),
+        deliveryKey("memory_limit", .size((64 << 10)...(1 << 40)), .size(64 << 20),
+            "Unacknowledged bytes kept in memory per outbound stream before spilling to disk."),
+        deliveryKey("spill_limit", .size((64 << 10)...(16 << 40)), .size(2 << 30),
+            "Bytes per outbound stream on disk; beyond it the oldest frames are dropped and counted."),
+        deliveryKey("ack_interval", .duration(atLeast: .milliseconds(1)), .duration(.milliseconds(20)),
+            "Longest wait before a receiver acknowledges what it has."),
+        deliveryKey("ack_batch", .integer(.range(1...1_000_000)), .integer(256),
+            "Frames after which a receiver acknowledges without waiting for ack_interval."),
+        deliveryKey("reconnect_initial_backoff", .duration(atLeast: .milliseconds(1)), .duration(.milliseconds(100)),
+            "Delay before the first reconnect of a broken link; doubles up to reconnect_max_backoff."),
+        deliveryKey("reconnect_max_backoff", .duration(atLeast: .milliseconds(1)), .duration(.seconds(5)),
+            "Longest delay between reconnects; at least reconnect_initial_backoff."),
+        deliveryKey("heartbeat_interval", .duration(atLeast: .milliseconds(1)), .duration(.seconds(5)),
+            "How often an idle link sends a heartbeat."),
+        deliveryKey("heartbeat_timeout", .duration(atLeast: .milliseconds(1)), .duration(.seconds(20)),
+            "Silence after which a link is considered dead; more than heartbeat_interval."),
+        // [gateway]
+        roleKey("gateway", "enabled", .bool, .bool(true), .gateway, "Run the gateway process."),
+        roleKey("gateway", "rest_listen", .address, .address(ListenAddress(host: "127.0.0.1", port: 8000)), .gateway,
+            "Address of the REST API."),
+        roleKey("gateway", "ws_listen", .address, .address(ListenAddress(host: "127.0.0.1", port: 8080)), .gateway,
+            "Address of the WebSocket API."),
+        roleKey("gateway", "ws_client_queue", .integer(.range(1...1_000_000)), .integer(4096), .gateway,
+            "Messages buffered per WebSocket client before a slow client is disconnected."),
+        roleKey("gateway", "ws_max_clients", .integer(.range(1...1_000_000)), .integer(1024), .gateway,
+            "Most WebSocket clients served at once."),
+        // [writer]
+        roleKey("writer", "enabled", .bool, .bool(true), .writer, "Run the writer process."),
+        roleKey("writer", "sinks", .choiceList(allowed: SinkKind.names, known: SinkKind.names, restriction: nil),
+            .list(["jsonl"]), .writer, "Where the writer stores market data."),
+        ConfigKey(
+            section: "writer", name: "jsonl_dir", type: .path(emptyMeans: "<state_dir>/jsonl"), defaultValue: .string(""),
+            doc: "Directory of the jsonl sink's files; \"\" means <state_dir>/jsonl.", consumers: [.writer]),
+        // [scheduler]
+        roleKey("scheduler", "enabled", .bool, .bool(true), .scheduler, "Run the scheduler process."),
+    ]
+
+    private static func supervisorKey(_ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String)
+        -> ConfigKey
+    {
+        ConfigKey(
+            section: "supervisor", name: name, type: type, defaultValue: value, doc: doc, reloadable: true,
+            consumers: [], supervisorUses: true)
+    }
+
+    private static func deliveryKey(_ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String)
+        -> ConfigKey
+    {
+        ConfigKey(
+            section: "delivery", name: name, type: type, defaultValue: value, doc: doc, consumers: everyChild,
+            supervisorUses: true)
+    }
+
+    private static func roleKey(
+        _ section: String, _ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ role: ProcessRole,
+        _ doc: String
+    ) -> ConfigKey {
+        ConfigKey(section: section, name: name, type: type, defaultValue: value, doc: doc, consumers: [role])
+    }
+
+    // MARK: - Exchange sections
+
+    /// The `[exchanges.<name>]` keys for one exchange, with its defaults and limits.
+    private static func exchangeKeys(_ profile: ExchangeProfile) -> [ConfigKey] {
+        let section = "exchanges.\(profile.name)"
+        // Market lists shape the scheduler's jobs as well as the ingestor's subscriptions.
+        let planned: Set<ProcessRole> = [.ingestor, .scheduler]
+        func key(
+            _ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String,
+            consumers: Set<ProcessRole> = [.ingestor]
+        ) -> ConfigKey {
+            ConfigKey(
+                section: section, name: name, type: type, defaultValue: value, doc: doc, exchange: profile.id,
+                consumers: consumers)
+        }
+        let intervals = CandleInterval.allCases.map(\.description)
+        var keys = [
+            key("enabled", .bool, .bool(true),
+                "Run an ingestor for this exchange. An exchange without a section in the file runs only when "
+                    + "CRYPTOD_EXCHANGES_<NAME>_ENABLED=true.", consumers: planned),
+            key("rest_url", .url(schemes: ["http", "https"]), .string(profile.defaultRestURL), "Base URL of the REST API."),
+            key("ws_url", .url(schemes: ["ws", "wss"]), .string(profile.defaultWebSocketURL), "Base URL of the WebSocket API."),
+            key("api_key", .string, .string(""), "API key; public market data needs none."),
+            key("api_secret", .secret, .secret(SecretString("")),
+                "API secret; never printed. Prefer the environment variable; --check-config warns when the file "
+                    + "holding it is readable by group or others."),
+        ]
+        if profile.hasCategory {
+            keys.append(key("category", .choice(["spot", "linear"]), .string("spot"), "Which Bybit market: spot or linear (USDT perpetuals)."))
+        }
+        keys += [
+            key("markets", .symbolList(profile.symbols), .list(profile.defaultMarkets),
+                "Symbols to collect, spelled as the exchange does.", consumers: planned),
+            key("channels", .choiceList(allowed: MarketChannel.names, known: MarketChannel.names, restriction: nil),
+                .list(MarketChannel.names), "Streams to subscribe to for every market.", consumers: planned),
+            key("candle_intervals",
+                .choiceList(allowed: profile.candleIntervals.map(\.description), known: intervals, restriction: profile.name),
+                .list(["1m"]), "Candle intervals to collect (when channels include candles).", consumers: planned),
+            key("book_depth", .integer(profile.bookDepths), .integer(profile.defaultBookDepth),
+                "Order-book levels per side to keep; only depths the exchange supports."),
+            key("rate_limit_share", .float(above: 0, atMost: 1), .float(0.8),
+                "Share of the exchange's published request budget cryptod may use."),
+        ]
+        return keys
+    }
+}
+
+extension String {
+    fileprivate func replacingDots() -> String { String(map { $0 == "." ? "_" : $0 }) }
+}
