@@ -151,9 +151,10 @@ let package = Package(
         .target(
             name: "CryptodCtl",
             dependencies: [
-                "CryptodIPC", "CryptodWire", "CryptodConfig",
+                "CryptodIPC", "CryptodWire", "CryptodConfig", "CryptodModel",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
@@ -255,8 +256,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CryptodCtlTests",
+            dependencies: ["CryptodCtl", "CryptodWire", "CryptodModel", "CryptodConfig"],
+            swiftSettings: strict
+        ),
+        // Drives the built executables (cryptod, its children, cryptoctl) as an operator would.
+        .testTarget(
             name: "IntegrationTests",
-            dependencies: ["CryptodIPC", "CryptodWire", "CryptodModel", "CryptodConfig"],
+            dependencies: [
+                "CryptodIPC", "CryptodWire", "CryptodModel", "CryptodConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
     ]
