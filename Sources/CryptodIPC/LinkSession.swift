@@ -60,7 +60,21 @@ package enum LinkSession {
             }
             let peerFrame = first.removeFirst()
             let peer: Hello
-            switch try Message(frame: peerFrame) {
+            let decoded: Message
+            do {
+                decoded = try Message(frame: peerFrame)
+            } catch {
+                // A Hello this build cannot decode (say, a role added later) still starts with the frozen
+                // version range: answer versionMismatch when the ranges do not overlap.
+                if peerFrame.type == .hello, let range = Hello.versionRange(inPayload: peerFrame.payload),
+                    !range.overlaps(WireProtocol.minimumVersion...WireProtocol.version)
+                {
+                    try? await writer.send(.versionMismatch(VersionMismatch(message: "\(identity.name) speaks \(WireProtocol.minimumVersion)...\(WireProtocol.version)")))
+                    throw LinkError.versionMismatch(peerMinimum: range.lowerBound, peerVersion: range.upperBound, message: "")
+                }
+                throw error
+            }
+            switch decoded {
             case .hello(let value): peer = value
             case .versionMismatch(let value):
                 throw LinkError.versionMismatch(peerMinimum: value.minimumVersion, peerVersion: value.version, message: value.message)
@@ -184,13 +198,13 @@ private struct Router {
             sender.resumed(answer)
         case .ack(let ack):
             guard let sender = endpoint.outbound else { throw LinkError.protocolViolation("ack without a stream") }
-            sender.acknowledge(through: ack.deliveredThrough)
+            try sender.acknowledge(validating: ack.deliveredThrough)
         case .framesDropped(let dropped):
             guard let receiver = endpoint.inbound, let ownership else {
                 throw LinkError.protocolViolation("framesDropped without a stream")
             }
-            try await receiver.skip(dropped, ownership: ownership)
-            try await writer.send(.ack(Ack(deliveredThrough: dropped.last)))
+            let through = try await receiver.skip(dropped, ownership: ownership)
+            try await writer.send(.ack(Ack(deliveredThrough: through)))
         default:
             guard let onMessage = endpoint.onMessage else {
                 throw LinkError.protocolViolation("\(message.type) is not accepted on a link from \(peer.name)")

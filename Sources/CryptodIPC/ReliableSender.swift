@@ -142,6 +142,15 @@ package final class ReliableSender: Sendable {
 
     // MARK: - Link events (called by the link session)
 
+    /// An `ack` from the receiver: acknowledging a number never sent is a protocol violation.
+    func acknowledge(validating sequence: UInt64) throws {
+        let next = state.withLock { $0.file.nextSequence }
+        guard sequence < next else {
+            throw LinkError.protocolViolation("ack for seq \(sequence), but the highest sent is \(next - 1)")
+        }
+        acknowledge(through: sequence)
+    }
+
     /// The receiver acknowledged every frame through `sequence`.
     package func acknowledge(through sequence: UInt64) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in

@@ -131,22 +131,27 @@ package actor StreamReceiver {
     }
 
     /// The sender announced that frames in `dropped` will never come.
-    package func skip(_ dropped: FramesDropped, ownership: Ownership) throws {
+    /// - Returns: the position to acknowledge.
+    package func skip(_ dropped: FramesDropped, ownership: Ownership) throws -> UInt64 {
         guard var state = streams[ownership.stream], state.owner == ownership.owner else {
             throw LinkError.replaced(stream: ownership.stream)
         }
-        guard dropped.first == state.expected else {
-            throw LinkError.protocolViolation("framesDropped \(dropped.first)-\(dropped.last) but expected seq \(state.expected)")
+        guard dropped.first <= state.expected else {
+            throw LinkError.protocolViolation("framesDropped \(dropped.first)-\(dropped.last) leaves \(state.expected)-\(dropped.first - 1) unaccounted for")
         }
-        logger.error(
-            "sender dropped frames before they could be delivered",
-            metadata: ["stream": "\(ownership.stream)", "range": "\(dropped.first)-\(dropped.last)", "reason": "\(dropped.reason)"])
-        Counter(label: "cryptod_ipc_frames_lost_total", dimensions: [("stream", ownership.stream)])
-            .increment(by: Int(dropped.last - dropped.first + 1))
-        state.expected = dropped.last + 1
-        // Nothing is delivered for the hole, but acknowledging past it lets the sender forget it.
-        state.deliveredThrough = dropped.last
-        streams[ownership.stream] = state
+        // Only the part not yet seen is news (a repeated announcement after a reconnect is not).
+        if dropped.last >= state.expected {
+            let lost = dropped.last - state.expected + 1
+            logger.error(
+                "sender dropped frames before they could be delivered",
+                metadata: ["stream": "\(ownership.stream)", "range": "\(state.expected)-\(dropped.last)", "reason": "\(dropped.reason)"])
+            Counter(label: "cryptod_ipc_frames_lost_total", dimensions: [("stream", ownership.stream)]).increment(by: Int(lost))
+            state.expected = dropped.last + 1
+            // Nothing is delivered for the hole, but acknowledging past it lets the sender forget it.
+            state.deliveredThrough = dropped.last
+            streams[ownership.stream] = state
+        }
+        return state.deliveredThrough
     }
 
     /// Delivers frames that arrived on the owning link.

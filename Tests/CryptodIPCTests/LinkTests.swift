@@ -223,4 +223,46 @@ struct LinkTests {
         #expect(await consumer.received.isEmpty)
         task.cancel()
     }
+
+    @Test("a Hello this build cannot decode still gets versionMismatch when the versions don't overlap")
+    func undecodableHelloFromTheFuture() async throws {
+        let dir = try TemporaryDirectory()
+        let socket = dir.path + "/writer.sock"
+        let task = startStatusListener(socket)
+        #expect(await eventually { LinkListener.isLive(socket) })
+        let client = try RawClient(path: socket)
+        // Versions 90...99, then a role byte (200) this build does not know: the rest cannot be decoded.
+        let payload: [UInt8] = [0, 90, 0, 99, 200, 0, 1, 65, 0, 0, 0, 1, 0, 0, 0, 0, 0, 16, 0]
+        client.send([0x00, 0x01, 0, 0] + [0, 0, 0, UInt8(payload.count)] + [UInt8](repeating: 0, count: 8) + payload)
+        let (frames, closed) = await client.readFrames()
+        #expect(frames.map(\.type) == [.hello, .versionMismatch], "read error \(client.lastError)")
+        #expect(closed)
+        task.cancel()
+    }
+
+    @Test("an ack for a sequence number never sent closes the link")
+    func ackBeyondSent() async throws {
+        let dir = try TemporaryDirectory()
+        let socket = dir.path + "/scheduler.sock"
+        let sender = try ReliableSender(stream: "scheduler>ingestor-binance", directory: dir.path + "/stream", settings: settings, logger: testLogger("sender"))
+        try sender.send(tradeMessage(1))
+        let listener = LinkListener(path: socket, identity: LinkIdentity(role: .scheduler, name: "scheduler"), settings: settings, logger: testLogger("listener"))
+        let task = Task { try await listener.run { _ in LinkEndpoint(outbound: sender) } }
+        #expect(await eventually { LinkListener.isLive(socket) })
+        let client = try RawClient(path: socket)
+        client.send(.hello(Hello(role: .ingestor, name: "ingestor-binance", pid: 1, buildID: "x")))
+        let (opening, _) = await client.readFrames(max: 2)
+        guard opening.count == 2, case .streamResume(let resume) = try Message(frame: opening[1]) else {
+            Issue.record("expected hello and streamResume, got \(opening.map(\.type))")
+            task.cancel()
+            return
+        }
+        client.send(.streamResumed(StreamResumed(epoch: resume.epoch, deliveredThrough: 0)))
+        client.send(.ack(Ack(deliveredThrough: 9_999)))
+        var closed = false
+        for _ in 0..<10 where !closed { closed = await client.readFrames(max: 4).closed }
+        #expect(closed)
+        #expect(sender.stats.ackedThrough == 0)
+        task.cancel()
+    }
 }
