@@ -257,7 +257,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CryptodCtlTests",
-            dependencies: ["CryptodCtl", "CryptodWire", "CryptodModel", "CryptodConfig"],
+            dependencies: ["CryptodCtl", "CryptodWire", "CryptodModel"],
             swiftSettings: strict
         ),
         // Drives the built executables (cryptod, its children, cryptoctl) as an operator would.

@@ -88,6 +88,6 @@ package final class ProcessContext: Sendable {
             maxFrameBytes: delivery.maxFrameBytes, heartbeatInterval: delivery.heartbeatInterval,
             heartbeatTimeout: delivery.heartbeatTimeout, reconnectInitialBackoff: delivery.reconnectInitialBackoff,
             reconnectMaxBackoff: delivery.reconnectMaxBackoff, memoryLimit: delivery.memoryLimit,
-            spillLimit: delivery.spillLimit, maxBatch: max(1, delivery.ackBatch))
+            spillLimit: delivery.spillLimit, maxBatch: delivery.maxBatch)
     }
 }

@@ -83,6 +83,9 @@ package actor Supervisor {
         for name in children.keys.sorted() { event(name) { $0.startRequested(at: .now) } }
         await withDiscardingTaskGroup { group in
             for await job in work { group.addTask { await job() } }
+            // Shutdown has stopped every child; what still runs are timers (ready, backoff, configure) that no
+            // longer matter. Without this, cryptod would exit only when the longest of them expired.
+            group.cancelAll()
         }
     }
 

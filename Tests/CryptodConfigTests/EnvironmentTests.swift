@@ -75,7 +75,7 @@ import Testing
         ("CRYPTOD_GATEWAY_ENABLED", "yes", "environment CRYPTOD_GATEWAY_ENABLED: gateway.enabled = \"yes\": not a boolean; expected true or false"),
         ("CRYPTOD_GATEWAY_REST_LISTEN", "127.0.0.1:99999", "environment CRYPTOD_GATEWAY_REST_LISTEN: gateway.rest_listen = \"127.0.0.1:99999\": port must be 1-65535"),
         ("CRYPTOD_SUPERVISOR_RESTART_BUDGET", "five", "supervisor.restart_budget = \"five\": not an integer; expected an integer 1-1000"),
-        ("CRYPTOD_DELIVERY_ACK_INTERVAL", "20", "a duration needs a unit: write \"20s\" or \"20ms\""),
+        ("CRYPTOD_DELIVERY_HEARTBEAT_INTERVAL", "20", "a duration needs a unit: write \"20s\" or \"20ms\""),
         ("CRYPTOD_EXCHANGES_BYBIT_CANDLE_INTERVALS", "1m,1s", "\"1s\" is not offered by bybit"),
         ("CRYPTOD_EXCHANGES_BINANCE_RATE_LIMIT_SHARE", "lots", "not a number"),
     ])

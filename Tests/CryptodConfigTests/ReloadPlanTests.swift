@@ -47,9 +47,9 @@ import Testing
     }
 
     @Test func deliveryChangesRestartEveryProcess() throws {
-        let plan = try plan(Self.base + "[delivery]\nack_batch = 10\n")
-        #expect(plan.steps.allSatisfy { $0.action == .restart(changedKeys: ["delivery.ack_batch"]) })
-        #expect(plan.supervisorKeys == ["delivery.ack_batch"])
+        let plan = try plan(Self.base + "[delivery]\nmax_batch = 10\n")
+        #expect(plan.steps.allSatisfy { $0.action == .restart(changedKeys: ["delivery.max_batch"]) })
+        #expect(plan.supervisorKeys == ["delivery.max_batch"])
     }
 
     @Test func supervisorPolicyTouchesNoChild() throws {

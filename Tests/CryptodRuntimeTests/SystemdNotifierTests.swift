@@ -1,3 +1,4 @@
+import Foundation
 import CryptodRuntime
 import Testing
 
@@ -6,7 +7,7 @@ import Glibc
 #endif
 
 /// A datagram socket bound for the test, standing in for systemd's `/run/systemd/notify`.
-final class NotifySocket {
+final class NotifySocket: @unchecked Sendable {  // one test uses it at a time
     let fd: Int32
     /// The value for `NOTIFY_SOCKET`: a path, or `@name` for an abstract socket.
     let address: String
@@ -38,6 +39,14 @@ final class NotifySocket {
     }
 
     /// The next datagram, or nil after 5 s.
+    /// Waits for a datagram on a thread of its own: blocking one of the concurrency pool's few threads
+    /// could starve the very task that is supposed to send it.
+    func receiveOffPool() async -> String? {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.receive()) }.start()
+        }
+    }
+
     func receive() -> String? {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -122,8 +131,8 @@ struct SystemdNotifierTests {
         let socket = try NotifySocket(abstract: true)
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.address, "WATCHDOG_USEC": "200000"])
         let pinger = Task { await notifier.runWatchdog() }
-        #expect(socket.receive() == "WATCHDOG=1")
-        #expect(socket.receive() == "WATCHDOG=1")
+        #expect(await socket.receiveOffPool() == "WATCHDOG=1")
+        #expect(await socket.receiveOffPool() == "WATCHDOG=1")
         pinger.cancel()
         await pinger.value
     }

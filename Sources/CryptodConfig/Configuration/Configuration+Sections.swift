@@ -91,10 +91,8 @@ package struct DeliveryConfig: Sendable, Equatable {
     package let memoryLimit: Int
     /// `spill_limit`, size, default `"2GiB"`: per outbound stream on disk; beyond it the oldest frames are dropped.
     package let spillLimit: Int
-    /// `ack_interval`, duration, default `"20ms"`.
-    package let ackInterval: Duration
-    /// `ack_batch`, integer, default `256`.
-    package let ackBatch: Int
+    /// `max_batch`, integer, default `4096`.
+    package let maxBatch: Int
     /// `reconnect_initial_backoff`, duration, default `"100ms"`.
     package let reconnectInitialBackoff: Duration
     /// `reconnect_max_backoff`, duration, default `"5s"`.
@@ -108,8 +106,7 @@ package struct DeliveryConfig: Sendable, Equatable {
         maxFrameBytes = v["delivery.max_frame_bytes"].intValue
         memoryLimit = v["delivery.memory_limit"].intValue
         spillLimit = v["delivery.spill_limit"].intValue
-        ackInterval = v["delivery.ack_interval"].durationValue
-        ackBatch = v["delivery.ack_batch"].intValue
+        maxBatch = v["delivery.max_batch"].intValue
         reconnectInitialBackoff = v["delivery.reconnect_initial_backoff"].durationValue
         reconnectMaxBackoff = v["delivery.reconnect_max_backoff"].durationValue
         heartbeatInterval = v["delivery.heartbeat_interval"].durationValue
