@@ -2,19 +2,17 @@ import CryptodWire
 import NIOCore
 import NIOPosix
 
-/// A link's NIO channel: inbound batches of frames, outbound single frames.
-package typealias LinkChannel = NIOAsyncChannel<[Frame], Frame>
+/// A link's NIO channel: inbound batches of frames (one per socket read), outbound encoded bytes (one buffer
+/// per batch of frames: one write instead of one per frame).
+package typealias LinkChannel = NIOAsyncChannel<[Frame], ByteBuffer>
 
-/// Builds the pipeline every link uses:
-/// `FrameDecoder → HeartbeatHandler → FrameBatcher → async handler` inbound, `FrameEncoder` outbound.
+/// Builds the pipeline every link uses: `FrameBatchDecoder → HeartbeatHandler → async handler`.
 enum LinkPipeline {
     static func configure(_ channel: any Channel, settings: LinkSettings) -> EventLoopFuture<LinkChannel> {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
-            try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxPayload: settings.maxFrameBytes)))
-            try sync.addHandler(MessageToByteHandler(FrameEncoder()))
+            try sync.addHandler(ByteToMessageHandler(FrameBatchDecoder(maxPayload: settings.maxFrameBytes, maxBatch: settings.maxBatch)))
             try sync.addHandler(HeartbeatHandler(interval: settings.heartbeatInterval, timeout: settings.heartbeatTimeout))
-            try sync.addHandler(FrameBatcher(maxBatch: settings.maxBatch))
             return try LinkChannel(
                 wrappingChannelSynchronously: channel,
                 configuration: .init(backPressureStrategy: .init(lowWatermark: 4, highWatermark: 64)))
@@ -36,13 +34,19 @@ enum LinkPipeline {
 
 /// Sends frames on one link. Safe to use from several tasks; each call's frames stay in order.
 package struct LinkWriter: Sendable {
-    let outbound: NIOAsyncChannelOutboundWriter<Frame>
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
     package func send(_ message: Message) async throws {
-        try await outbound.write(Frame(message))
+        var buffer = ByteBuffer()
+        Frame.write(message, to: &buffer)
+        try await outbound.write(buffer)
     }
 
+    /// Encodes every frame into one buffer: one socket write for the batch.
     package func send(frames: [Frame]) async throws {
-        try await outbound.write(contentsOf: frames)
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(frames.reduce(0) { $0 + $1.encodedSize })
+        for frame in frames { frame.write(to: &buffer) }
+        try await outbound.write(buffer)
     }
 }
