@@ -31,6 +31,12 @@ package struct StreamDelivery: Sendable {
     package var epoch: UInt64
     /// In increasing sequence order, contiguous except across announced drops.
     package var items: [SequencedMessage]
+
+    package init(stream: String, epoch: UInt64, items: [SequencedMessage]) {
+        self.stream = stream
+        self.epoch = epoch
+        self.items = items
+    }
 }
 
 /// What a receiving process does with its streams.

@@ -1,0 +1,252 @@
+import CryptodConfig
+import CryptodIPC
+import CryptodRuntime
+import CryptodWire
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The gateway's servers and state, independent of the process around them (so tests run it directly):
+/// the REST application on `gateway.rest_listen`, the WebSocket application on `gateway.ws_listen`, the
+/// market state and the fan-out hub that ``consumer`` feeds.
+package final class GatewayServer: Sendable {
+    /// Tunables, from `[gateway]` plus fixed limits.
+    package struct Settings: Sendable, Equatable {
+        package var restListen: ListenAddress
+        package var wsListen: ListenAddress
+        package var limits: WebSocketHub.Limits
+        /// Trades kept per market for `GET /api/v1/trades`.
+        package var tradeHistory = 1000
+        /// How long `/health` and `/metrics` wait for each process.
+        package var probeTimeout: Duration = .seconds(2)
+        /// How long a dropped or departing WebSocket client has to take its close frame.
+        package var closeGrace: Duration = .seconds(2)
+
+        package init(_ gateway: GatewayConfig) {
+            restListen = gateway.restListen
+            wsListen = gateway.wsListen
+            limits = WebSocketHub.Limits(maxClients: gateway.wsMaxClients, queueCapacity: gateway.wsClientQueue)
+        }
+    }
+
+    /// The ports both servers listen on (the configured ones, or those the system chose for port 0).
+    package struct BoundPorts: Sendable, Equatable {
+        package var rest: Int
+        package var webSocket: Int
+    }
+
+    package let settings: Settings
+    package let state: MarketState
+    package let hub: WebSocketHub
+    package let metrics: GatewayMetrics
+    package let consumer: GatewayConsumer
+    /// Receives the market-data streams for the process socket (see `GatewayRole.endpoint(for:)`).
+    package let receiver: StreamReceiver
+    let survey: ProcessSurvey
+    let cluster: ClusterMetrics
+    private let configuration: Mutex<Configuration>
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - configuration: The configuration in force (its topology names the processes to survey).
+    ///   - name: This process's name, answered for locally in `/health`.
+    ///   - metrics: The process's metrics: the gateway's counters go into its registry, and its exposition
+    ///     heads `/metrics`.
+    ///   - settings: Defaults to the configuration's `[gateway]` section.
+    ///   - selfStatus: This process's own status for `/health`, given the gateway's status details.
+    package init(
+        configuration: Configuration, name: ProcessName, logger: Logger, metrics: CryptodMetrics,
+        settings: Settings? = nil,
+        selfStatus: @escaping @Sendable ([ProcessStatus.Detail]) async -> ProcessStatus
+    ) {
+        let settings = settings ?? Settings(configuration.gateway)
+        self.settings = settings
+        self.configuration = Mutex(configuration)
+        self.logger = logger
+        let gatewayMetrics = GatewayMetrics(factory: metrics.factory)
+        self.metrics = gatewayMetrics
+        state = MarketState(tradeHistory: settings.tradeHistory)
+        hub = WebSocketHub(limits: settings.limits, metrics: gatewayMetrics, logger: logger)
+        consumer = GatewayConsumer(state: state, hub: hub, metrics: gatewayMetrics, logger: logger)
+        receiver = StreamReceiver(name: name.description, consumer: consumer, logger: logger)
+        let details: @Sendable () async -> [ProcessStatus.Detail] = { [receiver, hub, state] in
+            await Self.statusDetails(settings: settings, receiver: receiver, hub: hub, state: state)
+        }
+        survey = ProcessSurvey(
+            identity: LinkIdentity(role: name.role, name: name.description), timeout: settings.probeTimeout,
+            logger: logger,
+            selfName: name.description, selfStatus: { await selfStatus(await details()) })
+        cluster = ClusterMetrics(
+            survey: survey, metrics: gatewayMetrics, ownExposition: { metrics.exposition() }, logger: logger)
+    }
+
+    /// The processes `/health` and `/metrics` ask, from the configuration in force.
+    package var topology: Topology { configuration.withLock { $0.topology } }
+
+    /// Applies a reloaded configuration: the topology at once, client limits to new connections.
+    package func apply(_ next: Configuration) {
+        configuration.withLock { $0 = next }
+        var limits = hub.limits
+        limits.maxClients = next.gateway.wsMaxClients
+        limits.queueCapacity = next.gateway.wsClientQueue
+        hub.limits = limits
+    }
+
+    /// Listen addresses, client count, markets known and stream positions, for `status`.
+    package func statusDetails() async -> [ProcessStatus.Detail] {
+        await Self.statusDetails(settings: settings, receiver: receiver, hub: hub, state: state)
+    }
+
+    private static func statusDetails(
+        settings: Settings, receiver: StreamReceiver, hub: WebSocketHub, state: MarketState
+    ) async -> [ProcessStatus.Detail] {
+        var details: [ProcessStatus.Detail] = [
+            .init("rest_listen", settings.restListen.description),
+            .init("ws_listen", settings.wsListen.description),
+            .init("ws.clients", "\(hub.clientCount)"),
+            .init("ws.slow_disconnects", "\(hub.slowDisconnects)"),
+            .init("markets", "\(state.summaries().count)"),
+        ]
+        for (stream, position) in await receiver.positions.sorted(by: { $0.key < $1.key }) {
+            details.append(.init("stream.\(stream)", "epoch \(position.epoch) delivered \(position.deliveredThrough)"))
+        }
+        return details
+    }
+
+    // MARK: - Applications
+
+    /// The REST router (tests drive it with `app.test(.router)`).
+    package func restRouter() -> Router<BasicRequestContext> {
+        // The routes read the topology at request time, so a reload that enables a process applies at once.
+        RESTAPI(state: state, survey: survey, cluster: cluster, topology: { self.topology }, logger: logger).router()
+    }
+
+    /// Runs both servers until graceful shutdown (or cancellation), then closes every WebSocket client with
+    /// 1001 and returns once both servers have stopped.
+    /// - Parameter onReady: Called once, when both servers are bound.
+    /// - Throws: When a server cannot bind or fails.
+    package func run(onReady: @escaping @Sendable (BoundPorts) -> Void) async throws {
+        let bound = Mutex<(rest: Int?, webSocket: Int?)>((nil, nil))
+        let logger = logger
+        let settings = settings
+        let announce: @Sendable (_ rest: Int?, _ webSocket: Int?) -> Void = { rest, webSocket in
+            let ready = bound.withLock { bound -> BoundPorts? in
+                if let rest { bound.rest = rest }
+                if let webSocket { bound.webSocket = webSocket }
+                guard let rest = bound.rest, let webSocket = bound.webSocket else { return nil }
+                return BoundPorts(rest: rest, webSocket: webSocket)
+            }
+            if let ready { onReady(ready) }
+        }
+        let rest = Application(
+            router: restRouter(),
+            configuration: ApplicationConfiguration(address: Self.bindAddress(settings.restListen)),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.restListen.port
+                logger.info("REST API listening", metadata: ["address": "\(settings.restListen.host):\(port)"])
+                announce(port, nil)
+            },
+            logger: logger)
+        let session = ClientSession(hub: hub, metrics: metrics, logger: logger, closeGrace: settings.closeGrace)
+        let webSocket = Application(
+            router: Self.webSocketPortRouter(logger: logger),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: Self.webSocketRouter(session),
+                configuration: .init(
+                    ws: WebSocketServerConfiguration(
+                        maxFrameSize: ClientSession.maxRequestBytes, autoPing: .enabled(timePeriod: .seconds(30)),
+                        closeTimeout: settings.closeGrace))),
+            configuration: ApplicationConfiguration(address: Self.bindAddress(settings.wsListen)),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.wsListen.port
+                logger.info(
+                    "WebSocket API listening",
+                    metadata: ["address": "\(settings.wsListen.host):\(port)", "path": "/ws"])
+                announce(nil, port)
+            },
+            logger: logger)
+        // Graceful shutdown stops services in reverse order, each after the previous one returned: first
+        // the WebSocket clients are told 1001 (before Hummingbird's own shutdown could close them with
+        // 1000), then the WebSocket server stops, then the REST server.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: rest, serviceName: "rest"),
+                    .init(service: webSocket, serviceName: "websocket"),
+                    .init(
+                        service: ClientCloser(hub: hub, grace: settings.closeGrace),
+                        successTerminationBehavior: .ignore,
+                        serviceName: "websocket-clients"),
+                ],
+                logger: logger))
+        try await group.run()
+    }
+
+    private static func bindAddress(_ address: ListenAddress) -> BindAddress {
+        .hostname(address.host, port: address.port)
+    }
+
+    /// The WebSocket endpoints: `/ws` and `/`.
+    private static func webSocketRouter(_ session: ClientSession) -> Router<GatewayWebSocketContext> {
+        let router = Router(context: GatewayWebSocketContext.self)
+        for path in ["/ws", "/"] {
+            router.ws(RouterPath(path)) { inbound, outbound, context in
+                try await session.run(inbound: inbound, outbound: outbound, channel: context.requestContext.channel)
+            }
+        }
+        return router
+    }
+
+    /// Plain HTTP on the WebSocket port: say how to connect instead.
+    private static func webSocketPortRouter(logger: Logger) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let endpoints: [(path: String, methods: [HTTPRequest.Method])] = [("/ws", [.get]), ("/", [.get])]
+        router.add(middleware: ErrorMiddleware(endpoints: endpoints, logger: logger))
+        for path in ["/ws", "/"] {
+            router.get(RouterPath(path)) { _, _ -> Response in
+                throw GatewayHTTPError(
+                    .upgradeRequired, .upgradeRequired,
+                    "this port speaks WebSocket: connect a WebSocket client to ws://HOST:PORT/ws; "
+                        + "the REST API is on gateway.rest_listen",
+                    headers: [.upgrade: "websocket"])
+            }
+        }
+        return router
+    }
+}
+
+/// Waits for graceful shutdown, then closes every WebSocket client with 1001 and waits (at most `grace`)
+/// until their sessions have ended.
+private struct ClientCloser: Service {
+    let hub: WebSocketHub
+    let grace: Duration
+
+    func run() async {
+        do {
+            try await gracefulShutdown()
+        } catch {
+            // Cancelled: the servers are going down without ceremony.
+            hub.shutdown()
+            return
+        }
+        hub.shutdown()
+        await hub.waitUntilEmpty(atMost: grace)
+    }
+}
+
+/// The request context of the WebSocket port: Hummingbird's WebSocket context plus the connection's
+/// channel, which a session closes outright when a slow client will not take its close frame.
+struct GatewayWebSocketContext: RequestContext, WebSocketRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let webSocket: WebSocketHandlerReference<Self>
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = CoreRequestContextStorage(source: source)
+        webSocket = WebSocketHandlerReference()
+        channel = source.channel
+    }
+}

@@ -1,0 +1,148 @@
+import CryptodIPC
+import CryptodModel
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+
+/// Serves one WebSocket connection: admits it (or refuses it with 1013 when the gateway is full), answers
+/// its requests, and writes its queued events and replies until either side ends.
+///
+/// Two child tasks: the reader handles requests and queues their replies; the writer drains the client's
+/// bounded queue into the socket. When the queue overflows, the writer sends close code 1008 as soon as it
+/// gets control back, and the connection is closed outright `closeGrace` later in any case, because a
+/// client that reads nothing would never let the close frame through.
+struct ClientSession: Sendable {
+    let hub: WebSocketHub
+    let metrics: GatewayMetrics
+    let logger: Logger
+    /// How long an overflowing client has to take its close frame before the TCP connection is cut.
+    let closeGrace: Duration
+
+    /// Close code 1013, "try again later" (RFC 6455 registry): the gateway is full.
+    static let tryAgainLater = WebSocketErrorCode.unknown(1013)
+    static let shutdownReason = "gateway shutting down; reconnect later"
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel) async throws {
+        let grace = TimeAmount.nanoseconds(closeGrace.nanoseconds)
+        let admission = hub.admit {
+            channel.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
+        }
+        // Close reasons must fit in 123 bytes.
+        let client: WebSocketHub.Client
+        switch admission {
+        case .admitted(let admitted):
+            client = admitted
+        case .full(let limit):
+            logger.notice(
+                "refusing a WebSocket client: gateway.ws_max_clients reached", metadata: ["limit": "\(limit)"])
+            try? await outbound.close(Self.tryAgainLater, reason: "gateway full (\(limit) clients); try again later")
+            return
+        case .shuttingDown:
+            try? await outbound.close(.goingAway, reason: Self.shutdownReason)
+            return
+        }
+        defer { hub.remove(client) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await write(client, to: outbound) }
+            group.addTask {
+                try await read(client, from: inbound)
+                client.queue.finish(.closed)
+            }
+            // Whichever side ends first ends the session; a reader error (e.g. a message too large) is
+            // rethrown so the WebSocket handler closes with its code.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: - Writing
+
+    private func write(_ client: WebSocketHub.Client, to outbound: WebSocketOutboundWriter) async throws {
+        while let message = await client.queue.next() {
+            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message)))
+            metrics.messagesSent.increment()
+        }
+        switch client.queue.end {
+        case .overflow:
+            try? await outbound.close(
+                .policyViolation,
+                reason: "too slow: over \(client.queue.capacity) messages queued; read faster or subscribe to less")
+        case .shutdown:
+            try? await outbound.close(.goingAway, reason: Self.shutdownReason)
+        case .closed, nil:
+            break
+        }
+    }
+
+    // MARK: - Requests
+
+    /// Largest request accepted, in bytes (a subscribe naming 256 long topics fits easily).
+    static let maxRequestBytes = 64 * 1024
+
+    private func read(_ client: WebSocketHub.Client, from inbound: WebSocketInboundStream) async throws {
+        for try await message in inbound.messages(maxSize: Self.maxRequestBytes) {
+            switch message {
+            case .text(let text):
+                hub.reply(handle(text, for: client), to: client)
+            case .binary:
+                metrics.subscribeErrors.increment()
+                let error = ClientError(.binaryNotSupported, "requests are JSON text frames, not binary frames")
+                hub.reply(ClientReply.error(error), to: client)
+            }
+        }
+    }
+
+    /// Answers one request; every request gets exactly one reply.
+    func handle(_ text: String, for client: WebSocketHub.Client) -> ByteBuffer {
+        do throws(ClientError) {
+            let request = try ClientRequest(text: text)
+            switch request.operation {
+            case .subscribe:
+                let patterns = try Self.patterns(request)
+                do {
+                    let (added, total) = try hub.subscribe(client, to: patterns)
+                    return ClientReply.subscribed(added, total: total, id: request.id)
+                } catch {
+                    throw ClientError(
+                        .tooManyTopics,
+                        "a connection may hold \(error.limit) subscriptions; it holds \(error.held) "
+                            + "and asked for \(error.asked) more. "
+                            + "Unsubscribe from some, or use wildcards such as trades.binance.*",
+                        op: request.operation.rawValue, id: request.id)
+                }
+            case .unsubscribe:
+                let patterns = try Self.patterns(request)
+                let (removed, unknown, total) = hub.unsubscribe(client, from: patterns)
+                return ClientReply.unsubscribed(removed, notSubscribed: unknown, total: total, id: request.id)
+            case .list:
+                return ClientReply.list(hub.subscriptions(of: client), id: request.id)
+            case .ping:
+                return ClientReply.pong(id: request.id, time: Timestamp(nanoseconds: WallClock.nowNanoseconds()))
+            }
+        } catch {
+            metrics.subscribeErrors.increment()
+            return ClientReply.error(error)
+        }
+    }
+
+    /// Every topic of a request, or one error naming all the bad ones (nothing is applied then).
+    private static func patterns(_ request: ClientRequest) throws(ClientError) -> [TopicPattern] {
+        var patterns: [TopicPattern] = []
+        var problems: [String] = []
+        for topic in request.topics {
+            do throws(TopicPattern.Invalid) {
+                patterns.append(try TopicPattern(parsing: topic))
+            } catch {
+                problems.append(error.description)
+            }
+        }
+        guard problems.isEmpty else {
+            throw ClientError(
+                .badTopic,
+                problems.joined(separator: "; ") + ". Nothing was changed; fix these topics and send the request again",
+                op: request.operation.rawValue, id: request.id)
+        }
+        return patterns
+    }
+}
