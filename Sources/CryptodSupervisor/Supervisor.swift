@@ -42,6 +42,7 @@ package actor Supervisor {
     private let work: AsyncStream<@Sendable () async -> Void>
     private let workSink: AsyncStream<@Sendable () async -> Void>.Continuation
     private let restartsCounter: @Sendable (String) -> Counter
+    private let stateGauge: @Sendable (String) -> Gauge
 
     /// - Parameters:
     ///   - loaded: the validated configuration, and `text`, the file content it came from (children get
@@ -61,8 +62,13 @@ package actor Supervisor {
         self.spawner = Spawner(parentEnvironment: environment)
         (work, workSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         restartsCounter = { Counter(label: "cryptod_supervisor_child_restarts_total", dimensions: [("child", $0)]) }
+        // 1 while the child is ready and working, 0 otherwise (starting, backoff, failed, stopped).
+        stateGauge = { Gauge(label: "cryptod_supervisor_child_up", dimensions: [("child", $0)]) }
         for spec in loaded.configuration.topology.startOrder {
             children[spec.name] = Child(name: spec.name, machine: ChildStateMachine(name: spec.name.description, policy: Self.policy(loaded.configuration)))
+            // Export every child's series from the start, so dashboards see zeros rather than gaps.
+            restartsCounter(spec.name.description).increment(by: 0)
+            stateGauge(spec.name.description).record(0)
         }
     }
 
@@ -103,6 +109,7 @@ package actor Supervisor {
         if child.machine.restarts > restartsBefore {
             restartsCounter(name.description).increment(by: Int(child.machine.restarts - restartsBefore))
         }
+        stateGauge(name.description).record(child.machine.state == .running ? 1 : 0)
         perform(action, for: name)
     }
 
