@@ -35,6 +35,7 @@ package final class AdminAPI: Sendable {
         case (.GET, "/_sim/connections"): return self.connections()
         case (.POST, "/_sim/connections/drop"): return self.dropConnections(request)
         default:
+            if let response = self.venue.adminRequest(request) { return response }
             return Self.error(.notFound, "unknown admin endpoint \(request.method) \(request.path)")
         }
     }

@@ -43,6 +43,13 @@ package protocol Venue: AnyObject, Sendable {
 
     /// The venue's rate-limit answer when a `rate_limit_storm` fault fires.
     func rateLimitStormResponse(for request: SimRequest) -> SimResponse
+
+    /// Venue-specific admin requests (`/_sim/<venue id>/…`) the core does not know; nil → 404.
+    func adminRequest(_ request: SimRequest) -> SimResponse?
+}
+
+extension Venue {
+    package func adminRequest(_ request: SimRequest) -> SimResponse? { nil }
 }
 
 /// How a venue is created; one per exchange, listed in `VenueRegistry.all`.

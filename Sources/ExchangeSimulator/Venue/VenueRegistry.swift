@@ -2,6 +2,8 @@
 package enum VenueRegistry {
     package static let all: [VenueDescriptor] = [
         BinanceVenue.descriptor,
+        BybitVenue.descriptor,
+        WhiteBITVenue.descriptor,
     ]
 
     package static func descriptor(id: String) -> VenueDescriptor? {
