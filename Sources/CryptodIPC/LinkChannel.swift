@@ -19,6 +19,20 @@ enum LinkPipeline {
         }
     }
 
+    /// Wraps a channel a listener accepted with `autoRead` off, on the channel's event loop, then starts reading.
+    ///
+    /// Accepted channels are wrapped here, by the task that serves them, rather than in the server's child
+    /// initializer: a wrapper made there that never reaches the accept loop (the listener closing while a peer
+    /// connects) is released unfinished, and NIO traps on that. A raw channel dropped in that race is harmless.
+    static func adoptAccepted(_ channel: any Channel, settings: LinkSettings) async throws -> LinkChannel {
+        try await channel.eventLoop.flatSubmit {
+            configure(channel, settings: settings).flatMap { link in
+                // Nothing was read before the handlers were in place: autoRead was off until now.
+                channel.setOption(ChannelOptions.autoRead, value: true).map { link }
+            }
+        }.get()
+    }
+
     /// Connects to a listening process socket.
     static func connect(path: String, settings: LinkSettings) async throws -> LinkChannel {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

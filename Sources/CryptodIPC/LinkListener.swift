@@ -34,11 +34,14 @@ package struct LinkListener: Sendable {
     ) async throws {
         try prepareSocketPath()
         let settings = settings
-        let server: NIOAsyncChannel<LinkChannel, Never>
+        let server: NIOAsyncChannel<any Channel, Never>
         do {
+            // Accepted channels start with autoRead off and are wrapped by their serving task (see
+            // `LinkPipeline.adoptAccepted`), so no byte is read before the link's handlers are in place.
             server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: 128)
-                .bind(unixDomainSocketPath: path) { channel in LinkPipeline.configure(channel, settings: settings) }
+                .childChannelOption(.autoRead, value: false)
+                .bind(unixDomainSocketPath: path) { channel in channel.eventLoop.makeSucceededFuture(channel) }
         } catch {
             throw LinkError.socketPath(path: path, reason: "\(error)")
         }
@@ -50,15 +53,25 @@ package struct LinkListener: Sendable {
         onListening?()
         defer { unlink(path) }
         // Cancellation must not reach the accept loop's iterator: a cancelled iterator drops connections
-        // already accepted and buffered, and NIO traps when such a channel is released unclosed. So the
+        // already accepted and buffered, leaving them open with nobody serving them. So the
         // loop runs in its own task and cancellation closes the server channel instead; the loop then
         // drains what is buffered, and the serving tasks are cancelled, each closing its channel properly.
         // (An unstructured task with a reason: it is awaited right here, so nothing outlives this call.)
         let accepting = Task {
             try await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in connections {
-                        group.addTask { await serve(connection, endpoint: endpoint) }
+                    for try await accepted in connections {
+                        group.addTask {
+                            let connection: LinkChannel
+                            do {
+                                connection = try await LinkPipeline.adoptAccepted(accepted, settings: settings)
+                            } catch {
+                                logger.debug("accepted peer gone before its link was set up", metadata: ["error": "\(error)"])
+                                accepted.close(promise: nil)
+                                return
+                            }
+                            await serve(connection, endpoint: endpoint)
+                        }
                     }
                     group.cancelAll()
                 }

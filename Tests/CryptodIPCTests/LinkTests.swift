@@ -128,6 +128,36 @@ struct LinkTests {
         #expect(!FileManager.default.fileExists(atPath: socket))
     }
 
+    @Test("a listener closing while peers connect neither crashes nor leaves its socket file")
+    func closeWhileConnecting() async throws {
+        // Regression: a peer accepted just as the listener closed used to be released half set up, and
+        // NIO traps on that (the whole test process died). Many rounds make the race likely.
+        let dir = try TemporaryDirectory()
+        for round in 0..<40 {
+            let socket = dir.path + "/race-\(round).sock"
+            let task = startStatusListener(socket)
+            #expect(await eventually { LinkListener.isLive(socket) })
+            let clients = Mutex<[RawClient]>([])
+            let connecting = DispatchGroup()
+            connecting.enter()
+            // Connect from a thread of its own so the connects overlap the close below.
+            Thread {
+                for _ in 0..<25 {
+                    guard let client = try? RawClient(path: socket) else { break }
+                    client.send(.hello(Hello(role: .tool, name: "racer", pid: 1, buildID: "x")))
+                    clients.withLock { $0.append(client) }
+                }
+                connecting.leave()
+            }.start()
+            try await Task.sleep(for: .microseconds(Int.random(in: 0...2_000)))
+            task.cancel()
+            _ = await task.result
+            #expect(!FileManager.default.fileExists(atPath: socket))
+            await withCheckedContinuation { done in connecting.notify(queue: .global()) { done.resume() } }
+            clients.withLock { $0.removeAll() }
+        }
+    }
+
     @Test("a peer with no common protocol version gets versionMismatch and is closed")
     func versionMismatch() async throws {
         let dir = try TemporaryDirectory()
