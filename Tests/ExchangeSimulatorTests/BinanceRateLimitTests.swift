@@ -25,6 +25,9 @@ struct BinanceRateLimitTests {
                 ("/api/v3/ticker/price?symbol=BTCUSDT", 2), ("/api/v3/ticker/price", 4),
                 ("/api/v3/ticker/bookTicker?symbol=BTCUSDT", 2), ("/api/v3/ticker/bookTicker", 4),
                 ("/api/v3/avgPrice?symbol=BTCUSDT", 2), ("/api/v3/depth?symbol=NOSUCH", 5),
+                ("/api/v3/ticker?symbol=BTCUSDT", 4), ("/api/v3/ticker?symbols=%5B%22BTCUSDT%22,%22ETHUSDT%22%5D", 8),
+                ("/api/v3/ticker/tradingDay?symbol=BTCUSDT", 4),
+                ("/api/v3/ticker/tradingDay?symbols=%5B%22BTCUSDT%22,%22ETHUSDT%22,%22BNBBTC%22%5D", 12),
             ]
             var expected = 0
             for (path, weight) in requests {

@@ -24,25 +24,33 @@ struct ExchsimBinaryTests {
         let process = Process()
         process.executableURL = try Self.binary()
         process.arguments = [
-            "--port", "binance=0", "--ready-file", readyFile.path, "--start-time", "2026-07-01T00:00:00Z",
+            // Every venue on an ephemeral port: the default ports may be taken by a running demo.
+            "--port", "binance=0", "--port", "bybit=0", "--port", "whitebit=0", "--ready-file", readyFile.path, "--start-time", "2026-07-01T00:00:00Z",
             "--time-scale", "30", "--markets", "5", "--seed", "99", "--log-level", "warning",
         ]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        var port = 0
+        var ports: [String: Int] = [:]
         for _ in 0..<100 {
             if let data = try? Data(contentsOf: readyFile),
-                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                let value = object["binance"] as? NSNumber
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: NSNumber]
             {
-                port = value.intValue
+                ports = object.mapValues(\.intValue)
                 break
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(port > 0, "ready file with the bound port")
-        guard port > 0 else { return }
+        #expect(Set(ports.keys) == ["binance", "bybit", "whitebit"], "ready file with every venue's port: \(ports)")
+        guard let port = ports["binance"], port > 0 else { return }
+        if let bybit = ports["bybit"] {
+            let (answer, _) = try await TestHTTP.json(port: bybit, path: "/v5/market/time")
+            #expect(answer.status == 200)
+        }
+        if let whitebit = ports["whitebit"] {
+            let (answer, _) = try await TestHTTP.json(port: whitebit, path: "/api/v4/public/time")
+            #expect(answer.status == 200)
+        }
         let (time, body) = try await TestHTTP.json(port: port, path: "/api/v3/time")
         #expect(time.status == 200)
         let serverTime = ((body as? [String: Any])?["serverTime"] as? NSNumber)?.int64Value ?? 0

@@ -29,6 +29,41 @@ struct SimulatorFeatureTests {
         try? FileManager.default.removeItem(at: certificate)
     }
 
+    @Test("a WebSocket handshake on a reused keep-alive connection upgrades (aiohttp, hence ccxt.pro, does this)")
+    func upgradeOnKeepAliveConnection() async throws {
+        try await SimulatorHarness.withBinance { port, _ in
+            let connection = try await RawTCPConnection.connect(port: port)
+            defer { connection.close() }
+            for _ in 0..<2 {
+                try await connection.send("GET /api/v3/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                let answer = try #require(await connection.read(through: "{}"))
+                #expect(answer.hasPrefix("HTTP/1.1 200 OK") && !answer.lowercased().contains("connection: close"))
+            }
+            let handshake = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nHost: 127.0.0.1\r\n\r\n"
+            // A refused handshake after a REST call gets the venue's answer, then the connection closes.
+            let refusing = try await RawTCPConnection.connect(port: port)
+            defer { refusing.close() }
+            try await refusing.send("GET /api/v3/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(await refusing.read(through: "{}") != nil)
+            try await refusing.send("GET /stream?streams=nosuch@trade HTTP/1.1\r\n" + handshake)
+            let refused = try #require(await refusing.read(through: "}"))
+            #expect(refused.hasPrefix("HTTP/1.1 400") && refused.contains(#"{"code":2,"#), "\(refused)")
+            #expect(refused.lowercased().contains("connection: close"))
+            try await connection.send("GET /ws/btcusdt@trade HTTP/1.1\r\n" + handshake)
+            let upgraded = try #require(await connection.read(through: "\r\n\r\n"))
+            #expect(upgraded.hasPrefix("HTTP/1.1 101"), "\(upgraded)")
+            #expect(upgraded.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "RFC 6455 accept key")
+            // The connection now speaks WebSocket: a masked LIST_SUBSCRIPTIONS text frame is answered.
+            let request = Array(#"{"method":"LIST_SUBSCRIPTIONS","id":1}"#.utf8)
+            let mask: [UInt8] = [1, 2, 3, 4]
+            var frame: [UInt8] = [0x81, 0x80 | UInt8(request.count)] + mask
+            frame += request.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+            try await connection.sendBytes(frame)
+            #expect(await connection.read(through: #"{"result":["btcusdt@trade"],"id":1}"#) != nil)
+        }
+    }
+
     @Test("load generation drives real-time streams on a pinned clock and stops at rate 0")
     func load() async throws {
         try await SimulatorHarness.withBinance { port, _ in

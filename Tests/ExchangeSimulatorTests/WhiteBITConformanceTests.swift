@@ -58,6 +58,18 @@ struct WhiteBITConformanceTests {
         for (market, value) in values { try JSONShape.check(value, against: pattern, path: "$.\(market)") }
     }
 
+    /// `/api/v4/public/markets` items also carry `isTradFiFutures` (false) and `delistedAt` (null),
+    /// fields of the official SDK's API definition that the documentation snapshot of the fixture
+    /// predates: checked here, then removed for the comparison with the fixture.
+    static func withoutNewerMarketFields(_ actual: Any) throws -> [[String: Any]] {
+        let items = try #require(actual as? [[String: Any]])
+        return items.map { item in
+            #expect(item["isTradFiFutures"] as? Bool == false, "isTradFiFutures of \(item["name"] ?? "?")")
+            #expect(item["delistedAt"] is NSNull, "delistedAt of \(item["name"] ?? "?")")
+            return item.filter { $0.key != "isTradFiFutures" && $0.key != "delistedAt" }
+        }
+    }
+
     @Test("REST answers have the fixtures' shapes")
     func restShapes() async throws {
         try await WhiteBITHarness.with { port in
@@ -69,6 +81,8 @@ struct WhiteBITConformanceTests {
                     let actual = try JSONShape.parse(result.text)
                     if name == "rest_v4_ticker_all.json" {
                         try Self.checkKeyedByMarket(actual, against: expected)
+                    } else if name == "rest_v4_markets.json" {
+                        try JSONShape.check(try Self.withoutNewerMarketFields(actual), against: expected)
                     } else {
                         try JSONShape.check(actual, against: expected)
                     }

@@ -31,18 +31,28 @@ struct WhiteBITDepthSyncTests {
         #expect((book.bids.keys.max() ?? 0) < (book.asks.keys.min() ?? 0), "crossed book")
     }
 
-    @Test("snapshot + incrementals + truncation equal the ground truth", arguments: [5, 100])
-    func bookMatchesGroundTruth(limit: Int) async throws {
-        try await WhiteBITHarness.with(WhiteBITHarness.options(scale: 20)) { port in
+    @Test(
+        "snapshot + incrementals + truncation equal the ground truth; only with window removals on may a client skip truncating",
+        arguments: [(5, false), (100, false), (5, true), (100, true)])
+    func bookMatchesGroundTruth(limit: Int, windowRemovals: Bool) async throws {
+        let options = WhiteBITHarness.options(scale: 20, limits: ["whitebit.depth_window_removals": windowRemovals ? 1 : 0])
+        try await WhiteBITHarness.with(options) { port in
             let socket = try await TestWebSocket.connect(port: port, path: "/ws")
             defer { socket.close() }
             var book = try await Self.subscribe(socket, market: "BTC_USDT", limit: limit)
+            // A client that never truncates (ccxt.pro).
+            var untruncated = WhiteBITLocalBook(limit: limit, truncates: false)
+            untruncated.bids = book.bids
+            untruncated.asks = book.asks
+            untruncated.updateId = book.updateId
             try await Self.expectMatchesTruth(book, port: port, market: "BTC_USDT")
             var applied = 0
             var removals = 0
-            while applied < 20 {
+            var untruncatedHeldExtraLevels = false
+            while applied < 40 {
                 let update = try #require(await Self.nextDepth(socket))
                 removals += (update.bids + update.asks).filter { $0.count == 2 && $0[1] == "0" }.count
+                _ = untruncated.apply(update)
                 switch book.apply(update) {
                 case .applied: applied += 1
                 case .snapshot: continue
@@ -51,9 +61,16 @@ struct WhiteBITDepthSyncTests {
                     return
                 }
                 #expect(update.updateId > update.pastUpdateId ?? .max)
+                if untruncated.bids.count > limit || untruncated.asks.count > limit { untruncatedHeldExtraLevels = true }
+                if windowRemovals {
+                    #expect(untruncated.bids == book.bids && untruncated.asks == book.asks, "the untruncated book differs at \(update.updateId)")
+                }
             }
             #expect(removals > 0, "removed levels are sent as \"0\"")
+            // Documented behaviour: levels pushed out of the window are not sent, so truncating is the client's job.
+            #expect(untruncatedHeldExtraLevels != windowRemovals)
             try await Self.expectMatchesTruth(book, port: port, market: "BTC_USDT")
+            if windowRemovals { try await Self.expectMatchesTruth(untruncated, port: port, market: "BTC_USDT") }
         }
     }
 

@@ -36,13 +36,17 @@ struct WhiteBITLocalBook {
     }
 
     let limit: Int
+    /// Truncate to `limit` after each incremental, as the documentation's sample client does; ccxt.pro
+    /// does not, and must come out the same.
+    let truncates: Bool
     var bids: [Decimal: Decimal] = [:]
     var asks: [Decimal: Decimal] = [:]
     var updateId: Int64 = 0
     var hasSnapshot = false
 
-    init(limit: Int) {
+    init(limit: Int, truncates: Bool = true) {
         self.limit = limit
+        self.truncates = truncates
     }
 
     mutating func apply(_ update: Update) -> Outcome {
@@ -58,8 +62,10 @@ struct WhiteBITLocalBook {
         }
         Self.set(&self.bids, update.bids)
         Self.set(&self.asks, update.asks)
-        self.bids = Self.truncate(self.bids, self.limit, bestIsHighest: true)
-        self.asks = Self.truncate(self.asks, self.limit, bestIsHighest: false)
+        if self.truncates {
+            self.bids = Self.truncate(self.bids, self.limit, bestIsHighest: true)
+            self.asks = Self.truncate(self.asks, self.limit, bestIsHighest: false)
+        }
         self.updateId = update.updateId
         return .applied
     }

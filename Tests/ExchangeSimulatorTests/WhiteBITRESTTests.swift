@@ -132,6 +132,70 @@ struct WhiteBITRESTTests {
         }
     }
 
+    @Test("markets report fees in percent; assets and fee list every currency of the market list")
+    func assetsAndFees() async throws {
+        try await WhiteBITHarness.with { port in
+            let (_, markets) = try await TestHTTP.json(port: port, path: "/api/v4/public/markets")
+            let items = try #require(markets as? [[String: Any]])
+            let btcUSDT = try #require(items.first { $0["name"] as? String == "BTC_USDT" })
+            #expect(btcUSDT["makerFee"] as? String == "0.1" && btcUSDT["takerFee"] as? String == "0.1", "0.1 %")
+            #expect(btcUSDT["isTradFiFutures"] as? Bool == false && btcUSDT["delistedAt"] is NSNull)
+            var currencies = Set<String>()
+            for item in items {
+                currencies.insert(item["stock"] as? String ?? "")
+                currencies.insert(item["money"] as? String ?? "")
+            }
+
+            let assets = try Self.object(try await TestHTTP.request(port: port, path: "/api/v4/public/assets"))
+            #expect(Set(assets.keys) == currencies)
+            let btc = try #require(assets["BTC"] as? [String: Any])
+            #expect(btc["name"] as? String == "Bitcoin" && (btc["unified_cryptoasset_id"] as? NSNumber)?.intValue == 1)
+            #expect(btc["maker_fee"] as? String == "0.1" && btc["can_deposit"] as? Bool == true)
+            // BTC trades on a 0.00001 lot and prices BNB_BTC on a 0.000001 tick: 6 digits.
+            #expect((btc["currency_precision"] as? NSNumber)?.intValue == 6)
+            let networks = try #require(btc["networks"] as? [String: Any])
+            #expect(networks["deposits"] as? [String] == ["BTC"] && networks["default"] as? String == "BTC")
+            let usdt = try #require(assets["USDT"] as? [String: Any])
+            #expect((usdt["networks"] as? [String: Any])?["withdraws"] as? [String] == ["ERC20", "TRC20"])
+            #expect(((usdt["limits"] as? [String: Any])?["withdraw"] as? [String: Any])?["TRC20"] as? [String: String] == ["min": "5"])
+
+            let fees = try Self.object(try await TestHTTP.request(port: port, path: "/api/v4/public/fee"))
+            #expect(Set(fees.compactMap { ($0.value as? [String: Any])?["ticker"] as? String }) == currencies)
+            #expect(fees["USDT (ERC20)"] != nil && fees["USDT (TRC20)"] != nil && fees["USDT"] == nil)
+            let btcFee = try #require(fees["BTC"] as? [String: Any])
+            let withdraw = try #require(btcFee["withdraw"] as? [String: Any])
+            #expect(withdraw["min_amount"] as? String == "0.0001" && withdraw["fixed"] as? String == "0.00001")
+            #expect((btcFee["deposit"] as? [String: Any])?["fixed"] is NSNull)
+        }
+    }
+
+    @Test("depth holds the levels within ±2 % of the last price; collateral and futures lists use the envelope")
+    func depthAndMarketLists() async throws {
+        try await WhiteBITHarness.with { port in
+            let depth = try Self.object(try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/depth/BTC_USDT"))
+            #expect(depth["ticker_id"] as? String == "BTC_USDT" && (depth["timestamp"] as? NSNumber)?.int64Value == SimulatorHarness.start / 1_000)
+            let (_, trades) = try await TestHTTP.json(port: port, path: "/_sim/trades?symbol=BTC_USDT&limit=1")
+            let last = try #require(WhiteBITNumbers.decimal((trades as? [[String: Any]])?.last?["price"]))
+            let (_, truthBody) = try await TestHTTP.json(port: port, path: "/_sim/book?symbol=BTC_USDT&limit=5000")
+            let truth = try #require(truthBody as? [String: Any])
+            let lower = last * Decimal(string: "0.98")!
+            let upper = last * Decimal(string: "1.02")!
+            let bids = WhiteBITNumbers.levels(truth["bids"]).filter { $0.key >= lower }
+            let asks = WhiteBITNumbers.levels(truth["asks"]).filter { $0.key <= upper }
+            #expect(!bids.isEmpty && !asks.isEmpty)
+            #expect(WhiteBITNumbers.levels(depth["bids"]) == bids && WhiteBITNumbers.levels(depth["asks"]) == asks)
+            #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/depth/NO_SUCH").status == 422)
+
+            let collateral = try Self.object(try await TestHTTP.request(port: port, path: "/api/v4/public/collateral/markets"))
+            #expect(collateral["success"] as? Bool == true && collateral["message"] is NSNull)
+            let (_, markets) = try await TestHTTP.json(port: port, path: "/api/v4/public/markets")
+            let flagged = (markets as? [[String: Any]] ?? []).filter { $0["isCollateral"] as? Bool == true }.compactMap { $0["name"] as? String }
+            #expect(collateral["result"] as? [String] == flagged && flagged.contains("BTC_USDT"))
+            let futures = try await TestHTTP.request(port: port, path: "/api/v4/public/futures")
+            #expect(futures.text == #"{"success":true,"message":null,"result":[]}"#)
+        }
+    }
+
     @Test("exceeding a lowered per-endpoint limit answers 429; windows, endpoints and IPs are separate")
     func rateLimits() async throws {
         let options = WhiteBITHarness.options(limits: ["whitebit.v4_public_per_10s": 3, "whitebit.orderbook_per_10s": 1])
@@ -177,7 +241,8 @@ struct WhiteBITRESTTests {
         "/api/v4/public/trades/ETH_USDT?type=buy", "/api/v1/public/kline?market=BTC_USDT&interval=1m&limit=300",
         "/api/v1/public/kline?market=LTC_BTC&interval=15m&limit=10",
         "/api/v1/public/kline?market=SOL_USDT&interval=1w&limit=2&start=\(SimulatorHarness.start / 1_000 - 8 * 86_400)",
-        "/api/v1/public/ticker?market=XRP_USDT",
+        "/api/v1/public/ticker?market=XRP_USDT", "/api/v4/public/assets", "/api/v4/public/fee",
+        "/api/v4/public/orderbook/depth/ETH_USDT", "/api/v4/public/collateral/markets",
     ]
 
     static func answers(seed: UInt64) async throws -> [String] {

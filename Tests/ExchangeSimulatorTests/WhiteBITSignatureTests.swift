@@ -44,7 +44,13 @@ struct WhiteBITSignatureTests {
             #expect(ok.status == 200, "\(ok.text)")
             #expect(ok.header("Content-Type") == "application/json")
             let balances = try #require(try JSONShape.parse(ok.text) as? [String: Any])
-            #expect(balances.keys.contains("BTC") && balances.keys.contains("ETH"))
+            // Every currency the key holds, and only those (the official SDK's definition).
+            #expect(balances.keys.contains("BTC") && !balances.isEmpty)
+            for (currency, value) in balances {
+                let object = value as? [String: Any]
+                let total = (WhiteBITNumbers.decimal(object?["available"]) ?? 0) + (WhiteBITNumbers.decimal(object?["freeze"]) ?? 0)
+                #expect(total > 0, "\(currency) is listed with a zero balance")
+            }
 
             let tampered = try await Self.post(port: port, body: Self.body(nonce: "1594297866"), tamper: true)
             #expect(tampered.status == 401)
@@ -81,7 +87,10 @@ struct WhiteBITSignatureTests {
             let fixture = try Fixtures.load(exchange: "whitebit", name: "err_v4_private_validation.json") as? NSDictionary
             #expect((try JSONShape.parse(unknownTicker.text) as? NSDictionary) == fixture, "the fixture's exact body")
             let ticker = try await Self.post(port: port, body: Self.body(nonce: "1594297980", extra: #","ticker":"BTC""#))
-            let single = try #require(try JSONShape.parse(ticker.text) as? [String: Any])
+            // With `ticker`, that currency alone, still keyed by its ticker (the official SDK's definition).
+            let keyed = try #require(try JSONShape.parse(ticker.text) as? [String: Any])
+            #expect(Array(keyed.keys) == ["BTC"])
+            let single = try #require(keyed["BTC"] as? [String: Any])
             #expect(Set(single.keys) == ["available", "freeze"])
             #expect(WhiteBITNumbers.decimal(single["available"]) == WhiteBITNumbers.decimal((balances["BTC"] as? [String: Any])?["available"]))
 

@@ -196,6 +196,30 @@ enum BinanceRender {
         w.raw("}")
     }
 
+    /// `GET /api/v3/ticker` and `/api/v3/ticker/tradingDay` object, FULL or MINI (no bid/ask,
+    /// previous close or last quantity, unlike the 24 h ticker).
+    static func windowTicker(_ w: inout JSONWriter, _ r: Rolling, full: Bool) {
+        let s = r.summary
+        w.raw("{\"symbol\":\""); w.rawString(r.symbol); w.raw("\"")
+        if full {
+            w.raw(",\"priceChange\":"); w.decimal(r.change, digits: digits)
+            w.raw(",\"priceChangePercent\":"); w.decimal(wide: r.changePercentMilli, scale: 3, digits: 3)
+            w.raw(",\"weightedAvgPrice\":"); w.decimal(wide: r.weightedAverage, scale: 8, digits: digits)
+        }
+        w.raw(",\"openPrice\":"); w.decimal(r.open, digits: digits)
+        w.raw(",\"highPrice\":"); w.decimal(s.isEmpty ? 0 : s.high, digits: digits)
+        w.raw(",\"lowPrice\":"); w.decimal(s.isEmpty ? 0 : s.low, digits: digits)
+        w.raw(",\"lastPrice\":"); w.decimal(r.last, digits: digits)
+        w.raw(",\"volume\":"); w.decimal(wide: s.volume, scale: 8, digits: digits)
+        w.raw(",\"quoteVolume\":"); w.decimal(wide: s.quoteVolume, scale: 16, digits: digits)
+        w.raw(",\"openTime\":"); w.int(r.openTime)
+        w.raw(",\"closeTime\":"); w.int(r.closeTime)
+        w.raw(",\"firstId\":"); w.int(r.firstId)
+        w.raw(",\"lastId\":"); w.int(r.lastId)
+        w.raw(",\"count\":"); w.int(s.count)
+        w.raw("}")
+    }
+
     /// One `klines` row.
     static func klineRow(_ w: inout JSONWriter, _ candle: Candle) {
         let s = candle.summary

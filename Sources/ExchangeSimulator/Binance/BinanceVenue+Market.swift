@@ -95,26 +95,97 @@ extension BinanceVenue {
 
     /// Rolling 24 h statistics ending at `now` for several markets (one lock for the books).
     func rolling(_ markets: [Int], now: Int64) -> [BinanceRender.Rolling] {
+        self.statistics(markets, openTime: now - 86_400_000, closeTime: now, now: now)
+    }
+
+    /// Statistics of the trades in `[openTime, now]` (`closeTime` is what the answer reports).
+    func statistics(_ markets: [Int], openTime: Int64, closeTime: Int64, now: Int64) -> [BinanceRender.Rolling] {
         let touches = self.context.engine.touches(markets: markets)
         let history = self.context.engine.history
-        let openTime = now - 86_400_000
         return markets.enumerated().map { position, market in
             let summary = history.summary(market: market, from: openTime, to: now + 1)
             let previous = summary.isEmpty
                 ? 0 : (history.lastTrade(market: market, atOrBefore: openTime - 1, maxDays: 7)?.price ?? 0)
             return BinanceRender.Rolling(
-                symbol: self.symbols[market], summary: summary, openTime: openTime, closeTime: now,
+                symbol: self.symbols[market], summary: summary, openTime: openTime, closeTime: closeTime,
                 previousClose: previous, bid: touches[position].bid, ask: touches[position].ask)
         }
     }
 
-    func ticker24hr(_ request: SimRequest, now: Int64) throws(BinanceError) -> SimResponse {
-        let full: Bool
+    /// `type` of the ticker endpoints: FULL (default) or MINI.
+    func tickerType(_ request: SimRequest) throws(BinanceError) -> Bool {
         switch request.parameter("type") ?? "FULL" {
-        case "FULL": full = true
-        case "MINI": full = false
+        case "FULL": return true
+        case "MINI": return false
         default: throw .invalidValue("type")
         }
+    }
+
+    /// `symbol` or `symbols` (at most 100), one of them mandatory (rolling-window and trading-day tickers).
+    func requiredSelection(_ request: SimRequest) throws(BinanceError) -> (markets: [Int], single: Bool) {
+        guard let selection = try self.selectedMarkets(request) else {
+            throw BinanceError(
+                status: .badRequest, code: -1102, message: "Param 'symbol' or 'symbols' must be sent, but both were empty/null!")
+        }
+        if selection.markets.count > 100 {
+            throw BinanceError(
+                status: .badRequest, code: -1101,
+                message: "Too many parameters; expected '100' and received '\(selection.markets.count)'.")
+        }
+        return selection
+    }
+
+    /// `windowSize`: `1m`…`59m`, `1h`…`23h`, `1d`…`7d` (default `1d`), in ms.
+    static func windowSize(_ text: String?) -> Int64? {
+        guard let text else { return 86_400_000 }
+        guard let unit = text.last, let count = Int64(text.dropLast()), count >= 1, text.first != "+" else { return nil }
+        switch unit {
+        case "m" where count <= 59: return count * 60_000
+        case "h" where count <= 23: return count * 3_600_000
+        case "d" where count <= 7: return count * 86_400_000
+        default: return nil
+        }
+    }
+
+    /// `GET /api/v3/ticker`: statistics from the minute that starts the window (`now − windowSize`,
+    /// floored to a minute) to now.
+    func windowTicker(_ request: SimRequest, now: Int64) throws(BinanceError) -> SimResponse {
+        let full = try self.tickerType(request)
+        let selection = try self.requiredSelection(request)
+        guard let window = Self.windowSize(request.parameter("windowSize")) else { throw .invalidValue("windowSize") }
+        let openTime = DetMath.floorDiv(now - window, 60_000) * 60_000
+        let stats = self.statistics(selection.markets, openTime: openTime, closeTime: now, now: now)
+        return self.windowTickers(stats, single: selection.single, full: full)
+    }
+
+    /// `GET /api/v3/ticker/tradingDay`: statistics of the current day in `timeZone` (default UTC);
+    /// `closeTime` is the day's last millisecond.
+    func tradingDayTicker(_ request: SimRequest, now: Int64) throws(BinanceError) -> SimResponse {
+        let full = try self.tickerType(request)
+        let selection = try self.requiredSelection(request)
+        let offset = try self.timeZoneOffset(request.parameter("timeZone"))
+        let openTime = DetMath.floorDiv(now + offset, 86_400_000) * 86_400_000 - offset
+        let stats = self.statistics(selection.markets, openTime: openTime, closeTime: openTime + 86_399_999, now: now)
+        return self.windowTickers(stats, single: selection.single, full: full)
+    }
+
+    private func windowTickers(_ stats: [BinanceRender.Rolling], single: Bool, full: Bool) -> SimResponse {
+        var writer = JSONWriter(capacity: 512 * stats.count)
+        if single {
+            BinanceRender.windowTicker(&writer, stats[0], full: full)
+        } else {
+            writer.raw("[")
+            for (index, item) in stats.enumerated() {
+                if index > 0 { writer.raw(",") }
+                BinanceRender.windowTicker(&writer, item, full: full)
+            }
+            writer.raw("]")
+        }
+        return .json(.ok, writer.buffer)
+    }
+
+    func ticker24hr(_ request: SimRequest, now: Int64) throws(BinanceError) -> SimResponse {
+        let full = try self.tickerType(request)
         let selection = try self.selectedMarkets(request)
         let markets = selection?.markets ?? Array(0..<self.context.engine.marketCount)
         let stats = self.rolling(markets, now: now)

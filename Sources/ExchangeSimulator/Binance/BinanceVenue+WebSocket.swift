@@ -1,6 +1,7 @@
 import NIOCore
 
 /// WebSocket upgrade: `/ws`, `/ws/<stream>[/<stream>…]` (raw) and `/stream?streams=a/b/c` (combined).
+/// Raw path segments that are not market streams are ignored (the connection subscribes to the rest).
 extension BinanceVenue {
     func upgrade(_ request: SimRequest) -> WebSocketDecision {
         let combined: Bool
@@ -19,6 +20,10 @@ extension BinanceVenue {
         var keys: [StreamKey] = []
         for name in names {
             guard let key = BinanceStream.parse(name, market: { self.market(forSymbol: $0) }) else {
+                // A raw path segment that names no market stream (ccxt opens `/ws/0`, `/ws/1`, …
+                // and subscribes later; user-data streams are `/ws/<listenKey>`) connects and
+                // delivers nothing, as on Binance. Combined URLs keep the error.
+                if !combined { continue }
                 return .reject(.json(.badRequest, .object([("code", .int(2)), ("msg", .string("Invalid request: invalid stream name \(name)"))])))
             }
             if !keys.contains(key) { keys.append(key) }

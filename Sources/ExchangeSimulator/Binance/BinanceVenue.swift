@@ -89,6 +89,12 @@ final class BinanceVenue: Venue {
         "/api/v3/ticker/24hr": Endpoint(weight: BinanceVenue.tickerWeight) { venue, request, now throws(BinanceError) in
             try venue.ticker24hr(request, now: now)
         },
+        "/api/v3/ticker": Endpoint(weight: BinanceVenue.windowTickerWeight) { venue, request, now throws(BinanceError) in
+            try venue.windowTicker(request, now: now)
+        },
+        "/api/v3/ticker/tradingDay": Endpoint(weight: BinanceVenue.windowTickerWeight) { venue, request, now throws(BinanceError) in
+            try venue.tradingDayTicker(request, now: now)
+        },
         "/api/v3/ticker/price": Endpoint(weight: BinanceVenue.lightTickerWeight) { venue, request, now throws(BinanceError) in
             try venue.priceTicker(request, now: now)
         },
@@ -120,6 +126,13 @@ final class BinanceVenue: Venue {
         case ...100: return 40
         default: return 80
         }
+    }
+
+    /// Rolling-window and trading-day tickers: 4 per symbol, capped at 200 above 50 symbols.
+    static func windowTickerWeight(_ request: SimRequest) -> Int64 {
+        if request.parameter("symbol") != nil { return 4 }
+        let count = request.parameter("symbols").flatMap(BinanceVenue.symbolList)?.count ?? 1
+        return count > 50 ? 200 : Int64(max(1, count)) * 4
     }
 
     /// Price and book tickers: symbol → 2, symbols or none → 4.

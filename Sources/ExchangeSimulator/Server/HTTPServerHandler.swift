@@ -49,6 +49,9 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var bodyTooLarge = false
+    /// Puts an HTTP upgrade handler back in front of this one (see `VenueListener`), so the next
+    /// request on a keep-alive connection may be a WebSocket handshake.
+    var rearmUpgrade: ((ChannelPipeline) -> Void)?
 
     init(router: SimRouter, stash: UpgradeStash, clientIP: String) {
         self.router = router
@@ -71,9 +74,12 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head = self.head else { return }
             self.head = nil
-            let response: SimResponse
+            var response: SimResponse
             if let rejection = self.stash.takeRejection() {
+                // NIO's request decoder stops parsing after a request carrying `Upgrade`, so a
+                // refused handshake ends the connection once answered.
                 response = rejection
+                response.closeConnection = true
             } else if self.bodyTooLarge {
                 response = .text(.payloadTooLarge, "request body too large")
             } else {
@@ -102,6 +108,7 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let keepAlive = head.isKeepAlive && !response.closeConnection
+        if keepAlive { self.rearmUpgrade?(context.pipeline) }
         var headers = HTTPHeaders(response.headers)
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }

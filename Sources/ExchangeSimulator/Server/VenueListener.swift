@@ -49,14 +49,32 @@ enum VenueListener {
                     try Self.installWebSocket(channel: channel, venue: venue, stash: stash)
                 }
             })
-        try sync.configureHTTPServerPipeline(
-            withServerUpgrade: (
-                upgraders: [upgrader],
-                completionHandler: { context in
-                    context.pipeline.syncOperations.removeHandler(name: "exchsim.http", promise: nil)
-                }
-            ))
-        try sync.addHandler(HTTPServerHandler(router: router, stash: stash, clientIP: clientIP), name: "exchsim.http")
+        let completion: @Sendable (ChannelHandlerContext) -> Void = { context in
+            context.pipeline.syncOperations.removeHandler(name: "exchsim.http", promise: nil)
+        }
+        try sync.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: completion))
+        // NIO's upgrade handler only looks at the first request of a connection and then leaves the
+        // pipeline. Clients that reuse a keep-alive connection for the WebSocket handshake (aiohttp,
+        // hence ccxt.pro, after a REST call) would get a plain 404; web servers upgrade any request.
+        // So each keep-alive answer puts a fresh upgrade handler in front of this one, before the
+        // pipelining handler lets the next request through. The spent one may still be in the
+        // pipeline (a refused handshake removes it only after delivering the request): it passes
+        // anything it sees on, then leaves.
+        let encoder = try sync.handler(type: HTTPResponseEncoder.self)
+        let extraHandlers: [any RemovableChannelHandler] = [
+            try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self),
+            try sync.handler(type: HTTPServerPipelineHandler.self),
+            try sync.handler(type: NIOHTTPResponseHeadersValidator.self),
+            try sync.handler(type: HTTPServerProtocolErrorHandler.self),
+        ]
+        let handler = HTTPServerHandler(router: router, stash: stash, clientIP: clientIP)
+        handler.rearmUpgrade = { pipeline in
+            let fresh = HTTPServerUpgradeHandler(
+                upgraders: [upgrader], httpEncoder: encoder, extraHTTPHandlers: extraHandlers,
+                upgradeCompletionHandler: completion)
+            try? pipeline.syncOperations.addHandler(fresh, position: .before(handler))
+        }
+        try sync.addHandler(handler, name: "exchsim.http")
     }
 
     private static func installWebSocket(channel: any Channel, venue: any Venue, stash: UpgradeStash) throws {

@@ -1,10 +1,13 @@
 /// The state of one WhiteBIT depth stream (market, limit, price interval): the last published
 /// top-`limit` view and its update id, and how to go from one view to the next (whitebit.md §5).
 ///
-/// Incremental messages carry only levels whose amount changed inside the window, with absolute
-/// amounts and `"0"` for a level that left the book. A level that only fell below the `limit`-th
-/// level is not sent: the client drops it when it truncates to `limit` after applying the update, so
-/// snapshot + incrementals + truncation reproduce the view exactly.
+/// Incremental messages carry the levels whose amount changed inside the window, with absolute
+/// amounts and `"0"` for a level that left the book. By default a level that merely fell below the
+/// `limit`-th is not sent: the documentation has clients truncate to `limit` after applying an update,
+/// so snapshot + incrementals + truncation reproduce the view exactly, and an adapter that forgets to
+/// truncate fails here as it would in production. `--limit whitebit.depth_window_removals=1` also sends
+/// `"0"` for those levels, for clients that never truncate (ccxt.pro): they would otherwise keep levels
+/// that vanish unseen outside the window and come back inside it, stale, when the price returns.
 struct WhiteBITDepthBook: Sendable {
     struct View: Sendable, Equatable {
         var updateId: Int64
@@ -14,6 +17,8 @@ struct WhiteBITDepthBook: Sendable {
     }
 
     let limit: Int
+    /// Whether levels pushed below the `limit`-th are sent as `"0"` (see above).
+    let windowRemovals: Bool
     /// Aggregation bucket in units (0: none).
     let interval: Int64
     private(set) var view: View
@@ -22,8 +27,9 @@ struct WhiteBITDepthBook: Sendable {
     /// Simulated time of the last message every subscriber received (keep-alive snapshots).
     private(set) var lastMessageAt: Int64
 
-    init(limit: Int, interval: Int64, initial: View, now: Int64) {
+    init(limit: Int, interval: Int64, initial: View, now: Int64, windowRemovals: Bool = false) {
         self.limit = limit
+        self.windowRemovals = windowRemovals
         self.interval = interval
         self.view = initial
         self.lastMessageId = initial.updateId
@@ -60,7 +66,9 @@ struct WhiteBITDepthBook: Sendable {
     }
 
     /// Levels to send to go from `old` to `new` on one side (best first in both).
-    static func changes(from old: [BookLevel], to new: [BookLevel], isBid: Bool, limit: Int) -> [BookLevel] {
+    static func changes(
+        from old: [BookLevel], to new: [BookLevel], isBid: Bool, limit: Int, windowRemovals: Bool
+    ) -> [BookLevel] {
         var previous: [Int64: Int64] = [:]
         for level in old { previous[level.price] = level.quantity }
         var current = Set<Int64>()
@@ -72,7 +80,7 @@ struct WhiteBITDepthBook: Sendable {
         let worst = new.last?.price
         for level in old where !current.contains(level.price) {
             // Below a full window's last level the client's truncation removes it anyway.
-            if new.count == limit, let worst, isBid ? level.price < worst : level.price > worst { continue }
+            if !windowRemovals, new.count == limit, let worst, isBid ? level.price < worst : level.price > worst { continue }
             out.append(BookLevel(price: level.price, quantity: 0))
         }
         return out.sorted { isBid ? $0.price > $1.price : $0.price < $1.price }
@@ -82,8 +90,10 @@ struct WhiteBITDepthBook: Sendable {
     /// window changed (then no message is due). Advances the state when one is due.
     mutating func advance(to next: View, now: Int64) -> (pastUpdateId: Int64, bids: [BookLevel], asks: [BookLevel])? {
         guard next.updateId != self.view.updateId else { return nil }
-        let bids = Self.changes(from: self.view.bids, to: next.bids, isBid: true, limit: self.limit)
-        let asks = Self.changes(from: self.view.asks, to: next.asks, isBid: false, limit: self.limit)
+        let bids = Self.changes(
+            from: self.view.bids, to: next.bids, isBid: true, limit: self.limit, windowRemovals: self.windowRemovals)
+        let asks = Self.changes(
+            from: self.view.asks, to: next.asks, isBid: false, limit: self.limit, windowRemovals: self.windowRemovals)
         guard !bids.isEmpty || !asks.isEmpty else { return nil }
         let past = self.lastMessageId
         self.view = next

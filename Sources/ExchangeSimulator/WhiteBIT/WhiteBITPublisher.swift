@@ -119,7 +119,9 @@ final class WhiteBITPublisher: StreamPublisher {
             let book = self.venue.context.engine.snapshot(market: key.market, limit: aggregated ? Int.max : limit)
             let view = WhiteBITDepthBook.view(of: book, limit: limit, interval: interval, tickSize: spec.tickSize)
             guard var state = self.depth[key] else {
-                self.depth[key] = WhiteBITDepthBook(limit: limit, interval: interval, initial: view, now: simNow)
+                self.depth[key] = WhiteBITDepthBook(
+                    limit: limit, interval: interval, initial: view, now: simNow,
+                    windowRemovals: self.venue.depthWindowRemovals)
                 if requested.contains(key) {
                     self.snapshot(key, view: view, time: book.time, simNow: simNow, kind: Self.subscriberSnapshotKind, output: &output)
                 }

@@ -61,6 +61,9 @@ extension WhiteBITVenue {
         if let outcome { throw outcome }
     }
 
+    /// The balances: every currency with a non-zero balance; with `ticker`, that currency alone, still
+    /// keyed by its ticker (`{"BTC":{"available","freeze"}}`), as the official SDK's API definition
+    /// describes and types the answer.
     func balance(_ request: SimRequest, now: Int64) throws(WhiteBITError) -> SimResponse {
         let (entry, body) = try self.authenticate(request, now: now)
         let balances = self.balances(for: entry)
@@ -69,9 +72,10 @@ extension WhiteBITVenue {
             guard let balance = balances.first(where: { $0.asset == name }) else {
                 throw .validation("ticker", "Currency was not found.")
             }
-            return Self.json(Self.balanceObject(balance))
+            return Self.json(.object([(balance.asset, Self.balanceObject(balance))]))
         }
-        return Self.json(.object(balances.map { ($0.asset, Self.balanceObject($0)) }))
+        let held = balances.filter { $0.available != 0 || $0.freeze != 0 }
+        return Self.json(.object(held.map { ($0.asset, Self.balanceObject($0)) }))
     }
 
     private static func balanceObject(_ balance: (asset: String, available: Int64, freeze: Int64)) -> JSONValue {

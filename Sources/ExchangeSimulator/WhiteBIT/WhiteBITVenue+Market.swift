@@ -54,17 +54,21 @@ extension WhiteBITVenue {
 
     // MARK: - Endpoints
 
+    /// `GET /api/v4/public/markets`. Fees are percentages (`"0.1"` = 0.1 %): the documentation's
+    /// example says `"0.001"` "ratio", but live answers quoted by ccxt, ccxt's parser (÷ 100) and the
+    /// official SDK's API definition agree on percent. `isTradFiFutures` and `delistedAt` (always
+    /// present, null without an announced delisting) are fields of the official SDK's definition.
     func markets() -> SimResponse {
         let items: [JSONValue] = (0..<self.context.engine.marketCount).map { market in
             let spec = self.spec(market)
             return .object([
                 ("name", .string(self.symbols[market])), ("stock", .string(spec.base)), ("money", .string(spec.quote)),
                 ("stockPrec", .string(String(spec.quantityDigits))), ("moneyPrec", .string(String(spec.priceDigits))),
-                ("feePrec", .string("4")), ("makerFee", .string("0.001")), ("takerFee", .string("0.001")),
+                ("feePrec", .string("4")), ("makerFee", .string("0.1")), ("takerFee", .string("0.1")),
                 ("minAmount", .string(WhiteBITRender.string(spec.lotSize, digits: 8))),
                 ("minTotal", .string(Self.minTotal(quote: spec.quote))), ("maxTotal", .string("10000000000")),
-                ("tradesEnabled", .bool(spec.status == .trading)), ("isCollateral", .bool(spec.quote == "USDT")),
-                ("type", .string("spot")),
+                ("tradesEnabled", .bool(spec.status == .trading)), ("isCollateral", .bool(Self.isCollateral(spec))),
+                ("type", .string("spot")), ("isTradFiFutures", .bool(false)), ("delistedAt", .null),
             ])
         }
         return Self.json(.array(items))

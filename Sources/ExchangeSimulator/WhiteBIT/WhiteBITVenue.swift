@@ -23,6 +23,8 @@ final class WhiteBITVenue: Venue {
     let orderbookCache = Mutex([String: (bucket: Int64, body: ByteBuffer)]())
     /// Simulated ms without a change after which a depth stream repeats its snapshot.
     let depthKeepAliveMs: Int64
+    /// `whitebit.depth_window_removals`: also send `"0"` for levels pushed out of a depth window.
+    let depthWindowRemovals: Bool
 
     struct NonceState: Sendable {
         var last: Int64 = .min
@@ -40,6 +42,7 @@ final class WhiteBITVenue: Venue {
             idleTimeoutMs: options.limit("whitebit.ws_idle_timeout_ms", default: 60_000),
             maxStreamsPerConnection: 1 << 20)
         self.depthKeepAliveMs = options.limit("whitebit.depth_keepalive_ms", default: 10_000)
+        self.depthWindowRemovals = options.limit("whitebit.depth_window_removals", default: 0) != 0
         self.symbols = (0..<context.engine.marketCount).map { market in
             context.engine.spec(market).base + "_" + context.engine.spec(market).quote
         }
@@ -103,6 +106,22 @@ final class WhiteBITVenue: Venue {
             Route(template: "/api/v4/public/ticker", group: .v4Public) { venue, _, _, now throws(WhiteBITError) in
                 venue.tickerV4(now: now)
             },
+            Route(template: "/api/v4/public/assets", group: .v4Public) { venue, _, _, _ throws(WhiteBITError) in
+                venue.assetList()
+            },
+            Route(template: "/api/v4/public/fee", group: .v4Public) { venue, _, _, _ throws(WhiteBITError) in
+                venue.feeList()
+            },
+            Route(template: "/api/v4/public/collateral/markets", group: .v4Public) { venue, _, _, _ throws(WhiteBITError) in
+                venue.collateralMarkets()
+            },
+            Route(template: "/api/v4/public/futures", group: .v4Public) { venue, _, _, _ throws(WhiteBITError) in
+                venue.futuresMarkets()
+            },
+            Route(template: "/api/v4/public/orderbook/depth/{market}", group: .v4Public) {
+                venue, _, market, now throws(WhiteBITError) in
+                try venue.depthWithinTwoPercent(symbol: market, now: now)
+            },
             Route(template: "/api/v4/public/orderbook/{market}", group: .orderbook) {
                 venue, request, market, now throws(WhiteBITError) in
                 try venue.orderbook(request, symbol: market, now: now)
@@ -131,7 +150,8 @@ final class WhiteBITVenue: Venue {
     /// The route of a path and its `{market}` segment.
     private static func route(for path: String) -> (Route, String)? {
         if let route = routes[path] { return (route, "") }
-        for prefix in ["/api/v4/public/orderbook/", "/api/v4/public/trades/"] where path.hasPrefix(prefix) {
+        for prefix in ["/api/v4/public/orderbook/depth/", "/api/v4/public/orderbook/", "/api/v4/public/trades/"]
+        where path.hasPrefix(prefix) {
             let parameter = String(path.dropFirst(prefix.count))
             guard !parameter.isEmpty, !parameter.contains("/"), let route = routes[prefix + "{market}"] else {
                 return nil
