@@ -35,7 +35,21 @@ package final class ReliableSender: Sendable {
         var lastSent: UInt64 = 0
         var resumed: StreamResumed?
         var waiter: CheckedContinuation<Void, Never>?
+        /// Something happened while the pump was not waiting: its next wait returns at once. Without it,
+        /// a frame queued between the pump finding nothing to send and the pump going to sleep would wake
+        /// nobody and sit unsent until the next frame.
+        var wakePending = false
         var closed = false
+
+        /// The pump's continuation to resume, or a note for its next wait when it isn't waiting yet.
+        mutating func takeWaiter() -> CheckedContinuation<Void, Never>? {
+            guard let waiter else {
+                wakePending = true
+                return nil
+            }
+            self.waiter = nil
+            return waiter
+        }
     }
 
     private struct Metrics {
@@ -120,9 +134,7 @@ package final class ReliableSender: Sendable {
                 let dropped = try state.spill.append(frame)
                 if !dropped.isEmpty { record(dropped: dropped, state: &state) }
             }
-            let waiter = state.waiter
-            state.waiter = nil
-            return waiter
+            return state.takeWaiter()
         }
         metrics.sent.increment()
         waiter?.resume()
@@ -162,9 +174,7 @@ package final class ReliableSender: Sendable {
                 state.sendIndex = max(0, state.sendIndex - 1)
             }
             state.dropped.removeAll { $0.upperBound <= sequence }
-            let waiter = state.waiter
-            state.waiter = nil
-            return waiter
+            return state.takeWaiter()
         }
         waiter?.resume()
         updateGauges()
@@ -174,9 +184,7 @@ package final class ReliableSender: Sendable {
     func resumed(_ answer: StreamResumed) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.resumed = answer
-            let waiter = state.waiter
-            state.waiter = nil
-            return waiter
+            return state.takeWaiter()
         }
         waiter?.resume()
     }
@@ -289,7 +297,10 @@ package final class ReliableSender: Sendable {
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { continuation in
                         let resumeNow = self.state.withLock { state -> Bool in
-                            if state.session != session || state.closed { return true }
+                            if state.session != session || state.closed || state.wakePending {
+                                state.wakePending = false
+                                return true
+                            }
                             if let previous = state.waiter { previous.resume() }
                             state.waiter = continuation
                             return false
@@ -326,9 +337,7 @@ package final class ReliableSender: Sendable {
             state.memoryBytes = 0
             state.file.clean = true
             try PosixFile.replace(state.statePath, with: state.file.encoded())
-            let waiter = state.waiter
-            state.waiter = nil
-            return waiter
+            return state.takeWaiter()
         }
         waiter?.resume()
         updateGauges()

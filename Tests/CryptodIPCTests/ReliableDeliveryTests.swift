@@ -44,6 +44,28 @@ struct ReliableDeliveryTests {
         receiverTask.cancel()
     }
 
+    @Test("a frame queued just as the pump goes idle is still sent (no lost wake-up)")
+    func noLostWakeup() async throws {
+        // Regression: a frame queued between the pump finding nothing to send and the pump going to
+        // sleep woke nobody, and sat unsent until the next frame. One frame at a time, each waited for,
+        // makes that window come round thousands of times.
+        let dir = try TemporaryDirectory()
+        let consumer = RecordingConsumer()
+        let (receiverTask, _) = startReceiver(socket: dir.path + "/writer.sock", consumer: consumer, settings: settings)
+        let (senderTask, sender) = try startSender(socket: dir.path + "/writer.sock", directory: dir.path + "/stream", settings: settings)
+        for index in 1...3_000 {
+            try sender.send(tradeMessage(index))
+            // Send the next frame the moment the ack lands, when the pump is waking up to look for work.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while sender.stats.ackedThrough < UInt64(index), ContinuousClock.now < deadline { await Task.yield() }
+            let delivered = sender.stats.ackedThrough == UInt64(index)
+            #expect(delivered, "frame \(index) was not delivered")
+            if !delivered { break }
+        }
+        senderTask.cancel()
+        receiverTask.cancel()
+    }
+
     @Test("frames sent while the receiver is down arrive exactly once after it returns")
     func receiverDownThenUp() async throws {
         let dir = try TemporaryDirectory()
