@@ -186,14 +186,7 @@ enum BinanceRender {
         w.raw(",\"highPrice\":"); w.decimal(s.isEmpty ? 0 : s.high, digits: digits)
         w.raw(",\"lowPrice\":"); w.decimal(s.isEmpty ? 0 : s.low, digits: digits)
         if !full { w.raw(",\"lastPrice\":"); w.decimal(r.last, digits: digits) }
-        w.raw(",\"volume\":"); w.decimal(wide: s.volume, scale: 8, digits: digits)
-        w.raw(",\"quoteVolume\":"); w.decimal(wide: s.quoteVolume, scale: 16, digits: digits)
-        w.raw(",\"openTime\":"); w.int(r.openTime)
-        w.raw(",\"closeTime\":"); w.int(r.closeTime)
-        w.raw(",\"firstId\":"); w.int(r.firstId)
-        w.raw(",\"lastId\":"); w.int(r.lastId)
-        w.raw(",\"count\":"); w.int(s.count)
-        w.raw("}")
+        volumeAndRange(&w, r)
     }
 
     /// `GET /api/v3/ticker` and `/api/v3/ticker/tradingDay` object, FULL or MINI (no bid/ask,
@@ -210,6 +203,12 @@ enum BinanceRender {
         w.raw(",\"highPrice\":"); w.decimal(s.isEmpty ? 0 : s.high, digits: digits)
         w.raw(",\"lowPrice\":"); w.decimal(s.isEmpty ? 0 : s.low, digits: digits)
         w.raw(",\"lastPrice\":"); w.decimal(r.last, digits: digits)
+        volumeAndRange(&w, r)
+    }
+
+    /// The fields every REST ticker ends with (24 h, rolling window, trading day), and the closing brace.
+    private static func volumeAndRange(_ w: inout JSONWriter, _ r: Rolling) {
+        let s = r.summary
         w.raw(",\"volume\":"); w.decimal(wide: s.volume, scale: 8, digits: digits)
         w.raw(",\"quoteVolume\":"); w.decimal(wide: s.quoteVolume, scale: 16, digits: digits)
         w.raw(",\"openTime\":"); w.int(r.openTime)

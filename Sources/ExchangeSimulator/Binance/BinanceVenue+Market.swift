@@ -170,14 +170,22 @@ extension BinanceVenue {
     }
 
     private func windowTickers(_ stats: [BinanceRender.Rolling], single: Bool, full: Bool) -> SimResponse {
+        Self.tickers(stats, single: single) { BinanceRender.windowTicker(&$0, $1, full: full) }
+    }
+
+    /// One ticker object for a `symbol` request, else an array of them (every ticker endpoint answers so).
+    private static func tickers(
+        _ stats: [BinanceRender.Rolling], single: Bool,
+        render: (inout JSONWriter, BinanceRender.Rolling) -> Void
+    ) -> SimResponse {
         var writer = JSONWriter(capacity: 512 * stats.count)
         if single {
-            BinanceRender.windowTicker(&writer, stats[0], full: full)
+            render(&writer, stats[0])
         } else {
             writer.raw("[")
             for (index, item) in stats.enumerated() {
                 if index > 0 { writer.raw(",") }
-                BinanceRender.windowTicker(&writer, item, full: full)
+                render(&writer, item)
             }
             writer.raw("]")
         }
@@ -189,18 +197,7 @@ extension BinanceVenue {
         let selection = try self.selectedMarkets(request)
         let markets = selection?.markets ?? Array(0..<self.context.engine.marketCount)
         let stats = self.rolling(markets, now: now)
-        var writer = JSONWriter(capacity: 512 * stats.count)
-        if selection?.single == true {
-            BinanceRender.restTicker(&writer, stats[0], full: full)
-        } else {
-            writer.raw("[")
-            for (index, item) in stats.enumerated() {
-                if index > 0 { writer.raw(",") }
-                BinanceRender.restTicker(&writer, item, full: full)
-            }
-            writer.raw("]")
-        }
-        return .json(.ok, writer.buffer)
+        return Self.tickers(stats, single: selection?.single == true) { BinanceRender.restTicker(&$0, $1, full: full) }
     }
 
     func priceTicker(_ request: SimRequest, now: Int64) throws(BinanceError) -> SimResponse {
