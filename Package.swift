@@ -40,12 +40,17 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: - Layer 0: values and C shims
         .target(name: "CryptodModel", swiftSettings: strict),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "CSystemShims"),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
 
         // MARK: - Layer 1: wire protocol and configuration
         .target(
@@ -57,6 +62,8 @@ let package = Package(
         // The JSON form of market data that leaves cryptod (WebSocket, RabbitMQ, Redis, files): one encoder,
         // so every sink prints a price exactly as the exchange sent it.
         .target(name: "CryptodFormats", dependencies: ["CryptodModel"], swiftSettings: strict),
+        // Exchange adapters: requests, parsers, book synchronisation and rate-limit rules, all without I/O.
+        .target(name: "CryptodExchanges", dependencies: ["CryptodModel"], swiftSettings: strict),
 
         // MARK: - Layer 2: links between processes
         .target(
@@ -68,6 +75,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The writer's sinks (PostgreSQL, Redis, RabbitMQ, the pipeline with breaker and spool): the only
+        // importer of the C client libraries.
+        .target(
+            name: "CryptodSinks",
+            dependencies: [
+                "CryptodModel", "CryptodWire", "CryptodFormats", "CLibPQ", "CHiredis", "CRabbitMQ",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -106,7 +127,13 @@ let package = Package(
         .target(
             name: "CryptodIngestor",
             dependencies: [
-                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel",
+                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodExchanges", "CLibCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,6 +154,8 @@ let package = Package(
             name: "CryptodWriter",
             dependencies: [
                 "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodFormats",
+                "CryptodSinks",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -162,27 +191,27 @@ let package = Package(
         // MARK: - Layer 5: thin executables
         .executableTarget(
             name: "cryptod",
-            dependencies: ["CryptodSupervisor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CryptodSupervisor", "CryptodRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "cryptod-ingestor",
-            dependencies: ["CryptodIngestor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CryptodIngestor", "CryptodRuntime", "CryptodConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "cryptod-scheduler",
-            dependencies: ["CryptodScheduler", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CryptodScheduler", "CryptodRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "cryptod-writer",
-            dependencies: ["CryptodWriter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CryptodWriter", "CryptodRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "cryptod-gateway",
-            dependencies: ["CryptodGateway", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CryptodGateway", "CryptodRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -207,12 +236,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "exchsim",
-            dependencies: ["ExchangeSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ExchangeSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
 
         // MARK: - Tests
         .testTarget(name: "CryptodModelTests", dependencies: ["CryptodModel"], swiftSettings: strict),
+        .testTarget(name: "CryptodExchangesTests", dependencies: ["CryptodExchanges", "CryptodModel"], swiftSettings: strict),
         .testTarget(
             name: "CryptodWireTests",
             dependencies: [
@@ -256,15 +289,45 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CryptodIngestorTests",
+            dependencies: ["CryptodIngestor", "CryptodExchanges", "CryptodModel", "CryptodWire", "CryptodIPC"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CryptodSchedulerTests",
+            dependencies: [
+                "CryptodScheduler", "CryptodIPC", "CryptodWire", "CryptodModel", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CryptodFormatsTests", dependencies: ["CryptodFormats", "CryptodModel"], swiftSettings: strict),
+        .testTarget(
             name: "CryptodCtlTests",
             dependencies: ["CryptodCtl", "CryptodWire", "CryptodModel"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CryptodSinksTests",
+            dependencies: [
+                "CryptodSinks", "CryptodModel", "CryptodWire", "CryptodFormats",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CryptodWriterTests",
+            dependencies: [
+                "CryptodWriter", "CryptodSinks", "CryptodIPC", "CryptodWire", "CryptodModel", "CryptodConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // Drives the built executables (cryptod, its children, cryptoctl) as an operator would.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "CryptodIPC", "CryptodWire", "CryptodModel", "CryptodConfig",
+                "CryptodIPC", "CryptodWire", "CryptodModel", "CryptodConfig", "CRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -4,10 +4,13 @@ import Glibc
 import Darwin
 #endif
 
-/// Minimal blocking file I/O over POSIX calls, for spill segments and stream state. Callers run it off
-/// the NIO event loops (it is only used under a stream's lock on the producer or pump path, and spilling
-/// means the link is down or slow anyway).
-struct PosixFile {
+/// Minimal blocking file I/O over POSIX calls, for spill segments and stream state.
+///
+/// Never on an event loop. What can wait for the disk (`fsync`, ``replace(_:with:)``) runs on the
+/// ``DiskThread``; only `write(2)`s of spilled frames into the page cache and reads of them back run on the
+/// producer's or the pump's thread, under the stream's lock (and spilling means the link is down or slow
+/// anyway). Sendable: a descriptor and a path, handed to the disk thread to finish a segment.
+struct PosixFile: Sendable {
     let descriptor: CInt
     let path: String
 

@@ -1,5 +1,6 @@
 import CryptodModel
 import CryptodWire
+import Dispatch
 import DequeModule
 import Logging
 import Metrics
@@ -13,12 +14,19 @@ import Synchronization
 /// and announced to the receiver with `framesDropped`). Whenever a link to the receiver is up, ``run(on:)``
 /// resumes the stream (`streamResume` → `streamResumed`), replays everything unacknowledged in order, and
 /// then streams new frames. ``close()`` saves what is still held so the next start replays it.
+///
+/// `send` runs on the producer's thread (the cooperative pool), so what waits for the disk happens on the
+/// ``DiskThread``: the state-file write that reserves the next block of sequence numbers is started when
+/// half of the current block is used, and a finished spill segment is flushed there. Spilling a frame
+/// itself stays inline: it is a `write(2)` into the page cache, and only happens while the link is down or
+/// slow. Opening a stream (`init`, once at start) still reads and writes its files on the caller's thread.
 package final class ReliableSender: Sendable {
     package let stream: String
     private let settings: LinkSettings
     private let logger: Logger
     private let state: Mutex<State>
     private let metrics: Metrics
+    private let diskThread: DiskThread
 
     private struct State: ~Copyable {
         var file: StreamStateFile
@@ -40,6 +48,18 @@ package final class ReliableSender: Sendable {
         /// nobody and sit unsent until the next frame.
         var wakePending = false
         var closed = false
+        /// Set by `close()`: from then on only the disk thread touches `spill`, so status reads these.
+        var closedSpill: SpillSize?
+        /// The `reservedThrough` being written on the disk thread. Numbers above `file.reservedThrough`
+        /// (which only grows once a write is on disk) are never handed out, so a crash can't reuse one.
+        var reserving: UInt64?
+        /// Left when the write of `reserving` ends; a producer that outran it waits on it.
+        var reservationDone: DispatchGroup?
+        /// The last reservation write's error, until one succeeds.
+        var reservationError: (any Error)?
+        /// After a failed write, reserving ahead waits until `nextSequence` gets here (no retry per frame).
+        var retryReservationAt: UInt64 = 0
+        var reservationStalls = 0
 
         /// The pump's continuation to resume, or a note for its next wait when it isn't waiting yet.
         mutating func takeWaiter() -> CheckedContinuation<Void, Never>? {
@@ -59,6 +79,9 @@ package final class ReliableSender: Sendable {
         let memoryBytes: Gauge
         let spillBytes: Gauge
         let unacked: Gauge
+        /// Producers that had to wait for a reservation write; reserving half a block ahead should keep
+        /// this at zero.
+        let reservationStalls: Counter
 
         init(stream: String) {
             let dimensions = [("stream", stream)]
@@ -68,20 +91,35 @@ package final class ReliableSender: Sendable {
             memoryBytes = Gauge(label: "cryptod_ipc_stream_memory_bytes", dimensions: dimensions)
             spillBytes = Gauge(label: "cryptod_ipc_stream_spill_bytes", dimensions: dimensions)
             unacked = Gauge(label: "cryptod_ipc_stream_unacked_frames", dimensions: dimensions)
+            reservationStalls = Counter(label: "cryptod_ipc_reservation_stalls_total", dimensions: dimensions)
         }
     }
 
     /// Opens (or recovers) the stream's state under `directory` (`<state_dir>/streams/<stream>`).
+    /// - Parameters:
+    ///   - diskThread: where the stream's `fsync`s and state-file writes run; the process's shared one
+    ///     unless a test needs its own.
     /// - Throws: when the directory cannot be created or its files cannot be read or written.
-    package init(stream: String, directory: String, settings: LinkSettings, logger: Logger) throws {
+    package init(
+        stream: String, directory: String, settings: LinkSettings, logger: Logger, diskThread: DiskThread = .shared
+    ) throws {
         self.stream = stream
+        self.diskThread = diskThread
         self.settings = settings
         var logger = logger
         logger[metadataKey: "stream"] = "\(stream)"
         self.logger = logger
         self.metrics = Metrics(stream: stream)
         let spill = try SpillStore(
-            directory: directory, segmentLimit: settings.spillSegmentBytes, byteLimit: settings.spillLimit)
+            directory: directory, segmentLimit: settings.spillSegmentBytes, byteLimit: settings.spillLimit
+        ) { [logger] finished in
+            diskThread.submit {
+                defer { finished.close() }
+                do { try finished.sync() } catch {
+                    logger.error("could not flush a finished spill segment", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         let statePath = directory + "/stream.state"
         var file: StreamStateFile
         if let bytes = try PosixFile.readAll(statePath), let previous = StreamStateFile(bytes: bytes) {
@@ -113,31 +151,60 @@ package final class ReliableSender: Sendable {
 
     // MARK: - Producing
 
-    /// Queues `message` (a sequenced type) for delivery. Never waits for the network.
-    /// - Throws: ``LinkError/protocolViolation(_:)`` after ``close()``, or when the spill file cannot be written.
+    /// Queues `message` (a sequenced type) for delivery. Never waits for the network, and for the disk only
+    /// if it outran the reservation of sequence numbers (made half a block ahead of need on the disk
+    /// thread): then it waits for that one state-file write, as every reservation did before, and counts it.
+    /// - Throws: ``LinkError/protocolViolation(_:)`` after ``close()``, or when the spill file or the state
+    ///   file cannot be written.
     package func send(_ message: Message) throws {
         precondition(message.type.isSequenced, "\(message.type) is not a stream message")
         var frame = Frame(message, sequence: 1)
         let size = frame.encodedSize + 64
-        let waiter = try state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.closed else { throw LinkError.protocolViolation("stream \(stream) is closed") }
-            frame.sequence = state.file.nextSequence
-            state.file.nextSequence += 1
-            if state.file.nextSequence > state.file.reservedThrough {
-                state.file.reservedThrough += StreamStateFile.reservationBlock
-                try PosixFile.replace(state.statePath, with: state.file.encoded())
+        var stalled = false
+        while true {
+            let outcome = try state.withLock { state -> SendOutcome in
+                guard !state.closed else { throw LinkError.protocolViolation("stream \(stream) is closed") }
+                guard state.file.nextSequence <= state.file.reservedThrough else {
+                    if state.reserving == nil {
+                        // A write this call waited for failed: fail like the inline write did. Otherwise
+                        // (none started yet, or an earlier one failed) write now.
+                        if stalled, let error = state.reservationError { throw error }
+                        startReservation(&state)
+                    }
+                    return .stalled(state.reservationDone!)
+                }
+                frame.sequence = state.file.nextSequence
+                state.file.nextSequence += 1
+                reserveAhead(&state)
+                if state.spill.isEmpty, state.memoryBytes + size <= settings.memoryLimit {
+                    state.memory.append(frame)
+                    state.memoryBytes += size
+                } else {
+                    let dropped = try state.spill.append(frame)
+                    if !dropped.isEmpty { record(dropped: dropped, state: &state) }
+                }
+                return .queued(state.takeWaiter())
             }
-            if state.spill.isEmpty, state.memoryBytes + size <= settings.memoryLimit {
-                state.memory.append(frame)
-                state.memoryBytes += size
-            } else {
-                let dropped = try state.spill.append(frame)
-                if !dropped.isEmpty { record(dropped: dropped, state: &state) }
+            switch outcome {
+            case .queued(let waiter):
+                metrics.sent.increment()
+                waiter?.resume()
+                return
+            case .stalled(let done):
+                if !stalled {
+                    stalled = true
+                    metrics.reservationStalls.increment()
+                    state.withLock { $0.reservationStalls += 1 }
+                    logger.warning("a producer outran the reservation of sequence numbers; waiting for the state file")
+                }
+                done.wait()
             }
-            return state.takeWaiter()
         }
-        metrics.sent.increment()
-        waiter?.resume()
+    }
+
+    private enum SendOutcome {
+        case queued(CheckedContinuation<Void, Never>?)
+        case stalled(DispatchGroup)
     }
 
     /// Convenience for market data.
@@ -150,6 +217,52 @@ package final class ReliableSender: Sendable {
         logger.error(
             "spill limit reached; dropped the oldest spilled frames (raise delivery.spill_limit or fix the receiver)",
             metadata: ["frames": "\(count)", "ranges": "\(ranges.map { "\($0.lowerBound)-\($0.upperBound)" })"])
+    }
+
+    // MARK: - Reserving sequence numbers
+
+    /// Starts writing the next reservation once half of the current block is used, so the write is on disk
+    /// long before a producer needs a number above `reservedThrough`.
+    private func reserveAhead(_ state: inout State) {
+        guard state.reserving == nil, state.file.nextSequence >= state.retryReservationAt,
+            state.file.nextSequence > state.file.reservedThrough - StreamStateFile.reservationBlock / 2
+        else { return }
+        startReservation(&state)
+    }
+
+    /// Writes `reservedThrough + reservationBlock` to the state file on the disk thread; once it is on disk,
+    /// those numbers may be handed out. One write at a time per stream (and the disk thread runs jobs in
+    /// order), so state-file writes never race or land out of order.
+    private func startReservation(_ state: inout State) {
+        let target = state.file.reservedThrough + StreamStateFile.reservationBlock
+        var file = state.file
+        file.reservedThrough = target
+        file.clean = false
+        let done = DispatchGroup()
+        done.enter()
+        state.reserving = target
+        state.reservationDone = done
+        let path = state.statePath
+        let bytes = file.encoded()
+        diskThread.submit { [self] in
+            let result = Result { try PosixFile.replace(path, with: bytes) }
+            self.state.withLock { state in
+                state.reserving = nil
+                state.reservationDone = nil
+                switch result {
+                case .success:
+                    state.file.reservedThrough = max(state.file.reservedThrough, target)
+                    state.reservationError = nil
+                case .failure(let error):
+                    state.reservationError = error
+                    state.retryReservationAt = state.file.nextSequence + StreamStateFile.reservationBlock / 16
+                }
+            }
+            if case .failure(let error) = result {
+                logger.error("could not reserve sequence numbers in the state file", metadata: ["error": "\(error)"])
+            }
+            done.leave()
+        }
     }
 
     // MARK: - Link events (called by the link session)
@@ -194,7 +307,9 @@ package final class ReliableSender: Sendable {
     /// Attaches the stream to a connected link and streams until the link fails or the task is cancelled.
     /// - Throws: the link's write errors, a resume timeout, or a protocol violation by the receiver.
     func run(on writer: LinkWriter) async throws {
-        let (session, resume) = state.withLock { state -> (UInt64, StreamResume) in
+        let opened = state.withLock { state -> (UInt64, StreamResume)? in
+            // Closed: the spill belongs to the disk thread now, and there is nothing more to send.
+            guard !state.closed else { return nil }
             state.sessions += 1
             state.session = state.sessions
             state.sendIndex = 0
@@ -205,6 +320,7 @@ package final class ReliableSender: Sendable {
                 StreamResume(stream: stream, epoch: state.file.epoch, firstHeld: firstHeld, nextSequence: state.file.nextSequence)
             )
         }
+        guard let (session, resume) = opened else { return }
         defer { state.withLock { if $0.session == session { $0.session = 0 } } }
         try await writer.send(.streamResume(resume))
 
@@ -327,20 +443,47 @@ package final class ReliableSender: Sendable {
     // MARK: - Lifecycle and status
 
     /// Stops accepting frames and saves everything still unacknowledged to disk for the next start.
-    package func close() throws {
-        let waiter = try state.withLock { state -> CheckedContinuation<Void, Never>? in
+    ///
+    /// The saving (frames held in memory written as the first spill segment, `fsync`, then the state file
+    /// marked clean) runs on the ``DiskThread``, after every segment flush queued before it; cancelling the
+    /// caller does not skip it. A second call returns at once.
+    /// - Throws: when the spill or the state file cannot be written (the next start then recovers as after
+    ///   a crash).
+    package func close() async throws {
+        typealias Closing = (save: @Sendable () throws -> SpillSize, waiter: CheckedContinuation<Void, Never>?)
+        let closing = state.withLock { state -> Closing? in
             guard !state.closed else { return nil }
             state.closed = true
-            try state.spill.prepend(Array(state.memory))
-            try state.spill.sync()
+            let frames = Array(state.memory)
+            let heldBytes = frames.reduce(0) { $0 + SpillStore.recordHeader + $1.encodedSize }
+            state.closedSpill = SpillSize(
+                frames: state.spill.frameCount + frames.count, bytes: state.spill.bytes + heldBytes)
             state.memory.removeAll()
             state.memoryBytes = 0
-            state.file.clean = true
-            try PosixFile.replace(state.statePath, with: state.file.encoded())
-            return state.takeWaiter()
+            var file = state.file
+            file.clean = true
+            file.reservedThrough = max(file.reservedThrough, state.reserving ?? 0)
+            let spill = state.spill
+            let path = state.statePath
+            let bytes = file.encoded()
+            let save: @Sendable () throws -> SpillSize = {
+                try spill.prepend(frames)
+                try spill.sync()
+                try PosixFile.replace(path, with: bytes)
+                return SpillSize(frames: spill.frameCount, bytes: spill.bytes)
+            }
+            return (save, state.takeWaiter())
         }
-        waiter?.resume()
-        updateGauges()
+        guard let closing else { return }
+        closing.waiter?.resume()
+        defer { updateGauges() }
+        let saved = try await diskThread.run(closing.save)
+        state.withLock { $0.closedSpill = saved }
+    }
+
+    private struct SpillSize {
+        var frames: Int
+        var bytes: Int
     }
 
     /// Counters for status output and tests.
@@ -353,14 +496,23 @@ package final class ReliableSender: Sendable {
         package var spillFrames: Int
         package var spillBytes: Int
         package var attached: Bool
+        /// The highest sequence number reserved on disk.
+        package var reservedThrough: UInt64
+        /// Whether the next reservation is being written.
+        package var reserving: Bool
+        /// Sends that waited for a reservation write (`cryptod_ipc_reservation_stalls_total`).
+        package var reservationStalls: Int
     }
 
     package var stats: Stats {
         state.withLock { state in
             Stats(
                 epoch: state.file.epoch, nextSequence: state.file.nextSequence, ackedThrough: state.ackedThrough,
-                memoryFrames: state.memory.count, memoryBytes: state.memoryBytes, spillFrames: state.spill.frameCount,
-                spillBytes: state.spill.bytes, attached: state.session != 0)
+                memoryFrames: state.memory.count, memoryBytes: state.memoryBytes,
+                spillFrames: state.closedSpill?.frames ?? state.spill.frameCount,
+                spillBytes: state.closedSpill?.bytes ?? state.spill.bytes, attached: state.session != 0,
+                reservedThrough: state.file.reservedThrough, reserving: state.reserving != nil,
+                reservationStalls: state.reservationStalls)
         }
     }
 

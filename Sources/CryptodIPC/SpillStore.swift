@@ -10,9 +10,13 @@ import Glibc
 ///
 /// Record format: `u32 length | u32 crc32(frame) | frame bytes` (big-endian; the frame is header + payload
 /// exactly as on the wire). A torn record at the end of a segment (crash mid-write) fails its checksum and
-/// ends that segment; it is counted, never fatal. Not thread-safe: its owner (``ReliableSender``)
-/// serialises access.
-final class SpillStore {
+/// ends that segment; it is counted, never fatal.
+///
+/// Appends are plain `write(2)`s into the page cache and stay on the caller's thread; the `fsync` and close
+/// of a finished segment go to `retire` (the ``DiskThread``), so a rollover never waits for the disk.
+/// Not thread-safe: its owner (``ReliableSender``) serialises access — under its lock, and after `close()`
+/// from the disk thread alone (hence `@unchecked Sendable`).
+final class SpillStore: @unchecked Sendable {
     struct Segment {
         var path: String
         var firstSequence: UInt64
@@ -24,6 +28,8 @@ final class SpillStore {
     let directory: String
     private let segmentLimit: Int
     private let byteLimit: Int
+    /// Takes a finished segment's still-open descriptor to flush and close it off the caller's thread.
+    private let retire: (PosixFile) -> Void
     private(set) var segments: [Segment] = []
     private var writer: PosixFile?
     private var readFile: PosixFile?
@@ -35,10 +41,11 @@ final class SpillStore {
 
     static let recordHeader = 8
 
-    init(directory: String, segmentLimit: Int, byteLimit: Int) throws {
+    init(directory: String, segmentLimit: Int, byteLimit: Int, retire: @escaping (PosixFile) -> Void) throws {
         self.directory = directory
         self.segmentLimit = segmentLimit
         self.byteLimit = byteLimit
+        self.retire = retire
         try PosixFile.makeDirectory(directory)
         for name in PosixFile.list(directory).sorted() where name.hasSuffix(".seg") {
             if let segment = try scan(directory + "/" + name) { segments.append(segment) } else {
@@ -96,12 +103,15 @@ final class SpillStore {
             at: 0)
     }
 
-    /// Flushes the segment being written to stable storage.
+    /// Flushes the segment being written to stable storage (segments finished before it were handed to
+    /// `retire`, which flushes them).
     func sync() throws { try writer?.sync() }
 
     private func startSegment(first: UInt64) throws {
-        try writer?.sync()
-        writer?.close()
+        if let finished = writer {
+            writer = nil
+            retire(finished)
+        }
         let path = Self.segmentPath(directory, first)
         writer = try PosixFile.open(path, flags: O_WRONLY | O_CREAT | O_APPEND)
         segments.append(Segment(path: path, firstSequence: first, lastSequence: first, frames: 0, bytes: 0))

@@ -73,6 +73,29 @@ package actor StreamReceiver {
     private let logger: Logger
     private var streams: [String: StreamState] = [:]
     private var nextOwner: UInt64 = 0
+    /// Counters per stream, made once: building a swift-metrics object looks its label up under a lock in
+    /// the backend, which is too dear to do for every delivery.
+    private var counters: [String: StreamCounters] = [:]
+
+    private struct StreamCounters {
+        let lost: Counter
+        let duplicates: Counter
+        let delivered: Counter
+
+        init(stream: String) {
+            let dimensions = [("stream", stream)]
+            lost = Counter(label: "cryptod_ipc_frames_lost_total", dimensions: dimensions)
+            duplicates = Counter(label: "cryptod_ipc_duplicates_dropped_total", dimensions: dimensions)
+            delivered = Counter(label: "cryptod_ipc_frames_delivered_total", dimensions: dimensions)
+        }
+    }
+
+    private func metrics(_ stream: String) -> StreamCounters {
+        if let known = counters[stream] { return known }
+        let made = StreamCounters(stream: stream)
+        counters[stream] = made
+        return made
+    }
     private let retryInitial: Duration
     private let retryMax: Duration
 
@@ -124,7 +147,7 @@ package actor StreamReceiver {
             metadata["lost"] = "\(lost)"
             metadata["range"] = "\(state.deliveredThrough + 1)-\(request.firstHeld - 1)"
             logger.error("sender no longer holds frames this receiver never got (sender crash or spill limit)", metadata: metadata)
-            Counter(label: "cryptod_ipc_frames_lost_total", dimensions: [("stream", request.stream)]).increment(by: Int(lost))
+            metrics(request.stream).lost.increment(by: Int(lost))
         }
         nextOwner += 1
         state.owner = nextOwner
@@ -151,7 +174,7 @@ package actor StreamReceiver {
             logger.error(
                 "sender dropped frames before they could be delivered",
                 metadata: ["stream": "\(ownership.stream)", "range": "\(state.expected)-\(dropped.last)", "reason": "\(dropped.reason)"])
-            Counter(label: "cryptod_ipc_frames_lost_total", dimensions: [("stream", ownership.stream)]).increment(by: Int(lost))
+            metrics(ownership.stream).lost.increment(by: Int(lost))
             state.expected = dropped.last + 1
             // Nothing is delivered for the hole, but acknowledging past it lets the sender forget it.
             state.deliveredThrough = dropped.last
@@ -183,8 +206,7 @@ package actor StreamReceiver {
             state.expected += 1
         }
         if duplicates > 0 {
-            Counter(label: "cryptod_ipc_duplicates_dropped_total", dimensions: [("stream", ownership.stream)])
-                .increment(by: duplicates)
+            metrics(ownership.stream).duplicates.increment(by: duplicates)
         }
         guard let last = accepted.last else { return state.deliveredThrough }
         state.busy = true
@@ -213,8 +235,7 @@ package actor StreamReceiver {
                 backoff = min(backoff * 2, retryMax)
             }
         }
-        Counter(label: "cryptod_ipc_frames_delivered_total", dimensions: [("stream", ownership.stream)])
-            .increment(by: accepted.count)
+        metrics(ownership.stream).delivered.increment(by: accepted.count)
         streams[ownership.stream]?.deliveredThrough = last.sequence
         return last.sequence
     }

@@ -5,6 +5,7 @@ import CryptodRuntime
 import CryptodWire
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// An ingestor: one per exchange. It keeps reliable streams to the writer and the gateway (market data
 /// out), and to the scheduler (jobs in, job progress and results out), and runs the exchange's market-data
@@ -19,13 +20,14 @@ package struct IngestorRole: CryptodRole {
     let outbound: [(peer: ProcessName, sender: ReliableSender)]
     let results: ReliableSender?
     let jobs: StreamReceiver?
+    let runner: JobRunner?
     let sources: [any MarketDataSource]
     let executors: [any JobExecutor]
 
     /// - Parameters:
     ///   - sources: the exchange adapter's sessions.
     ///   - executors: the job kinds this ingestor can run.
-    package init(context: ProcessContext, sources: [any MarketDataSource] = [], executors: [any JobExecutor] = []) throws {
+    package init(context: ProcessContext, sources: [any MarketDataSource], executors: [any JobExecutor]) throws {
         guard case .ingestor(let exchange) = context.name else {
             preconditionFailure("IngestorRole needs an ingestor process name, got \(context.name)")
         }
@@ -44,12 +46,13 @@ package struct IngestorRole: CryptodRole {
             let stream = "\(me)>scheduler"
             let results = try ReliableSender(stream: stream, directory: context.streamDirectory(stream), settings: settings, logger: context.logger)
             self.results = results
-            jobs = StreamReceiver(
-                name: me, consumer: JobConsumer(results: results, publisher: publisher, executors: executors, logger: context.logger),
-                logger: context.logger)
+            let runner = JobRunner(results: results, publisher: publisher, executors: executors, logger: context.logger)
+            self.runner = runner
+            jobs = StreamReceiver(name: me, consumer: JobConsumer(runner: runner), logger: context.logger)
         } else {
             results = nil
             jobs = nil
+            runner = nil
         }
         self.sources = sources
         self.executors = executors
@@ -86,6 +89,19 @@ package struct IngestorRole: CryptodRole {
                     }
                 }
             }
+            if let runner { group.addTask { await runner.run() } }
+            if let results {
+                let sources = sources
+                // The scheduler plans its time windows from these; every few seconds is fresh enough.
+                group.addTask {
+                    while !Task.isCancelled {
+                        for source in sources {
+                            if let report = await source.capacity() { try? results.send(.capacityReport(report)) }
+                        }
+                        try? await Task.sleep(for: .seconds(5))
+                    }
+                }
+            }
             if sources.isEmpty {
                 let peers = outbound.map(\.peer.description) + (results == nil ? [] : ["scheduler"])
                 logger.notice("no market-data sources for this exchange in this build; keeping the links", metadata: ["peers": "\(peers)"])
@@ -98,7 +114,7 @@ package struct IngestorRole: CryptodRole {
         // Save what the receivers have not acknowledged yet; the next start replays it.
         for sender in outbound.map(\.sender) + (results.map { [$0] } ?? []) {
             do {
-                try sender.close()
+                try await sender.close()
             } catch {
                 logger.error("could not save unacknowledged frames", metadata: ["stream": "\(sender.stream)", "error": "\(error)"])
             }
@@ -116,6 +132,7 @@ package struct IngestorRole: CryptodRole {
             .init("sources", String(sources.count)),
             .init("job_kinds", executors.flatMap(\.kinds).map(\.description).sorted().joined(separator: ",")),
         ]
+        for source in sources { details += source.statusDetails() }
         for sender in outbound.map(\.sender) + (results.map { [$0] } ?? []) {
             let stats = sender.stats
             details.append(.init(
@@ -126,37 +143,119 @@ package struct IngestorRole: CryptodRole {
     }
 }
 
-/// Runs the jobs the scheduler sends and reports back on the results stream.
+/// Takes the scheduler's jobs off the job stream and hands them to the ``JobRunner``; returns at once, so a
+/// long backfill never holds back the acknowledgement of the jobs behind it.
 struct JobConsumer: StreamConsumer {
-    let results: ReliableSender
-    let publisher: MarketPublisher
-    let executors: [any JobExecutor]
-    let logger: Logger
+    let runner: JobRunner
 
     func position(of stream: String) async throws -> StreamPosition? { nil }
 
     func consume(_ delivery: StreamDelivery) async throws {
-        for item in delivery.items {
-            switch item.message {
-            case .jobRequest(let job):
-                guard let executor = executors.first(where: { $0.kinds.contains(job.kind) }) else {
-                    logger.warning("job kind not supported by this ingestor", metadata: ["job": "\(job.id)", "kind": "\(job.kind)"])
-                    try results.send(.jobResult(JobResult(
-                        id: job.id, outcome: .failed, items: 0,
-                        message: "this ingestor build has no executor for \(job.kind) jobs; upgrade cryptod or cancel the job")))
-                    continue
-                }
-                let results = results
-                let result = await executor.execute(job, publisher: publisher) { progress in
-                    try? results.send(.jobProgress(progress))
-                }
-                try results.send(.jobResult(result))
-            case .jobCancel(let cancel):
-                // Jobs run to completion in order; a cancel for one that already ended is answered by its result.
-                logger.info("cancel for a job that is not running", metadata: ["job": "\(cancel.id)"])
-            default:
-                logger.warning("unexpected message on the job stream", metadata: ["type": "\(item.message.type)"])
+        for item in delivery.items { runner.enqueue(item.message) }
+    }
+}
+
+/// Runs jobs concurrently, highest priority first, at most `concurrency` at a time; a cancel stops a
+/// running job at its next page. Progress and results go back on the results stream.
+final class JobRunner: Sendable {
+    private let results: ReliableSender
+    private let publisher: MarketPublisher
+    private let executors: [any JobExecutor]
+    private let logger: Logger
+    private let concurrency: Int
+    private let state = Mutex(State())
+
+    private struct State {
+        var queue: [JobRequest] = []
+        var running: Set<UInt64> = []
+        var wake: AsyncStream<Void>.Continuation?
+    }
+
+    init(results: ReliableSender, publisher: MarketPublisher, executors: [any JobExecutor], logger: Logger, concurrency: Int = 4) {
+        self.results = results
+        self.publisher = publisher
+        self.executors = executors
+        self.logger = logger
+        self.concurrency = concurrency
+    }
+
+    func enqueue(_ message: Message) {
+        switch message {
+        case .jobRequest(let job):
+            let wake = state.withLock { state -> AsyncStream<Void>.Continuation? in
+                state.queue.append(job)
+                // Stable: equal priorities keep their arrival order.
+                state.queue = state.queue.enumerated().sorted { a, b in
+                    a.element.priority != b.element.priority ? a.element.priority > b.element.priority : a.offset < b.offset
+                }.map(\.element)
+                return state.wake
             }
+            wake?.yield()
+        case .jobCancel(let cancel):
+            let queued = state.withLock { state -> Bool in
+                let before = state.queue.count
+                state.queue.removeAll { $0.id == cancel.id }
+                return state.queue.count != before
+            }
+            if queued {
+                try? results.send(.jobResult(JobResult(id: cancel.id, outcome: .cancelled, items: 0, message: "cancelled before it started")))
+            } else {
+                for executor in executors { executor.cancel(cancel.id) }
+            }
+        default:
+            logger.warning("unexpected message on the job stream", metadata: ["type": "\(message.type)"])
+        }
+    }
+
+    /// Runs until cancelled.
+    func run() async {
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        state.withLock { $0.wake = wake }
+        wake.yield()
+        // Discarding: finished jobs leave nothing behind in the group.
+        await withDiscardingTaskGroup { group in
+            for await _ in wakes {
+                while let job = nextJob() {
+                    group.addTask { await self.runJob(job) }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func nextJob() -> JobRequest? {
+        state.withLock { state in
+            guard state.running.count < concurrency, !state.queue.isEmpty else { return nil }
+            let job = state.queue.removeFirst()
+            state.running.insert(job.id)
+            return job
+        }
+    }
+
+    private func finished(_ id: UInt64) {
+        _ = state.withLock { $0.running.remove(id) }
+    }
+
+    private func runJob(_ job: JobRequest) async {
+        defer {
+            finished(job.id)
+            state.withLock { $0.wake }?.yield()
+        }
+        guard let executor = executors.first(where: { $0.kinds.contains(job.kind) }) else {
+            logger.warning("job kind not supported by this ingestor", metadata: ["job": "\(job.id)", "kind": "\(job.kind)"])
+            try? results.send(.jobResult(JobResult(
+                id: job.id, outcome: .failed, items: 0,
+                message: "this ingestor has no executor for \(job.kind) jobs; upgrade cryptod or cancel the job")))
+            return
+        }
+        let results = results
+        let result = await executor.execute(job, publisher: publisher) { progress in
+            try? results.send(.jobProgress(progress))
+        }
+        do {
+            try results.send(.jobResult(result))
+        } catch {
+            logger.error("could not queue a job result", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
     }
 }

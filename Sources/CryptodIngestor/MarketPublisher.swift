@@ -16,10 +16,13 @@ package struct MarketPublisher: Sendable {
     }
 
     /// Publishes one normalised event.
-    /// - Throws: when a stream can no longer take frames (closed during shutdown, or its spill file
+    /// - Throws: ``WireError`` when the event breaks a protocol rule (it is then sent nowhere); or when a
+    ///   stream can no longer take frames (closed during shutdown, or its spill file
     ///   cannot be written); the event is then not queued on that stream.
     package func publish(_ event: MarketEvent) throws {
         let message = Message(event)
+        // An empty batch or an empty symbol is an error here, never a trap in the encoder.
+        try message.validate()
         for stream in streams { try stream.send(message) }
         published.increment()
     }
@@ -31,6 +34,15 @@ package struct MarketPublisher: Sendable {
 /// ``MarketPublisher``. Adapters live in their own modules and are registered in ``IngestorRole``.
 package protocol MarketDataSource: Sendable {
     func run(publisher: MarketPublisher) async throws
+    /// `key: value` lines for `cryptoctl status`.
+    func statusDetails() -> [ProcessStatus.Detail]
+    /// The exchange's request budgets as its governor sees them, for the scheduler; nil when none.
+    func capacity() async -> CapacityReportMessage?
+}
+
+extension MarketDataSource {
+    package func statusDetails() -> [ProcessStatus.Detail] { [] }
+    package func capacity() async -> CapacityReportMessage? { nil }
 }
 
 /// Executes scheduler jobs of some kinds (backfills, book resyncs).
@@ -38,4 +50,6 @@ package protocol JobExecutor: Sendable {
     var kinds: Set<JobKind> { get }
     /// Runs the job, reporting progress; returns its result.
     func execute(_ job: JobRequest, publisher: MarketPublisher, progress: @Sendable (JobProgress) -> Void) async -> JobResult
+    /// Stops a running job at its next step; it then returns a `cancelled` result.
+    func cancel(_ id: UInt64)
 }

@@ -25,10 +25,12 @@ public struct Trade: Sendable, Hashable {
     public var time: Timestamp
     /// When cryptod received it.
     public var receivedAt: Timestamp
+    /// Live, or fetched to fill a gap or by a backfill.
+    public var origin: DataOrigin
 
     public init(
         market: MarketKey, id: String, price: ExactDecimal, quantity: ExactDecimal, side: TradeSide,
-        time: Timestamp, receivedAt: Timestamp
+        time: Timestamp, receivedAt: Timestamp, origin: DataOrigin = .live
     ) {
         self.market = market
         self.id = id
@@ -37,6 +39,7 @@ public struct Trade: Sendable, Hashable {
         self.side = side
         self.time = time
         self.receivedAt = receivedAt
+        self.origin = origin
     }
 }
 
@@ -61,11 +64,13 @@ public struct Ticker: Sendable, Hashable {
     public var quoteVolume: ExactDecimal?
     /// Percent change as the exchange reports it (Bybit sends a fraction; adapters convert to percent).
     public var changePercent: ExactDecimal?
+    public var origin: DataOrigin
 
-    public init(market: MarketKey, time: Timestamp, receivedAt: Timestamp) {
+    public init(market: MarketKey, time: Timestamp, receivedAt: Timestamp, origin: DataOrigin = .live) {
         self.market = market
         self.time = time
         self.receivedAt = receivedAt
+        self.origin = origin
     }
 }
 
@@ -86,11 +91,13 @@ public struct Candle: Sendable, Hashable {
     /// False while the candle is still forming (a live kline before its close).
     public var isClosed: Bool
     public var receivedAt: Timestamp
+    /// Live, or fetched by a backfill or to fill a gap.
+    public var origin: DataOrigin
 
     public init(
         market: MarketKey, interval: CandleInterval, openTime: Timestamp, open: ExactDecimal, high: ExactDecimal,
         low: ExactDecimal, close: ExactDecimal, volume: ExactDecimal, quoteVolume: ExactDecimal? = nil,
-        tradeCount: Int64? = nil, isClosed: Bool, receivedAt: Timestamp
+        tradeCount: Int64? = nil, isClosed: Bool, receivedAt: Timestamp, origin: DataOrigin = .live
     ) {
         self.market = market
         self.interval = interval
@@ -104,6 +111,7 @@ public struct Candle: Sendable, Hashable {
         self.tradeCount = tradeCount
         self.isClosed = isClosed
         self.receivedAt = receivedAt
+        self.origin = origin
     }
 }
 
@@ -129,10 +137,12 @@ public struct BookSnapshot: Sendable, Hashable {
     public var receivedAt: Timestamp
     public var bids: [BookLevel]
     public var asks: [BookLevel]
+    /// Live (the exchange's own snapshot message), or taken over REST while (re)synchronising.
+    public var origin: DataOrigin
 
     public init(
         market: MarketKey, updateID: UInt64, sequence: UInt64? = nil, time: Timestamp?, receivedAt: Timestamp,
-        bids: [BookLevel], asks: [BookLevel]
+        bids: [BookLevel], asks: [BookLevel], origin: DataOrigin = .live
     ) {
         self.market = market
         self.updateID = updateID
@@ -141,6 +151,7 @@ public struct BookSnapshot: Sendable, Hashable {
         self.receivedAt = receivedAt
         self.bids = bids
         self.asks = asks
+        self.origin = origin
     }
 }
 
@@ -158,10 +169,13 @@ public struct BookDelta: Sendable, Hashable {
     public var receivedAt: Timestamp
     public var bids: [BookLevel]
     public var asks: [BookLevel]
+    /// Live, or a buffered delta re-joined to a fresh snapshot during a resync.
+    public var origin: DataOrigin
 
     public init(
         market: MarketKey, firstUpdateID: UInt64, lastUpdateID: UInt64, previousUpdateID: UInt64? = nil,
-        sequence: UInt64? = nil, time: Timestamp?, receivedAt: Timestamp, bids: [BookLevel], asks: [BookLevel]
+        sequence: UInt64? = nil, time: Timestamp?, receivedAt: Timestamp, bids: [BookLevel], asks: [BookLevel],
+        origin: DataOrigin = .live
     ) {
         self.market = market
         self.firstUpdateID = firstUpdateID
@@ -172,6 +186,7 @@ public struct BookDelta: Sendable, Hashable {
         self.receivedAt = receivedAt
         self.bids = bids
         self.asks = asks
+        self.origin = origin
     }
 }
 
@@ -182,8 +197,15 @@ public enum MarketEvent: Sendable, Hashable {
     case candle(Candle)
     case bookSnapshot(BookSnapshot)
     case bookDelta(BookDelta)
+    /// An exchange's instrument list (markets, status, price and quantity grids).
+    case instruments(InstrumentList)
+    /// A hole in one market's stream opened or closed.
+    case gap(StreamGap)
+    /// A connection's or a market's state changed (connected, resyncing, degraded…).
+    case status(SourceStatus)
 
-    /// The market the event belongs to (for `trades`, the first trade's; a batch is one market).
+    /// The market the event belongs to (for `trades`, the first trade's; a batch is one market); `nil` for an
+    /// instrument list and for a status of a whole connection.
     public var market: MarketKey? {
         switch self {
         case .ticker(let value): value.market
@@ -191,6 +213,18 @@ public enum MarketEvent: Sendable, Hashable {
         case .candle(let value): value.market
         case .bookSnapshot(let value): value.market
         case .bookDelta(let value): value.market
+        case .instruments: nil
+        case .gap(let value): value.market
+        case .status(let value): value.market
+        }
+    }
+
+    /// The exchange the event comes from (`nil` only for an empty trade batch).
+    public var exchange: ExchangeID? {
+        switch self {
+        case .instruments(let value): value.exchange
+        case .status(let value): value.exchange
+        default: market?.exchange
         }
     }
 }

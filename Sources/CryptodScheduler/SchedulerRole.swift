@@ -57,7 +57,7 @@ package final class SchedulerRole: CryptodRole {
         context.markReady()
         try? await gracefulShutdown()
         for sender in senders.values {
-            do { try sender.close() } catch {
+            do { try await sender.close() } catch {
                 logger.error("could not save unsent jobs", metadata: ["stream": "\(sender.stream)", "error": "\(error)"])
             }
         }
@@ -88,6 +88,8 @@ final class JobTable: StreamConsumer {
     }
 
     private let entries = Mutex<[UInt64: Entry]>([:])
+    /// The latest request budgets each ingestor reported (what time-window planning works from).
+    private let capacity = Mutex<[ExchangeID: CapacityReportMessage]>([:])
     private let logger: Logger
     private let finished: Counter
 
@@ -110,6 +112,8 @@ final class JobTable: StreamConsumer {
                     $0[progress.id]?.completed = progress.completed
                     $0[progress.id]?.total = progress.total
                 }
+            case .capacityReport(let report):
+                capacity.withLock { $0[report.exchange] = report }
             case .jobResult(let result):
                 entries.withLock { $0[result.id]?.result = result }
                 finished.increment()
@@ -130,6 +134,10 @@ final class JobTable: StreamConsumer {
             let running = entries.values.filter { $0.result == nil }.count
             let failed = entries.values.filter { $0.result?.outcome == .failed }.count
             return [.init("jobs.known", String(entries.count)), .init("jobs.running", String(running)), .init("jobs.failed", String(failed))]
+        } + capacity.withLock { reports in
+            reports.sorted { $0.key < $1.key }.compactMap { exchange, report in
+                report.budgets.first.map { .init("capacity.\(exchange)", "\($0.name) \($0.used)/\($0.budget) of \($0.limit)") }
+            }
         }
     }
 }

@@ -46,6 +46,9 @@ extension Supervisor {
                 event(name) { $0.restartRequested(at: .now) }
                 return reply(.ok, "\(name): restart requested")
             }
+        case .subscribe, .unsubscribe, .subscriptions, .verifyKey:
+            // Ingestor commands (protocol version 2); the supervisor does not forward them yet.
+            return reply(.invalidRequest, "'\(request.command)' is handled by an ingestor, not by cryptod yet")
         }
     }
 

@@ -38,14 +38,18 @@ extension Message {
         case .candle(let value): MarketDataCodec.violation(of: value)
         case .bookSnapshot(let value): MarketDataCodec.violation(of: value)
         case .bookDelta(let value): MarketDataCodec.violation(of: value)
+        case .instruments(let value): SourceEventCodec.violation(of: value)
+        case .streamGap(let value): SourceEventCodec.violation(of: value)
+        case .sourceStatus(let value): SourceEventCodec.violation(of: value)
         case .jobRequest(let value): value.violation
         case .jobProgress(let value): Rules.string(value.note, "note")
         case .jobResult(let value): Rules.string(value.message, "message")
+        case .capacityReport(let value): value.violation
         case .configure(let value): Rules.string(value.path, "path") ?? Rules.text(value.text, "text")
         case .configureResult(let value): Rules.string(value.message, "message")
         case .statusReply(let value): value.violation
         case .metricsReply(let value): Rules.text(value.exposition, "exposition")
-        case .controlRequest(let value): Rules.string(value.target, "target") ?? Rules.text(value.argument, "argument")
+        case .controlRequest(let value): value.violation
         case .controlReply(let value): value.violation
         }
     }
@@ -72,5 +76,13 @@ enum Rules {
     static func market(_ market: MarketKey, _ field: StaticString) -> Violation? {
         if market.symbol.isEmpty { return Violation(detail: "field \(field): empty symbol") }
         return string(market.symbol, field)
+    }
+
+    /// A market inside a message about one exchange must be on that exchange.
+    static func market(_ market: MarketKey, on exchange: ExchangeID, _ field: StaticString) -> Violation? {
+        guard market.exchange == exchange else {
+            return Violation(detail: "field \(field): market on another exchange than the message's")
+        }
+        return self.market(market, field)
     }
 }

@@ -19,11 +19,15 @@ public enum Message: Sendable, Hashable {
     case candle(Candle)
     case bookSnapshot(BookSnapshot)
     case bookDelta(BookDelta)
+    case instruments(InstrumentList)
+    case streamGap(StreamGap)
+    case sourceStatus(SourceStatus)
     // jobs
     case jobRequest(JobRequest)
     case jobProgress(JobProgress)
     case jobResult(JobResult)
     case jobCancel(JobCancel)
+    case capacityReport(CapacityReportMessage)
     // supervision
     case configure(Configure)
     case configureResult(ConfigureResult)
@@ -45,6 +49,9 @@ public enum Message: Sendable, Hashable {
         case .candle(let value): self = .candle(value)
         case .bookSnapshot(let value): self = .bookSnapshot(value)
         case .bookDelta(let value): self = .bookDelta(value)
+        case .instruments(let value): self = .instruments(value)
+        case .gap(let value): self = .streamGap(value)
+        case .status(let value): self = .sourceStatus(value)
         }
     }
 
@@ -56,6 +63,9 @@ public enum Message: Sendable, Hashable {
         case .candle(let value): .candle(value)
         case .bookSnapshot(let value): .bookSnapshot(value)
         case .bookDelta(let value): .bookDelta(value)
+        case .instruments(let value): .instruments(value)
+        case .streamGap(let value): .gap(value)
+        case .sourceStatus(let value): .status(value)
         default: nil
         }
     }
@@ -76,10 +86,14 @@ public enum Message: Sendable, Hashable {
         case .candle: .candle
         case .bookSnapshot: .bookSnapshot
         case .bookDelta: .bookDelta
+        case .instruments: .instruments
+        case .streamGap: .streamGap
+        case .sourceStatus: .sourceStatus
         case .jobRequest: .jobRequest
         case .jobProgress: .jobProgress
         case .jobResult: .jobResult
         case .jobCancel: .jobCancel
+        case .capacityReport: .capacityReport
         case .configure: .configure
         case .configureResult: .configureResult
         case .ready: .ready
@@ -116,10 +130,14 @@ public enum Message: Sendable, Hashable {
         case .candle(let value): MarketDataCodec.encode(value, into: &buffer)
         case .bookSnapshot(let value): MarketDataCodec.encode(value, into: &buffer)
         case .bookDelta(let value): MarketDataCodec.encode(value, into: &buffer)
+        case .instruments(let value): SourceEventCodec.encode(value, into: &buffer)
+        case .streamGap(let value): SourceEventCodec.encode(value, into: &buffer)
+        case .sourceStatus(let value): SourceEventCodec.encode(value, into: &buffer)
         case .jobRequest(let value): value.encode(into: &buffer)
         case .jobProgress(let value): value.encode(into: &buffer)
         case .jobResult(let value): value.encode(into: &buffer)
         case .jobCancel(let value): value.encode(into: &buffer)
+        case .capacityReport(let value): value.encode(into: &buffer)
         case .configure(let value): value.encode(into: &buffer)
         case .configureResult(let value): value.encode(into: &buffer)
         case .ready(let value): value.encode(into: &buffer)
@@ -151,10 +169,14 @@ public enum Message: Sendable, Hashable {
         case .candle: self = .candle(try MarketDataCodec.decodeCandle(from: &reader))
         case .bookSnapshot: self = .bookSnapshot(try MarketDataCodec.decodeBookSnapshot(from: &reader))
         case .bookDelta: self = .bookDelta(try MarketDataCodec.decodeBookDelta(from: &reader))
+        case .instruments: self = .instruments(try SourceEventCodec.decodeInstruments(from: &reader))
+        case .streamGap: self = .streamGap(try SourceEventCodec.decodeStreamGap(from: &reader))
+        case .sourceStatus: self = .sourceStatus(try SourceEventCodec.decodeSourceStatus(from: &reader))
         case .jobRequest: self = .jobRequest(try JobRequest(from: &reader))
         case .jobProgress: self = .jobProgress(try JobProgress(from: &reader))
         case .jobResult: self = .jobResult(try JobResult(from: &reader))
         case .jobCancel: self = .jobCancel(try JobCancel(from: &reader))
+        case .capacityReport: self = .capacityReport(try CapacityReportMessage(from: &reader))
         case .configure: self = .configure(try Configure(from: &reader))
         case .configureResult: self = .configureResult(try ConfigureResult(from: &reader))
         case .ready: self = .ready(try Ready(from: &reader))

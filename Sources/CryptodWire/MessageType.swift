@@ -29,12 +29,16 @@ public enum MessageType: UInt16, Sendable, Hashable, CaseIterable, CustomStringC
     case candle = 0x0103
     case bookSnapshot = 0x0104
     case bookDelta = 0x0105
+    case instruments = 0x0106
+    case streamGap = 0x0107
+    case sourceStatus = 0x0108
 
     // MARK: jobs (0x02xx), sequenced
     case jobRequest = 0x0201
     case jobProgress = 0x0202
     case jobResult = 0x0203
     case jobCancel = 0x0204
+    case capacityReport = 0x0205
 
     // MARK: supervision (0x03xx)
     case configure = 0x0301
@@ -74,10 +78,14 @@ public enum MessageType: UInt16, Sendable, Hashable, CaseIterable, CustomStringC
         case .candle: "candle"
         case .bookSnapshot: "bookSnapshot"
         case .bookDelta: "bookDelta"
+        case .instruments: "instruments"
+        case .streamGap: "streamGap"
+        case .sourceStatus: "sourceStatus"
         case .jobRequest: "jobRequest"
         case .jobProgress: "jobProgress"
         case .jobResult: "jobResult"
         case .jobCancel: "jobCancel"
+        case .capacityReport: "capacityReport"
         case .configure: "configure"
         case .configureResult: "configureResult"
         case .ready: "ready"

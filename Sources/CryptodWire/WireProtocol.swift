@@ -5,9 +5,10 @@
 /// without regenerating them, which is the reminder.
 public enum WireProtocol {
     /// The protocol version this build speaks.
-    public static let version: UInt16 = 1
-    /// The oldest version this build still accepts.
-    public static let minimumVersion: UInt16 = 1
+    public static let version: UInt16 = 2
+    /// The oldest version this build still accepts. Version 2 changed the market-data payloads (the origin
+    /// byte), so this build cannot decode version 1; every process ships together.
+    public static let minimumVersion: UInt16 = 2
     /// Bytes in every frame header.
     public static let headerSize = 16
     /// Default cap on a frame's payload; links may lower it (config `delivery.max_frame_bytes`).

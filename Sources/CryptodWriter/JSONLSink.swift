@@ -1,45 +1,86 @@
 import CryptodFormats
 import CryptodIPC
 import CryptodModel
-import CryptodWire
+import CryptodSinks
 import Foundation
 import Logging
 import Metrics
+import NIOPosix
 import Synchronization
 
-/// Writes every market-data message as one JSON line, per sending process and UTC day:
+/// Writes every market event as one JSON line, per sending process and UTC day:
 /// `<jsonl_dir>/<sender>/<YYYY-MM-DD>.jsonl`.
 ///
 /// Each line carries its delivery position (`stream`, `epoch`, `seq`) before the event fields, and the
-/// position of a stream is recovered from the last line of its newest file. The file therefore *is* the
-/// acknowledgement record: a crash between writing and acknowledging cannot deliver a frame twice, and a
-/// torn last line (crash mid-write) is cut off at start-up. Each batch is one `write(2)` followed by
-/// `fdatasync`, before the frames are acknowledged.
-package final class JSONLSink: Sendable {
+/// position of a stream is recovered from the last line of its newest file (`keepsPositions`). The file
+/// therefore *is* the acknowledgement record: a crash between writing and acknowledging cannot deliver a
+/// frame twice, and a torn last line (crash mid-write) is cut off when the position is read. Each batch is
+/// one `write(2)` followed by `fdatasync`, on the sink's own thread (never the cooperative pool), before
+/// ``write(_:)`` returns. Items at or below the stream's position are skipped by the writer's pipeline.
+package final class JSONLSink: Sink {
     package let directory: String
+    package var name: String { "jsonl" }
+    package var keepsPositions: Bool { true }
     private let logger: Logger
     private let files = Mutex<[String: OpenFile]>([:])
+    private let pool: NIOThreadPool
     private let linesWritten: Counter
     private let bytesWritten: Counter
     private let flushLatency: Metrics.Timer
+    private let lines = Atomic<Int>(0)
 
     private struct OpenFile {
         let day: Int64
         let descriptor: Int32
     }
 
+    /// - Throws: ``SinkError`` `configuration` when the directory cannot be created.
     package init(directory: String, logger: Logger) throws {
         self.directory = directory
         self.logger = logger
         linesWritten = Counter(label: "cryptod_writer_jsonl_lines_total")
         bytesWritten = Counter(label: "cryptod_writer_jsonl_bytes_total")
         flushLatency = Metrics.Timer(label: "cryptod_writer_jsonl_flush_seconds")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw SinkError(.configuration, sink: "jsonl", "cannot create \(directory): \(error); check writer.jsonl_dir")
+        }
+        pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
     }
 
     deinit {
         files.withLock { files in
-            for file in files.values { close(file.descriptor) }
+            for file in files.values { Foundation.close(file.descriptor) }
+        }
+        pool.shutdownGracefully { _ in }
+    }
+
+    // MARK: - Sink
+
+    package func start() async throws {}
+
+    package func close() async {
+        files.withLock { files in
+            for file in files.values { Foundation.close(file.descriptor) }
+            files = [:]
+        }
+        try? await pool.shutdownGracefully()
+    }
+
+    package func statusDetails() async -> [(String, String)] {
+        [("directory", directory), ("lines", "\(lines.load(ordering: .relaxed))")]
+    }
+
+    /// Runs file work on the sink's thread.
+    private func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            return try await pool.runIfActive(body)
+        } catch let error as SinkError {
+            throw error
+        } catch {
+            throw SinkError(.unavailable, sink: "jsonl", "the jsonl sink is closed: \(error)")
         }
     }
 
@@ -48,63 +89,50 @@ package final class JSONLSink: Sendable {
     static func sender(of stream: String) throws -> String {
         let sender = String(stream.split(separator: ">", maxSplits: 1).first ?? "")
         guard !sender.isEmpty, sender.utf8.allSatisfy({ $0 == 45 || $0 == 95 || ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) })
-        else { throw SinkFailure("stream name \(stream) does not make a safe file name") }
+        else { throw SinkError(.rejected, sink: "jsonl", "stream name \(stream) does not make a safe file name") }
         return sender
     }
 
     // MARK: - Writing
 
-    /// Appends the market-data messages of `delivery` and makes them durable.
-    package func write(_ delivery: StreamDelivery, now: Timestamp) throws {
-        let sender = try Self.sender(of: delivery.stream)
-        var json = JSONWriter(capacity: delivery.items.count * 256)
-        var lines = 0
+    /// Appends the batch's events and makes them durable.
+    package func write(_ batch: SinkBatch) async throws {
+        let sender = try Self.sender(of: batch.stream)
+        let now = Timestamp(nanoseconds: WallClock.nowNanoseconds())
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(delivery.items.count * 256)
-        for item in delivery.items {
-            guard let event = item.message.marketEvent else {
-                logger.warning("ignoring a non-market message on a market-data stream", metadata: ["type": "\(item.message.type)"])
-                continue
-            }
-            json = JSONWriter(capacity: 256)
-            MarketEventJSON.write(event, into: &json) { json in
-                json.field("stream", delivery.stream)
-                json.field("epoch", delivery.epoch)
+        bytes.reserveCapacity(batch.items.count * 256)
+        for item in batch.items {
+            var json = JSONWriter(capacity: 256)
+            MarketEventJSON.write(item.event, into: &json) { json in
+                json.field("stream", batch.stream)
+                json.field("epoch", batch.epoch)
                 json.field("seq", item.sequence)
             }
             bytes.append(contentsOf: json.bytes)
             bytes.append(0x0A)
-            lines += 1
         }
-        // A batch of only non-market messages still advances the position: record it as a marker line.
-        if lines == 0, let last = delivery.items.last {
-            json = JSONWriter()
-            json.object { json in
-                json.field("type", "position")
-                json.field("stream", delivery.stream)
-                json.field("epoch", delivery.epoch)
-                json.field("seq", last.sequence)
-            }
-            bytes.append(contentsOf: json.bytes)
-            bytes.append(0x0A)
-        }
+        guard !bytes.isEmpty else { return }
         let started = ContinuousClock.now
-        try append(bytes, sender: sender, day: now.seconds.floorDivided(by: 86_400))
+        let day = now.seconds.floorDivided(by: 86_400)
+        try await onThread { [bytes] in try self.append(bytes, sender: sender, day: day) }
         flushLatency.recordNanoseconds((ContinuousClock.now - started).nanosecondsClamped)
-        linesWritten.increment(by: lines)
+        linesWritten.increment(by: batch.items.count)
         bytesWritten.increment(by: bytes.count)
+        lines.add(batch.items.count, ordering: .relaxed)
     }
 
     private func append(_ bytes: [UInt8], sender: String, day: Int64) throws {
         try files.withLock { files in
             var file = files[sender]
             if file == nil || file!.day != day {
-                if let old = file { close(old.descriptor) }
+                if let old = file { Foundation.close(old.descriptor) }
                 let folder = directory + "/" + sender
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 let path = folder + "/" + Self.fileName(day: day)
-                let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-                guard descriptor >= 0 else { throw SinkFailure("cannot open \(path): \(String(cString: strerror(errno)))") }
+                let descriptor = Foundation.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+                guard descriptor >= 0 else {
+                    throw SinkError(.unavailable, sink: "jsonl", "cannot open \(path): \(String(cString: strerror(errno))); check writer.jsonl_dir")
+                }
                 file = OpenFile(day: day, descriptor: descriptor)
                 files[sender] = file
             }
@@ -115,13 +143,15 @@ package final class JSONLSink: Sendable {
                     let written = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
                     if written < 0 {
                         if errno == EINTR { continue }
-                        throw SinkFailure("write to \(sender) jsonl failed: \(String(cString: strerror(errno))); the frames stay unacknowledged")
+                        throw SinkError(
+                            .unavailable, sink: "jsonl",
+                            "write to \(sender) jsonl failed: \(String(cString: strerror(errno))); the frames stay unacknowledged")
                     }
                     offset += written
                 }
             }
             guard fdatasync(descriptor) == 0 else {
-                throw SinkFailure("fdatasync of \(sender) jsonl failed: \(String(cString: strerror(errno)))")
+                throw SinkError(.unavailable, sink: "jsonl", "fdatasync of \(sender) jsonl failed: \(String(cString: strerror(errno)))")
             }
         }
     }
@@ -133,8 +163,12 @@ package final class JSONLSink: Sendable {
     // MARK: - Recovery
 
     /// The position recorded by the last complete line of the stream's newest file; cuts off a torn line.
-    package func position(of stream: String) throws -> StreamPosition? {
+    package func position(of stream: String) async throws -> SinkPosition? {
         let sender = try Self.sender(of: stream)
+        return try await onThread { try self.lastPosition(sender: sender) }
+    }
+
+    private func lastPosition(sender: String) throws -> SinkPosition? {
         let folder = directory + "/" + sender
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return nil }
         for name in names.filter({ $0.hasSuffix(".jsonl") }).sorted().reversed() {
@@ -144,7 +178,7 @@ package final class JSONLSink: Sendable {
         return nil
     }
 
-    private func lastPosition(in path: String) throws -> StreamPosition? {
+    private func lastPosition(in path: String) throws -> SinkPosition? {
         guard let handle = FileHandle(forUpdatingAtPath: path) else { return nil }
         defer { try? handle.close() }
         let size = try handle.seekToEnd()
@@ -184,18 +218,12 @@ package final class JSONLSink: Sendable {
         }
     }
 
-    static func parsePosition(_ line: [UInt8], path: String) -> StreamPosition? {
+    static func parsePosition(_ line: [UInt8], path: String) -> SinkPosition? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
             let epoch = (object["epoch"] as? NSNumber)?.uint64Value, let seq = (object["seq"] as? NSNumber)?.uint64Value
         else { return nil }
-        return StreamPosition(epoch: epoch, deliveredThrough: seq)
+        return SinkPosition(epoch: epoch, sequence: seq)
     }
-}
-
-/// A sink could not take data; the message says what failed and that nothing was acknowledged.
-package struct SinkFailure: Error, CustomStringConvertible {
-    package let description: String
-    init(_ description: String) { self.description = description }
 }
 
 extension Duration {

@@ -2,30 +2,39 @@ import CryptodConfig
 import CryptodIPC
 import CryptodModel
 import CryptodRuntime
+import CryptodSinks
 import CryptodWire
 import Logging
 import ServiceLifecycle
 
-/// The writer: receives the market-data streams of every ingestor and hands them to the sinks, and
-/// acknowledges only what the sinks have made durable.
+/// The writer: receives the market-data streams of every ingestor, hands them to its sinks, and
+/// acknowledges only what every durable sink holds (see ``SinkSet``).
 ///
-/// Sinks in this build: `jsonl` (see ``JSONLSink``). Later sinks (PostgreSQL, Redis, RabbitMQ) plug into
-/// ``WriterConsumer`` beside it.
+/// Sinks come from `writer.sinks` through ``makeSinks(configuration:logger:)``; each runs in its own
+/// ``SinkPipeline`` with a circuit breaker and a disk spool under `writer.spool_dir`.
 package struct WriterRole: CryptodRole {
     private let receiver: StreamReceiver
-    private let consumer: WriterConsumer
+    private let sinks: SinkSet
     private let configuration: WriterConfig
 
+    /// - Throws: ``SinkError`` `configuration` when a sink cannot be built (the process exits 78).
     package init(context: ProcessContext) throws {
         configuration = context.configuration.writer
-        var sinks: [JSONLSink] = []
-        for kind in configuration.sinks {
-            switch kind {
-            case .jsonl: sinks.append(try JSONLSink(directory: configuration.jsonlDirectory, logger: context.logger))
-            }
+        sinks = try Self.makeSinkSet(configuration: configuration, logger: context.logger)
+        receiver = StreamReceiver(
+            name: context.name.description, consumer: WriterConsumer(sinks: sinks), logger: context.logger)
+    }
+
+    /// The sinks with the pipeline settings from `[writer]`.
+    static func makeSinkSet(configuration: WriterConfig, logger: Logger) throws -> SinkSet {
+        try SinkSet(
+            sinks: makeSinks(configuration: configuration, logger: logger), spoolDirectory: configuration.spoolDirectory,
+            logger: logger
+        ) { settings in
+            settings.spoolLimit = configuration.spoolLimit
+            settings.flushMaxRows = configuration.flushMaxRows
+            settings.flushMaxAge = configuration.flushMaxAge
         }
-        consumer = WriterConsumer(jsonl: sinks.first, logger: context.logger)
-        receiver = StreamReceiver(name: context.name.description, consumer: consumer, logger: context.logger)
     }
 
     package func endpoint(for peer: Hello) throws -> LinkEndpoint? {
@@ -37,20 +46,25 @@ package struct WriterRole: CryptodRole {
     }
 
     package func run(context: ProcessContext) async throws {
-        context.markReady()
-        // Work happens on the socket's links; wait for the end, then let the sinks finish.
-        try? await gracefulShutdown()
-        context.logger.info("writer stopping; every acknowledged frame is on disk")
+        await withDiscardingTaskGroup { group in
+            group.addTask { await sinks.run() }
+            context.markReady()
+            // Work happens on the socket's links; wait for the end, then let the sinks finish.
+            try? await gracefulShutdown()
+            await sinks.close()
+        }
+        context.logger.info("writer stopping; every acknowledged frame is held by its durable sinks")
     }
 
     package func reconfigure(_ next: Configuration) async -> ReconfigureOutcome {
-        if next.writer.sinks != configuration.sinks { return .restartRequired("writer.sinks changed") }
-        if next.writer.jsonlDirectory != configuration.jsonlDirectory { return .restartRequired("writer.jsonl_dir changed") }
+        // Sinks own connections, spools and threads: any change of [writer] applies by a restart.
+        if next.writer != configuration { return .restartRequired("[writer] changed") }
         return .applied
     }
 
     package func statusDetails() async -> [ProcessStatus.Detail] {
         var details: [ProcessStatus.Detail] = [.init("sinks", configuration.sinks.map(\.rawValue).joined(separator: ","))]
+        for (key, value) in await sinks.statusDetails() { details.append(.init("sink.\(key)", value)) }
         for (stream, position) in await receiver.positions.sorted(by: { $0.key < $1.key }) {
             details.append(.init("stream.\(stream)", "epoch \(position.epoch) delivered \(position.deliveredThrough)"))
         }
@@ -58,17 +72,25 @@ package struct WriterRole: CryptodRole {
     }
 }
 
-/// Hands each delivery to every sink; the position of a stream is the one its durable sink recorded.
+/// Hands each delivery to the sinks as one batch; a stream's durable position is the lowest one its
+/// durable sinks hold.
 struct WriterConsumer: StreamConsumer {
-    let jsonl: JSONLSink?
-    let logger: Logger
+    let sinks: SinkSet
 
     func position(of stream: String) async throws -> StreamPosition? {
-        try jsonl?.position(of: stream)
+        try await sinks.position(of: stream).map { StreamPosition(epoch: $0.epoch, deliveredThrough: $0.sequence) }
     }
 
     func consume(_ delivery: StreamDelivery) async throws {
-        let now = Timestamp(nanoseconds: WallClock.nowNanoseconds())
-        try jsonl?.write(delivery, now: now)
+        try await sinks.deliver(Self.batch(of: delivery))
+    }
+
+    /// The market events of a delivery; other messages on a market-data stream carry nothing to store.
+    static func batch(of delivery: StreamDelivery) -> SinkBatch {
+        SinkBatch(
+            stream: delivery.stream, epoch: delivery.epoch,
+            items: delivery.items.compactMap { item in
+                item.message.marketEvent.map { SinkItem(sequence: item.sequence, event: $0) }
+            })
     }
 }

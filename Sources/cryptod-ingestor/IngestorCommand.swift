@@ -23,7 +23,10 @@ struct IngestorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let name = ProcessName("ingestor-\(exchange)")!
-        let code = await ProcessHost.run(options: arguments.options(name: name)) { try IngestorRole(context: $0) }
+        let code = await ProcessHost.run(options: arguments.options(name: name)) { context in
+            let (sources, executors) = try IngestorSources.make(context: context)
+            return try IngestorRole(context: context, sources: sources, executors: executors)
+        }
         throw code.parserExitCode
     }
 }

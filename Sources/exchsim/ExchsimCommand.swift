@@ -17,7 +17,8 @@ struct ExchsimCommand: AsyncParsableCommand {
         commandName: "exchsim",
         abstract: "Simulates crypto exchanges (REST + WebSocket) on loopback, deterministically.",
         discussion: """
-            One listener per venue (binance 9101). REST and WebSocket share the port; the admin API \
+            One listener per venue: Binance spot 9101, Bybit V5 spot and linear 9102, WhiteBIT 9103. REST and \
+            WebSocket share each venue's port; the admin API \
             (ground truth, faults, clock, limits, load) lives under /_sim/ on every port. \
             See docs/exchsim.md. Exit codes: 0 clean stop (SIGINT/SIGTERM), 64 bad flags, 70 start-up failure.
             """)
@@ -25,10 +26,10 @@ struct ExchsimCommand: AsyncParsableCommand {
     @Option(help: "Address to bind (loopback by default; exchsim never contacts other addresses).")
     var host = "127.0.0.1"
 
-    @Option(name: .customLong("port"), help: "VENUE=PORT, repeatable (0 = ephemeral). Defaults: binance=9101.")
+    @Option(name: .customLong("port"), help: "VENUE=PORT, repeatable (0 = ephemeral). Defaults: binance=9101, bybit=9102, whitebit=9103.")
     var ports: [String] = []
 
-    @Option(name: .customLong("venue"), help: "Run only these venues (repeatable). Default: all.")
+    @Option(name: .customLong("venue"), help: "Run only these venues (repeatable): binance, bybit, whitebit. Default: all.")
     var venues: [String] = []
 
     @Option(help: "Seed of the market (same seed + same clock = byte-identical REST answers).")

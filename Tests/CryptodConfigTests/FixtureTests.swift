@@ -15,8 +15,8 @@ import Testing
                 continue
             }
             #expect(path == "/fx/every-key.toml")
-            // sinks has one possible value so far; two exchanges stay enabled so that some process runs.
-            let defaultOnPurpose = ["writer.sinks", "exchanges.bybit.enabled", "exchanges.whitebit.enabled"]
+            // Two exchanges stay enabled so that some process runs.
+            let defaultOnPurpose = ["exchanges.bybit.enabled", "exchanges.whitebit.enabled"]
             if !defaultOnPurpose.contains(key.path) {
                 #expect(loaded.configuration.values[key.path] != key.defaultValue, "\(key.path) is at its default")
             }
@@ -29,6 +29,11 @@ import Testing
         #expect(config.delivery.maxFrameBytes == 1 << 20)
         #expect(config.gateway.wsListen == ListenAddress(host: "::1", port: 18080))
         #expect(config.writer.jsonlDirectory == "/srv/jsonl")
+        #expect(config.writer.sinks == [.jsonl, .postgres, .redis, .rabbitmq])
+        #expect(config.writer.spoolDirectory == "/fx/spool")
+        #expect(config.writer.postgresURL.revealed == "postgresql://writer:pg-pass@db.internal:5432/market")
+        #expect(config.writer.rabbitmqURL.description == "amqps://feed:<redacted>@mq.internal:5671/market")
+        #expect(config.writer.flushMaxAge == .milliseconds(50))
         #expect(config.enabledProcesses == [.ingestor(.bybit), .ingestor(.whitebit)])
         let bybit = try #require(config.exchange(.bybit))
         #expect(bybit.category == .linear)

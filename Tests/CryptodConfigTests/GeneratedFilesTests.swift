@@ -64,7 +64,7 @@ import Testing
         let toml = ConfigDocumentation.annotatedTOML()
         let markdown = ConfigDocumentation.markdownReference()
         for key in ConfigSchema.keys {
-            #expect(toml.contains("#\(key.name) = \(key.defaultValue.tomlText)\n"), "\(key.path) missing from etc/cryptod.toml")
+            #expect(toml.contains("#\(key.name) = \(key.defaultValue.documentedText)\n"), "\(key.path) missing from etc/cryptod.toml")
             #expect(toml.contains(key.environmentName), "\(key.environmentName) missing from etc/cryptod.toml")
             #expect(markdown.contains("| `\(key.name)` |"), "\(key.path) missing from the reference")
         }

@@ -62,6 +62,22 @@ import Testing
         Good(path: "writer.enabled", toml: "false", expected: .bool(false)),
         Good(path: "writer.sinks", toml: #"["jsonl"]"#, expected: .list(["jsonl"])),
         Good(path: "writer.jsonl_dir", toml: #""/data/jsonl""#, expected: .string("/data/jsonl")),
+        Good(path: "writer.sinks", toml: #"["postgres", "redis", "rabbitmq"]"#, expected: .list(["postgres", "redis", "rabbitmq"])),
+        Good(path: "writer.postgres_url", toml: #""postgres://u:p@db:5432/x?sslmode=require""#,
+            expected: .secret(SecretString("postgres://u:p@db:5432/x?sslmode=require"))),
+        Good(path: "writer.redis_url", toml: #""redis://:pw@[::1]:6379/1""#, expected: .secret(SecretString("redis://:pw@[::1]:6379/1"))),
+        Good(path: "writer.redis_ttl_ticker", toml: #""3s""#, expected: .duration(.seconds(3))),
+        Good(path: "writer.redis_ttl_book", toml: #""500ms""#, expected: .duration(.milliseconds(500))),
+        Good(path: "writer.redis_ttl_candle", toml: #""1m""#, expected: .duration(.seconds(60))),
+        Good(path: "writer.redis_book_depth", toml: "5", expected: .integer(5)),
+        Good(path: "writer.rabbitmq_url", toml: #""amqp://mq""#, expected: .secret(SecretString("amqp://mq"))),
+        Good(path: "writer.rabbitmq_exchange", toml: #""x""#, expected: .string("x")),
+        Good(path: "writer.rabbitmq_queue", toml: #""laravel.events""#, expected: .string("laravel.events")),
+        Good(path: "writer.rabbitmq_conflate_interval", toml: #""0s""#, expected: .duration(.zero)),
+        Good(path: "writer.spool_dir", toml: #""/data/spool""#, expected: .string("/data/spool")),
+        Good(path: "writer.spool_limit", toml: #""64MiB""#, expected: .size(64 << 20)),
+        Good(path: "writer.flush_max_rows", toml: "1", expected: .integer(1)),
+        Good(path: "writer.flush_max_age", toml: #""1s""#, expected: .duration(.seconds(1))),
         Good(path: "scheduler.enabled", toml: "false", expected: .bool(false)),
     ] + exchangeGood
 
@@ -77,6 +93,8 @@ import Testing
             Good(path: "exchanges.\(name).candle_intervals", toml: #"["1m", "1M", "1w"]"#, expected: .list(["1m", "1M", "1w"])),
             Good(path: "exchanges.\(name).rate_limit_share", toml: "1", expected: .float(1)),
             Good(path: "exchanges.\(name).rate_limit_share", toml: "0.25", expected: .float(0.25)),
+            Good(path: "exchanges.\(name).ca_file", toml: #""/etc/ssl/ca.pem""#, expected: .string("/etc/ssl/ca.pem")),
+            Good(path: "exchanges.\(name).ca_file", toml: #""""#, expected: .string("")),
         ]
     } + [
         Good(path: "exchanges.binance.markets", toml: #"["BTCUSDT", "1000SATSUSDT"]"#, expected: .list(["BTCUSDT", "1000SATSUSDT"])),
@@ -143,7 +161,21 @@ import Testing
         Bad(path: "gateway.ws_client_queue", toml: "0", fragment: "must be 1-1000000", code: .outOfRange),
         Bad(path: "gateway.ws_max_clients", toml: "-5", fragment: "must be 1-1000000", code: .outOfRange),
         Bad(path: "writer.enabled", toml: "1", fragment: "found an integer", code: .typeMismatch),
-        Bad(path: "writer.sinks", toml: #"["postgres"]"#, fragment: "unknown value \"postgres\""),
+        Bad(path: "writer.sinks", toml: #"["postgresql"]"#, fragment: "unknown value \"postgresql\""),
+        Bad(path: "writer.postgres_url", toml: #""mysql://db/x""#, fragment: "the scheme must be postgres or postgresql"),
+        Bad(path: "writer.redis_url", toml: #""redis://""#, fragment: "the URL has no host"),
+        Bad(path: "writer.redis_ttl_ticker", toml: "5", fragment: "a duration needs a unit", code: .typeMismatch),
+        Bad(path: "writer.redis_ttl_book", toml: #""0ms""#, fragment: "must be at least 1ms", code: .outOfRange),
+        Bad(path: "writer.redis_ttl_candle", toml: #""soon""#, fragment: "not a duration"),
+        Bad(path: "writer.redis_book_depth", toml: "0", fragment: "must be 1-5000", code: .outOfRange),
+        Bad(path: "writer.rabbitmq_url", toml: #""http://mq""#, fragment: "the scheme must be amqp or amqps"),
+        Bad(path: "writer.rabbitmq_exchange", toml: "1", fragment: "found an integer", code: .typeMismatch),
+        Bad(path: "writer.rabbitmq_queue", toml: "true", fragment: "found a boolean", code: .typeMismatch),
+        Bad(path: "writer.rabbitmq_conflate_interval", toml: "true", fragment: "found a boolean", code: .typeMismatch),
+        Bad(path: "writer.spool_dir", toml: #""~/spool""#, fragment: "\"~\" is not expanded"),
+        Bad(path: "writer.spool_limit", toml: #""1KiB""#, fragment: "must be between 1MiB", code: .outOfRange),
+        Bad(path: "writer.flush_max_rows", toml: "0", fragment: "must be 1-1000000", code: .outOfRange),
+        Bad(path: "writer.flush_max_age", toml: #""0ms""#, fragment: "must be at least 1ms", code: .outOfRange),
         Bad(path: "writer.sinks", toml: #""jsonl""#, fragment: "found a string", code: .typeMismatch),
         Bad(path: "writer.sinks", toml: #"["jsonl", "jsonl"]"#, fragment: "\"jsonl\" is listed twice"),
         Bad(path: "writer.sinks", toml: "[1]", fragment: "found an integer in the list", code: .typeMismatch),
@@ -225,7 +257,8 @@ import Testing
 
     @Test func defaultsSatisfyTheirOwnTypes() {
         for key in ConfigSchema.keys {
-            let input = ConfigInput.toml(try! TOML.parse("v = \(key.defaultValue.tomlText)")["v"]!)
+            // As documented: a default secret (RabbitMQ's guest:guest) is written out there.
+            let input = ConfigInput.toml(try! TOML.parse("v = \(key.defaultValue.documentedText)")["v"]!)
             let decoded = key.type.decode(input, baseDirectory: "/")
             #expect((try? decoded.get()) == key.defaultValue, "\(key.path): \(decoded)")
         }

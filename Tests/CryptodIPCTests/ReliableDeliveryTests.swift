@@ -180,7 +180,7 @@ struct ReliableDeliveryTests {
         for index in 1...700 { try sender.send(tradeMessage(index)) }
         senderTask.cancel()
         _ = await senderTask.result
-        try sender.close()
+        try await sender.close()
         #expect(throws: LinkError.self) { try sender.send(tradeMessage(0)) }
         let epoch = sender.stats.epoch
         // A new process instance of the sender: same directory, same epoch, continues numbering.

@@ -135,6 +135,48 @@ struct ValidationTests {
                     ]))
         ),
         ("long goodbye", .goodbye(Goodbye(reason: .rejected, message: String(repeating: "é", count: 40_000)))),
+        ("empty instruments", .instruments(InstrumentList(exchange: .binance, instruments: []))),
+        (
+            "instrument on another exchange",
+            .instruments(
+                InstrumentList(
+                    exchange: .bybit,
+                    instruments: [
+                        Instrument(
+                            market: market, base: "BTC", quote: "USDT", status: .trading, tickSize: "0.01",
+                            lotSize: "0.001")
+                    ]))
+        ),
+        (
+            "closed gap without closedAt",
+            .streamGap(StreamGap(market: market, channel: "book", state: .closed, openedAt: .epoch))
+        ),
+        (
+            "opened gap with closedAt",
+            .streamGap(StreamGap(market: market, channel: "book", state: .opened, openedAt: .epoch, closedAt: .epoch))
+        ),
+        (
+            "gap closed before it opened",
+            .streamGap(
+                StreamGap(
+                    market: market, channel: "book", state: .closed, openedAt: Timestamp(seconds: 2),
+                    closedAt: Timestamp(seconds: 1)))
+        ),
+        (
+            "status of another exchange's market",
+            .sourceStatus(SourceStatus(exchange: .whitebit, market: market, state: .connected, time: .epoch))
+        ),
+        (
+            "long budget name",
+            .capacityReport(
+                CapacityReportMessage(
+                    exchange: .binance, time: .epoch,
+                    budgets: [
+                        .init(
+                            name: String(repeating: "b", count: 65_536), used: 0, limit: 1, budget: 1,
+                            windowStart: .epoch, resetAt: .epoch)
+                    ]))
+        ),
     ]
 
     static func trade(_ market: MarketKey) -> Trade {
@@ -147,6 +189,31 @@ struct ValidationTests {
         let error = #expect(throws: WireError.self) { try message.validate() }
         #expect(error?.code == .invalidValue)
         #expect(error?.rawType == message.type.rawValue)
+    }
+
+    @Test("a verifyKey request never shows its argument (the API secret) in a description")
+    func verifyKeyRedacted() {
+        let secret = "hunter2-SECRET-\u{1F511}"
+        let request = ControlRequest(
+            requestID: 9, command: .verifyKey, target: "ingestor-binance",
+            argument: #"{"key":"abc","secret":"\#(secret)"}"#)
+        let message = Message.controlRequest(request)
+        var dumped = ""
+        dump(request, to: &dumped)
+        var dumpedMessage = ""
+        dump(message, to: &dumpedMessage)
+        for text in [
+            request.description, request.debugDescription, String(describing: request), String(reflecting: request),
+            "\(message)", String(reflecting: message), dumped, dumpedMessage, "\([request])",
+        ] {
+            #expect(!text.contains("hunter2"), "\(text)")
+            #expect(!text.contains("abc"), "the key is as private as the secret: \(text)")
+        }
+        #expect(request.description.contains("verify-key"))
+        #expect(request.description.contains("<redacted"))
+        // Other commands show their argument.
+        let subscribe = ControlRequest(requestID: 1, command: .subscribe, target: "ingestor-binance", argument: "{}")
+        #expect(subscribe.description.contains(#"argument: "{}""#))
     }
 
     @Test("validate() accepts every sample")

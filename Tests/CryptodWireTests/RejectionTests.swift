@@ -10,7 +10,7 @@ struct HeaderRejectionTests {
 
     @Test(
         "unknown message types",
-        arguments: [0x0000, 0x0006, 0x000F, 0x0014, 0x00FF, 0x0100, 0x0106, 0x0205, 0x0309, 0x0403, 0x0500, 0xFFFF]
+        arguments: [0x0000, 0x0006, 0x000F, 0x0014, 0x00FF, 0x0100, 0x0109, 0x0206, 0x0309, 0x0403, 0x0500, 0xFFFF]
             as [UInt16])
     func unknownType(_ raw: UInt16) {
         var frame = rawHeader(type: raw, flags: 0, length: 4, sequence: 0)
@@ -103,7 +103,7 @@ struct PayloadRejectionTests {
 
     static func ticker(
         exchange: String = "binance", marketType: UInt8 = 1, symbol: String = "BTCUSDT", presence: UInt8 = 1,
-        scale: UInt8 = 2, mantissa: Int128 = 3_716_001
+        scale: UInt8 = 2, mantissa: Int128 = 3_716_001, origin: UInt8 = 0
     ) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.rawMarket(exchange: exchange, type: marketType, symbol: symbol)
@@ -112,10 +112,11 @@ struct PayloadRejectionTests {
         buffer.writeInteger(presence)
         if presence == 1 { buffer.rawDecimal(scale: scale, mantissa: mantissa) }
         for _ in 0..<11 { buffer.writeInteger(UInt8(0)) }
+        buffer.writeInteger(origin)
         return buffer
     }
 
-    static func trades(count: UInt32, actual: Int, side: UInt8 = 1) -> ByteBuffer {
+    static func trades(count: UInt32, actual: Int, side: UInt8 = 1, origin: UInt8 = 0) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.rawMarket()
         buffer.writeInteger(count, endianness: .big)
@@ -126,11 +127,14 @@ struct PayloadRejectionTests {
             buffer.writeInteger(side)
             buffer.writeInteger(Int64(1), endianness: .big)
             buffer.writeInteger(Int64(2), endianness: .big)
+            buffer.writeInteger(origin)
         }
         return buffer
     }
 
-    static func candle(interval: UInt8 = 2, isClosed: UInt8 = 1, tradeCountPresence: UInt8 = 0) -> ByteBuffer {
+    static func candle(interval: UInt8 = 2, isClosed: UInt8 = 1, tradeCountPresence: UInt8 = 0, origin: UInt8 = 0)
+        -> ByteBuffer
+    {
         var buffer = ByteBuffer()
         buffer.rawMarket()
         buffer.writeInteger(interval)
@@ -141,12 +145,13 @@ struct PayloadRejectionTests {
         if tradeCountPresence == 1 { buffer.writeInteger(Int64(5), endianness: .big) }
         buffer.writeInteger(isClosed)
         buffer.writeInteger(Int64(2), endianness: .big)
+        buffer.writeInteger(origin)
         return buffer
     }
 
     static func bookDelta(
         first: UInt64 = 5, last: UInt64 = 9, bidCount: UInt32 = 1, bids: Int = 1, scale: UInt8 = 2,
-        mantissa: Int128 = 100
+        mantissa: Int128 = 100, origin: UInt8 = 0
     ) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.rawMarket()
@@ -160,6 +165,78 @@ struct PayloadRejectionTests {
             buffer.rawDecimal(scale: 0, mantissa: 1)
         }
         buffer.writeInteger(UInt32(0), endianness: .big)
+        buffer.writeInteger(origin)
+        return buffer
+    }
+
+    static func instruments(
+        count: UInt32 = 1, actual: Int = 1, exchange: String = "binance", marketExchange: String = "binance",
+        status: UInt8 = 1
+    ) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.rawString(Array(exchange.utf8))
+        buffer.writeInteger(count, endianness: .big)
+        for _ in 0..<actual {
+            buffer.rawMarket(exchange: marketExchange)
+            buffer.rawString(Array("BTC".utf8))
+            buffer.rawString(Array("SECRET".utf8))
+            buffer.writeInteger(status)
+            buffer.rawDecimal(scale: 2, mantissa: 1)
+            buffer.rawDecimal(scale: 5, mantissa: 1)
+            buffer.writeInteger(UInt8(0))
+            buffer.writeInteger(UInt8(1))
+            buffer.rawDecimal(scale: 0, mantissa: 5)
+        }
+        return buffer
+    }
+
+    static func streamGap(state: UInt8 = 2, openedAt: Int64 = 10, closedAt: Int64? = 20) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.rawMarket()
+        buffer.rawString(Array("trades".utf8))
+        buffer.writeInteger(state)
+        buffer.writeInteger(openedAt, endianness: .big)
+        if let closedAt {
+            buffer.writeInteger(UInt8(1))
+            buffer.writeInteger(closedAt, endianness: .big)
+        } else {
+            buffer.writeInteger(UInt8(0))
+        }
+        buffer.writeInteger(UInt64(3), endianness: .big)
+        buffer.rawString(Array("SECRET reason".utf8))
+        return buffer
+    }
+
+    static func sourceStatus(state: UInt8 = 1, exchange: String = "bybit", marketExchange: String? = "bybit")
+        -> ByteBuffer
+    {
+        var buffer = ByteBuffer()
+        buffer.rawString(Array(exchange.utf8))
+        if let marketExchange {
+            buffer.writeInteger(UInt8(1))
+            buffer.rawMarket(exchange: marketExchange)
+        } else {
+            buffer.writeInteger(UInt8(0))
+        }
+        buffer.writeInteger(state)
+        buffer.rawString(Array("SECRET".utf8))
+        buffer.writeInteger(Int64(7), endianness: .big)
+        return buffer
+    }
+
+    static func capacityReport(count: UInt32 = 1, actual: Int = 1, blockedPresence: UInt8 = 1) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.rawString(Array("binance".utf8))
+        buffer.writeInteger(Int64(7), endianness: .big)
+        buffer.writeInteger(count, endianness: .big)
+        for _ in 0..<actual {
+            buffer.rawString(Array("rest.weight".utf8))
+            for value: UInt64 in [10, 6_000, 4_800] { buffer.writeInteger(value, endianness: .big) }
+            buffer.writeInteger(Int64(1), endianness: .big)
+            buffer.writeInteger(Int64(61), endianness: .big)
+            buffer.writeInteger(blockedPresence)
+            if blockedPresence == 1 { buffer.writeInteger(Int64(30), endianness: .big) }
+        }
         return buffer
     }
 
@@ -218,6 +295,13 @@ struct PayloadRejectionTests {
         _ = try Message(type: .trades, payload: Self.trades(count: 2, actual: 2))
         _ = try Message(type: .candle, payload: Self.candle())
         _ = try Message(type: .bookDelta, payload: Self.bookDelta())
+        _ = try Message(type: .instruments, payload: Self.instruments())
+        _ = try Message(type: .streamGap, payload: Self.streamGap())
+        _ = try Message(type: .streamGap, payload: Self.streamGap(state: 1, closedAt: nil))
+        _ = try Message(type: .sourceStatus, payload: Self.sourceStatus())
+        _ = try Message(type: .sourceStatus, payload: Self.sourceStatus(marketExchange: nil))
+        _ = try Message(type: .capacityReport, payload: Self.capacityReport())
+        _ = try Message(type: .capacityReport, payload: Self.capacityReport(count: 0, actual: 0))
         _ = try Message(type: .jobRequest, payload: Self.jobRequest())
         _ = try Message(type: .configure, payload: Self.configure(text: Array("a = 1".utf8)))
         _ = try Message(type: .controlReply, payload: Self.controlReply())
@@ -292,9 +376,40 @@ struct PayloadRejectionTests {
             (.goodbye, [0, 0, 0]), (.goodbye, [5, 0, 0]),
             (.framesDropped, Array(repeating: 0, count: 7) + [1] + Array(repeating: 0, count: 7) + [2, 0]),
             (.jobResult, [0, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
-            (.controlRequest, [0, 0, 0, 1, 7, 0, 0, 0, 0, 0, 0]),
+            (.controlRequest, [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]),
+            (.controlRequest, [0, 0, 0, 1, 11, 0, 0, 0, 0, 0, 0]),
         ]
         for (type, bytes) in tail { expectRejected(type, ByteBuffer(bytes: bytes), .invalidValue) }
+        // Version 2's enums.
+        for origin: UInt8 in [5, 255] {
+            expectRejected(.ticker, Self.ticker(origin: origin), .invalidValue)
+            expectRejected(.trades, Self.trades(count: 2, actual: 2, origin: origin), .invalidValue)
+            expectRejected(.candle, Self.candle(origin: origin), .invalidValue)
+            expectRejected(.bookDelta, Self.bookDelta(origin: origin), .invalidValue)
+        }
+        for status: UInt8 in [0, 6] { expectRejected(.instruments, Self.instruments(status: status), .invalidValue) }
+        for state: UInt8 in [0, 3] { expectRejected(.streamGap, Self.streamGap(state: state), .invalidValue) }
+        for state: UInt8 in [0, 6] { expectRejected(.sourceStatus, Self.sourceStatus(state: state), .invalidValue) }
+    }
+
+    @Test("every origin value decodes, on each kind of market data")
+    func everyOrigin() throws {
+        for origin in DataOrigin.allCases {
+            let raw = origin.rawValue
+            guard case .ticker(let ticker) = try Message(type: .ticker, payload: Self.ticker(origin: raw)),
+                case .trades(let trades) = try Message(
+                    type: .trades, payload: Self.trades(count: 2, actual: 2, origin: raw)),
+                case .candle(let candle) = try Message(type: .candle, payload: Self.candle(origin: raw)),
+                case .bookDelta(let delta) = try Message(type: .bookDelta, payload: Self.bookDelta(origin: raw))
+            else {
+                Issue.record("wrong message type")
+                return
+            }
+            #expect(ticker.origin == origin)
+            #expect(trades.map(\.origin) == [origin, origin])
+            #expect(candle.origin == origin)
+            #expect(delta.origin == origin)
+        }
     }
 
     @Test("decimals outside the type's domain")
@@ -327,6 +442,10 @@ struct PayloadRejectionTests {
         expectRejected(.bookDelta, Self.bookDelta(bidCount: .max, bids: 1), .truncated)
         expectRejected(.bookDelta, Self.bookDelta(bidCount: 3, bids: 2), .truncated)
         expectRejected(.controlReply, Self.controlReply(childCount: 0x4000_0000), .truncated)
+        expectRejected(.instruments, Self.instruments(count: .max), .truncated)
+        expectRejected(.instruments, Self.instruments(count: 2, actual: 1), .truncated)
+        expectRejected(.capacityReport, Self.capacityReport(count: .max), .truncated)
+        expectRejected(.capacityReport, Self.capacityReport(count: 2, actual: 1, blockedPresence: 0), .truncated)
         expectRejected(.configure, Self.configure(text: Array("SECRET".utf8), declaredLength: .max), .truncated)
         var details = ByteBuffer()
         details.rawString(Array("writer".utf8))
@@ -340,6 +459,27 @@ struct PayloadRejectionTests {
     @Test("an empty trades batch")
     func emptyTrades() {
         expectRejected(.trades, Self.trades(count: 0, actual: 0), .invalidValue)
+    }
+
+    @Test("an empty instrument list")
+    func emptyInstruments() {
+        let error = expectRejected(.instruments, Self.instruments(count: 0, actual: 0), .invalidValue)
+        #expect(error?.detail.contains("empty list") == true)
+    }
+
+    @Test("source events: exchanges that disagree, gaps whose close does not fit their state")
+    func sourceEventRules() {
+        expectRejected(.instruments, Self.instruments(marketExchange: "bybit"), .invalidValue)
+        expectRejected(.instruments, Self.instruments(exchange: "Binance"), .invalidValue)
+        expectRejected(.sourceStatus, Self.sourceStatus(marketExchange: "binance"), .invalidValue)
+        expectRejected(.sourceStatus, Self.sourceStatus(exchange: "", marketExchange: nil), .invalidValue)
+        expectRejected(.streamGap, Self.streamGap(state: 1, closedAt: 20), .invalidValue)
+        expectRejected(.streamGap, Self.streamGap(state: 2, closedAt: nil), .invalidValue)
+        let error = expectRejected(.streamGap, Self.streamGap(openedAt: 21, closedAt: 20), .invalidValue)
+        #expect(error?.debugDescription.contains("openedAt 21 ns, closedAt 20 ns") == true)
+        #expect(throws: Never.self) {
+            try Message(type: .streamGap, payload: Self.streamGap(openedAt: 20, closedAt: 20))
+        }
     }
 
     @Test("firstUpdateID after lastUpdateID")

@@ -73,8 +73,9 @@ struct RoundTripTests {
             (.hello, 0x0001), (.versionMismatch, 0x0002), (.goodbye, 0x0003), (.heartbeat, 0x0004),
             (.heartbeatReply, 0x0005), (.streamResume, 0x0010), (.streamResumed, 0x0011), (.ack, 0x0012),
             (.framesDropped, 0x0013), (.ticker, 0x0101), (.trades, 0x0102), (.candle, 0x0103), (.bookSnapshot, 0x0104),
-            (.bookDelta, 0x0105), (.jobRequest, 0x0201), (.jobProgress, 0x0202), (.jobResult, 0x0203),
-            (.jobCancel, 0x0204), (.configure, 0x0301), (.configureResult, 0x0302), (.ready, 0x0303),
+            (.bookDelta, 0x0105), (.instruments, 0x0106), (.streamGap, 0x0107), (.sourceStatus, 0x0108),
+            (.jobRequest, 0x0201), (.jobProgress, 0x0202), (.jobResult, 0x0203), (.jobCancel, 0x0204),
+            (.capacityReport, 0x0205), (.configure, 0x0301), (.configureResult, 0x0302), (.ready, 0x0303),
             (.shutdown, 0x0304), (.statusRequest, 0x0305), (.statusReply, 0x0306), (.metricsRequest, 0x0307),
             (.metricsReply, 0x0308), (.controlRequest, 0x0401), (.controlReply, 0x0402),
         ]
@@ -90,8 +91,26 @@ struct RoundTripTests {
                 continue
             }
             #expect(Message(event) == message)
-            #expect(event.market != nil)
+            #expect(event.exchange != nil)
+            switch event {
+            case .instruments: #expect(event.market == nil, "an instrument list belongs to no one market")
+            case .status(let status): #expect(event.market == status.market)
+            default: #expect(event.market != nil, "\(message.type) belongs to a market")
+            }
         }
+        let wholeConnection = SourceStatus(exchange: .bybit, state: .disconnected, reason: "EOF", time: .epoch)
+        #expect(MarketEvent.status(wholeConnection).market == nil)
+        #expect(MarketEvent.status(wholeConnection).exchange == .bybit)
+    }
+
+    @Test("new market-data fields default so that version-1 call sites keep their meaning")
+    func originDefaultsToLive() {
+        let trade = Trade(
+            market: Samples.market, id: "1", price: "1", quantity: "1", side: .buy, time: .epoch, receivedAt: .epoch)
+        #expect(trade.origin == .live)
+        #expect(Ticker(market: Samples.market, time: .epoch, receivedAt: .epoch).origin == .live)
+        #expect(DataOrigin.allCases.map(\.rawValue) == [0, 1, 2, 3, 4], "origin raw values are frozen")
+        #expect(ControlCommand.allCases.map(\.rawValue) == Array(1...10), "control command raw values are frozen")
     }
 
     @Test("FrameEncoder writes the header and payload as one buffer")

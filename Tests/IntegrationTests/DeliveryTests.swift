@@ -95,7 +95,7 @@ struct DeliveryTests {
         #expect(restarts == 3)
 
         link.cancel()
-        try? sender.close()
+        try? await sender.close()
         #expect(await daemon.terminate() == 0)
     }
 

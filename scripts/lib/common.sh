@@ -29,7 +29,7 @@ install_packages() {
 }
 
 # The C libraries the package links (system-library targets) and the tools the build needs.
-BUILD_PACKAGES=(libssl-dev pkg-config)
+BUILD_PACKAGES=(libssl-dev libpq-dev libhiredis-dev librabbitmq-dev pkg-config)
 
 require_swift() {
   command -v swift >/dev/null 2>&1 \

@@ -142,16 +142,62 @@ package struct GatewayConfig: Sendable, Equatable {
 package struct WriterConfig: Sendable, Equatable {
     /// `enabled`, bool, default `true`.
     package let enabled: Bool
-    /// `sinks`, list of jsonl, default `["jsonl"]`.
+    /// `sinks`, list of jsonl|postgres|redis|rabbitmq, default `["jsonl"]`.
     package let sinks: [SinkKind]
     /// `jsonl_dir`, path, default `""` = `<state_dir>/jsonl` (already resolved here).
     package let jsonlDirectory: String
+    /// `postgres_url`, postgres/postgresql URL, default `"postgresql://postgres@127.0.0.1:55432/cryptod"`;
+    /// prints without its password.
+    package let postgresURL: SecretString
+    /// `redis_url`, redis URL, default `"redis://127.0.0.1:56379/0"`; prints without its password.
+    package let redisURL: SecretString
+    /// `redis_ttl_ticker`, duration, default `"5s"`.
+    package let redisTTLTicker: Duration
+    /// `redis_ttl_book`, duration, default `"1s"`.
+    package let redisTTLBook: Duration
+    /// `redis_ttl_candle`, duration, default `"10s"`.
+    package let redisTTLCandle: Duration
+    /// `redis_book_depth`, integer 1-5000, default `20`.
+    package let redisBookDepth: Int
+    /// `rabbitmq_url`, amqp/amqps URL, default `"amqp://guest:guest@127.0.0.1:55672/%2f"`; prints without
+    /// its password.
+    package let rabbitmqURL: SecretString
+    /// `rabbitmq_exchange`, string, default `"crypto.events"`.
+    package let rabbitmqExchange: String
+    /// `rabbitmq_queue`, string, default `""` (nil: no queue is declared).
+    package let rabbitmqQueue: String?
+    /// `rabbitmq_conflate_interval`, duration >= 0, default `"1s"`; zero publishes every update.
+    package let rabbitmqConflateInterval: Duration
+    /// `spool_dir`, path, default `""` = `<state_dir>/spool` (already resolved here).
+    package let spoolDirectory: String
+    /// `spool_limit`, size 1MiB-16TiB, default `"1GiB"`: per sink.
+    package let spoolLimit: Int
+    /// `flush_max_rows`, integer 1-1000000, default `5000`.
+    package let flushMaxRows: Int
+    /// `flush_max_age`, duration >= 1ms, default `"200ms"`.
+    package let flushMaxAge: Duration
 
     init(_ v: ValueReader, stateDirectory: String) {
         enabled = v["writer.enabled"].boolValue
         sinks = v.words("writer.sinks", as: SinkKind.self)
         let dir = v["writer.jsonl_dir"].stringValue
         jsonlDirectory = dir.isEmpty ? ConfigValueType.resolve("jsonl", against: stateDirectory) : dir
+        postgresURL = v["writer.postgres_url"].secretValue
+        redisURL = v["writer.redis_url"].secretValue
+        redisTTLTicker = v["writer.redis_ttl_ticker"].durationValue
+        redisTTLBook = v["writer.redis_ttl_book"].durationValue
+        redisTTLCandle = v["writer.redis_ttl_candle"].durationValue
+        redisBookDepth = v["writer.redis_book_depth"].intValue
+        rabbitmqURL = v["writer.rabbitmq_url"].secretValue
+        rabbitmqExchange = v["writer.rabbitmq_exchange"].stringValue
+        let queue = v["writer.rabbitmq_queue"].stringValue
+        rabbitmqQueue = queue.isEmpty ? nil : queue
+        rabbitmqConflateInterval = v["writer.rabbitmq_conflate_interval"].durationValue
+        let spool = v["writer.spool_dir"].stringValue
+        spoolDirectory = spool.isEmpty ? ConfigValueType.resolve("spool", against: stateDirectory) : spool
+        spoolLimit = v["writer.spool_limit"].intValue
+        flushMaxRows = v["writer.flush_max_rows"].intValue
+        flushMaxAge = v["writer.flush_max_age"].durationValue
     }
 }
 
@@ -192,6 +238,8 @@ package struct ExchangeConfig: Sendable, Equatable {
     package let bookDepth: Int
     /// `rate_limit_share`, float 0 < x <= 1, default `0.8`.
     package let rateLimitShare: Double
+    /// `ca_file`, path, default `""` (nil: the system trust store).
+    package let caFile: String?
 
     init(_ v: ValueReader, profile: ExchangeProfile) {
         let s = "exchanges.\(profile.name)."
@@ -207,6 +255,8 @@ package struct ExchangeConfig: Sendable, Equatable {
         candleIntervals = v[s + "candle_intervals"].listValue.compactMap(CandleInterval.init(name:))
         bookDepth = v[s + "book_depth"].intValue
         rateLimitShare = v[s + "rate_limit_share"].doubleValue
+        let ca = v[s + "ca_file"].stringValue
+        caFile = ca.isEmpty ? nil : ca
     }
 
     /// The configured markets as model keys.

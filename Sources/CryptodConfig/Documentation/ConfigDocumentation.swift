@@ -44,9 +44,9 @@ package enum ConfigDocumentation {
             for key in ConfigSchema.keys(inSection: section) {
                 out += "\n"
                 for line in wrap(key.doc, width: 98) { out += "# \(line)\n" }
-                out += "# Type: \(key.type.summary). Default: \(key.defaultValue.tomlText).\n"
+                out += "# Type: \(key.type.summary). Default: \(key.defaultValue.documentedText).\n"
                 out += "# Env: \(key.environmentName). Reload: \(reloadNote(key)).\n"
-                out += "#\(key.name) = \(key.defaultValue.tomlText)\n"
+                out += "#\(key.name) = \(key.defaultValue.documentedText)\n"
             }
         }
         return out
@@ -63,7 +63,7 @@ package enum ConfigDocumentation {
             out += "\n### `[\(section)]`\n\n\(ConfigSchema.summary(ofSection: section))\n\n" + header
             for key in ConfigSchema.keys(inSection: section) {
                 out += row([
-                    code(key.name), escape(key.type.summary), code(key.defaultValue.tomlText), code(key.environmentName),
+                    code(key.name), escape(key.type.summary), code(key.defaultValue.documentedText), code(key.environmentName),
                     reloadNote(key), escape(key.doc),
                 ])
             }
@@ -80,7 +80,7 @@ package enum ConfigDocumentation {
             out += row([
                 code(name),
                 perExchange(variants) { escape($0.type.summary) },
-                perExchange(variants) { code($0.defaultValue.tomlText) },
+                perExchange(variants) { code($0.defaultValue.documentedText) },
                 code("CRYPTOD_EXCHANGES_<NAME>_\(name.uppercased())"),
                 reloadNote(first).replacing("ingestor-\(first.exchange!.rawValue)", with: "the exchange's ingestor"),
                 escape(first.doc) + (onlySome ? " Only for \(owners)." : ""),

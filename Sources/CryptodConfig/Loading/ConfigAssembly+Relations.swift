@@ -107,7 +107,7 @@ extension ConfigAssembly {
     /// Warnings for a configuration that loaded: secrets in readable files, stray variables, no exchange.
     mutating func warn(about config: Configuration, fileMode: Int?) {
         let secretsInFile = ConfigSchema.keys.filter { key in
-            guard case .secret(let s)? = values[key.path], !s.isEmpty, case .file = sources[key.path] else { return false }
+            guard case .secret(let s)? = values[key.path], s.hidesSomething, case .file = sources[key.path] else { return false }
             return true
         }
         if let mode = fileMode, mode & 0o077 != 0, !secretsInFile.isEmpty, let filePath {

@@ -18,6 +18,12 @@ package enum LogFormat: String, Sendable, Equatable, CaseIterable {
 package enum SinkKind: String, Sendable, Equatable, CaseIterable {
     /// JSON lines files under `writer.jsonl_dir`.
     case jsonl
+    /// PostgreSQL at `writer.postgres_url`: rows with their positions, in one transaction per batch.
+    case postgres
+    /// Redis at `writer.redis_url`: latest values with a TTL; a cache, it never holds back acknowledgements.
+    case redis
+    /// RabbitMQ at `writer.rabbitmq_url`: persistent messages with publisher confirms.
+    case rabbitmq
 }
 
 /// A market-data stream an ingestor subscribes to (`exchanges.<name>.channels`).

@@ -46,7 +46,12 @@ package struct ConfigKey: Sendable, Equatable {
     }
 
     /// Never printed: redacted in errors, dumps and `config show`.
-    package var secret: Bool { type == .secret }
+    package var secret: Bool {
+        switch type {
+        case .secret, .credentialURL: true
+        default: false
+        }
+    }
 
     /// `gateway.rest_listen`.
     package var path: String { "\(section).\(name)" }

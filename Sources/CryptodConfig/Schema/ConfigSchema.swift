@@ -125,9 +125,54 @@ package enum ConfigSchema {
         ConfigKey(
             section: "writer", name: "jsonl_dir", type: .path(emptyMeans: "<state_dir>/jsonl"), defaultValue: .string(""),
             doc: "Directory of the jsonl sink's files; \"\" means <state_dir>/jsonl.", consumers: [.writer]),
+        writerKey("postgres_url", .credentialURL(schemes: ["postgres", "postgresql"]),
+            .secret(.url("postgresql://postgres@127.0.0.1:55432/cryptod")),
+            "PostgreSQL connection URL (libpq syntax) of the postgres sink. The password is never printed; prefer "
+                + "the environment variable when the URL holds one."),
+        writerKey("redis_url", .credentialURL(schemes: ["redis"]), .secret(.url("redis://127.0.0.1:56379/0")),
+            "Redis URL of the redis sink (redis://[user:password@]host:port/db). The password is never printed."),
+        writerKey("redis_ttl_ticker", .duration(atLeast: .milliseconds(1)), .duration(.seconds(5)),
+            "How long a ticker stays in Redis without an update."),
+        writerKey("redis_ttl_book", .duration(atLeast: .milliseconds(1)), .duration(.seconds(1)),
+            "How long an order book stays in Redis without an update."),
+        writerKey("redis_ttl_candle", .duration(atLeast: .milliseconds(1)), .duration(.seconds(10)),
+            "How long the latest candle stays in Redis without an update."),
+        writerKey("redis_book_depth", .integer(.range(1...5000)), .integer(20),
+            "Order-book levels per side written to Redis."),
+        writerKey("rabbitmq_url", .credentialURL(schemes: ["amqp", "amqps"]),
+            .secret(.url("amqp://guest:guest@127.0.0.1:55672/%2f")),
+            "RabbitMQ URL of the rabbitmq sink (amqp://user:password@host:port/vhost, %2f is the vhost \"/\"). "
+                + "The password is never printed; prefer the environment variable."),
+        writerKey("rabbitmq_exchange", .string, .string("crypto.events"),
+            "Durable topic exchange the rabbitmq sink publishes to (routing keys crypto.price.updated, "
+                + "crypto.kline.updated, … in docs/events.md)."),
+        writerKey("rabbitmq_queue", .string, .string(""),
+            "A durable queue the rabbitmq sink declares and binds to crypto.# on its exchange, so events are kept "
+                + "before the first consumer starts; \"\" declares none."),
+        writerKey("rabbitmq_conflate_interval", .duration(atLeast: .zero), .duration(.seconds(1)),
+            "Tickers and books published to RabbitMQ at most once per market per interval (the latest wins); "
+                + "trades and candles are never conflated. \"0s\" publishes every update."),
+        ConfigKey(
+            section: "writer", name: "spool_dir", type: .path(emptyMeans: "<state_dir>/spool"), defaultValue: .string(""),
+            doc: "Directory of the sinks' disk spools (one subdirectory per sink): batches a sink could not take yet; "
+                + "\"\" means <state_dir>/spool.",
+            consumers: [.writer]),
+        writerKey("spool_limit", .size((1 << 20)...(16 << 40)), .size(1 << 30),
+            "Bytes of spool per sink. A full spool is an alarm: the writer stops acknowledging (the senders keep "
+                + "the frames) until the sink drains it; nothing is dropped."),
+        writerKey("flush_max_rows", .integer(.range(1...1_000_000)), .integer(5000),
+            "Most rows in one sink write; larger batches are split, spooled ones of a stream merged up to it."),
+        writerKey("flush_max_age", .duration(atLeast: .milliseconds(1)), .duration(.milliseconds(200)),
+            "Longest a batch waits for a slow or failing sink before it is spooled, so acknowledgements go on."),
         // [scheduler]
         roleKey("scheduler", "enabled", .bool, .bool(true), .scheduler, "Run the scheduler process."),
     ]
+
+    private static func writerKey(_ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String)
+        -> ConfigKey
+    {
+        ConfigKey(section: "writer", name: name, type: type, defaultValue: value, doc: doc, consumers: [.writer])
+    }
 
     private static func supervisorKey(_ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String)
         -> ConfigKey
@@ -194,6 +239,9 @@ package enum ConfigSchema {
                 "Order-book levels per side to keep; only depths the exchange supports."),
             key("rate_limit_share", .float(above: 0, atMost: 1), .float(0.8),
                 "Share of the exchange's published request budget cryptod may use."),
+            key("ca_file", .path(emptyMeans: "the system trust store"), .string(""),
+                "PEM file of certificate authorities to trust for https/wss (a private CA, or exchsim --tls); "
+                    + "\"\" means the system trust store."),
         ]
         return keys
     }

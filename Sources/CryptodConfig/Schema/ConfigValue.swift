@@ -28,6 +28,13 @@ package enum ConfigValue: Sendable, Hashable {
         }
     }
 
+    /// The value for the generated docs and annotated file: like ``tomlText``, but a built-in default secret
+    /// (such as RabbitMQ's `guest:guest`) is written out, as it is in the source anyway.
+    package var documentedText: String {
+        if case .secret(let s) = self { return TOMLValue.quoted(s.revealed) }
+        return tomlText
+    }
+
     // MARK: - Accessors
 
     // The typed configuration reads values through these. The schema guarantees the case, so a mismatch is a
@@ -98,16 +105,40 @@ package struct SecretString: Sendable, Equatable, Hashable, CustomStringConverti
     package static let placeholder = "<redacted>"
 
     private let value: String
+    /// What descriptions show instead of the value, when part of it may be shown (a URL without its
+    /// password); nil shows only the placeholder.
+    private let shown: String?
 
-    package init(_ value: String) { self.value = value }
+    package init(_ value: String) {
+        self.value = value
+        shown = nil
+    }
+
+    /// A secret of which `shown` may be printed (it must not contain the secret part).
+    package init(_ value: String, shown: String) {
+        self.value = value
+        self.shown = shown
+    }
+
+    /// A URL whose password is the secret: it prints with `<redacted>` in place of the password.
+    package static func url(_ text: String) -> SecretString {
+        SecretString(text, shown: ConfigValueType.redactingPassword(text))
+    }
+
+    // Equal and hashed by the secret alone: how it prints is derived from it.
+    package static func == (a: SecretString, b: SecretString) -> Bool { a.value == b.value }
+    package func hash(into hasher: inout Hasher) { hasher.combine(value) }
 
     /// The secret itself, for signing requests.
     package var revealed: String { value }
 
     package var isEmpty: Bool { value.isEmpty }
 
-    /// `""` when unset (that reveals nothing), `<redacted>` otherwise.
-    package var description: String { value.isEmpty ? "" : Self.placeholder }
+    /// Whether printing it hides anything: false when unset, or a URL without a password.
+    package var hidesSomething: Bool { !value.isEmpty && shown != value }
+
+    /// `""` when unset (that reveals nothing), the shown part (`amqp://guest:<redacted>@host`) or `<redacted>`.
+    package var description: String { value.isEmpty ? "" : shown ?? Self.placeholder }
     package var debugDescription: String { "SecretString(\(description))" }
     package var customMirror: Mirror { Mirror(self, children: ["value": description]) }
 }

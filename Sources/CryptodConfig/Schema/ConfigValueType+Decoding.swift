@@ -72,6 +72,11 @@ extension ConfigValueType {
             return Self.string(input).flatMap(ListenAddress.parse).map { .address($0) }
         case .url(let schemes):
             return Self.string(input).flatMap { s in Self.urlProblem(s, schemes: schemes).map { .failure($0) } ?? .success(.string(s)) }
+        case .credentialURL(let schemes):
+            return Self.string(input).flatMap { s in
+                if let problem = Self.urlProblem(s, schemes: schemes, credentials: true) { return .failure(problem) }
+                return .success(.secret(SecretString.url(s)))
+            }
         case .choice(let words):
             return Self.string(input).flatMap { s in
                 words.contains(s) ? .success(.string(s)) : .failure(ValueProblem(
@@ -189,8 +194,18 @@ extension ConfigValueType {
         return "/" + parts.joined(separator: "/")
     }
 
+    /// `text` with the password of its `user:password@` replaced by `<redacted>` (the user and host stay
+    /// visible, so `config show` and logs still say where the writer connects).
+    package static func redactingPassword(_ text: String) -> String {
+        guard let separator = text.range(of: "://") else { return text }
+        let rest = text[separator.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return text }
+        return String(text[..<authority.index(after: colon)]) + SecretString.placeholder + String(text[at...])
+    }
+
     /// Nil when `text` is an absolute URL with an allowed scheme and a host (and a valid port if any).
-    private static func urlProblem(_ text: String, schemes: [String]) -> ValueProblem? {
+    private static func urlProblem(_ text: String, schemes: [String], credentials: Bool = false) -> ValueProblem? {
         let allowed = schemes.joined(separator: " or ")
         guard let separator = text.range(of: "://") else {
             return ValueProblem("the URL needs a scheme (\(allowed)) and a host")
@@ -200,9 +215,10 @@ extension ConfigValueType {
         if text.contains(where: { $0 == " " || $0.isNewline || $0 == "\t" }) {
             return ValueProblem("the URL contains white space")
         }
-        let authority = text[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        var authority = text[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         if authority.contains("@") {
-            return ValueProblem("credentials do not belong in the URL; use api_key and api_secret")
+            guard credentials else { return ValueProblem("credentials do not belong in the URL; use api_key and api_secret") }
+            authority = authority[authority.index(after: authority.lastIndex(of: "@")!)...]
         }
         if authority.isEmpty { return ValueProblem("the URL has no host") }
         let hasPort = authority.hasPrefix("[") ? authority.contains("]:") : authority.contains(":")

@@ -18,6 +18,9 @@ package enum ConfigValueType: Sendable, Equatable {
     case address
     /// An absolute URL with one of `schemes` and a host.
     case url(schemes: [String])
+    /// A URL with one of `schemes` that may carry a user and password (a database or broker); decoded as a
+    /// ``SecretString`` that prints the URL with the password replaced by `<redacted>`.
+    case credentialURL(schemes: [String])
     /// One word of `allowed`.
     case choice([String])
     /// A list of distinct words of `allowed`. `known` (a superset) lists words that exist but that this key
@@ -41,6 +44,7 @@ package enum ConfigValueType: Sendable, Equatable {
         case .size(let r): "size (\(SizeSyntax.format(r.lowerBound))-\(SizeSyntax.format(r.upperBound)))"
         case .address: "address"
         case .url(let schemes): "URL (" + schemes.joined(separator: ", ") + ")"
+        case .credentialURL(let schemes): "URL (" + schemes.joined(separator: ", ") + "; password never printed)"
         case .choice(let words): "one of " + words.joined(separator: "|")
         case .choiceList(let allowed, _, _): "list of " + allowed.joined(separator: "|")
         case .symbolList: "list of symbols"
@@ -73,6 +77,8 @@ package enum ConfigValueType: Sendable, Equatable {
             return "\"HOST:PORT\", e.g. \(e)"
         case .url(let schemes):
             return "a URL with scheme " + schemes.joined(separator: " or ") + " and a host, e.g. \(e)"
+        case .credentialURL(let schemes):
+            return "a URL with scheme " + schemes.joined(separator: " or ") + ", an optional user:password@ and a host, e.g. \(e)"
         case .choice(let words):
             return "one of " + words.joined(separator: ", ")
         case .choiceList(let allowed, _, _):

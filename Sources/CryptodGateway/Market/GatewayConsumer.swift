@@ -32,7 +32,7 @@ package struct GatewayConsumer: StreamConsumer {
                     metadata: ["stream": "\(delivery.stream)", "type": "\(item.message.type)"])
                 continue
             }
-            metrics.eventReceived(MarketChannel(event))
+            if let channel = MarketChannel(event) { metrics.eventReceived(channel) }
             state.apply(event)
             hub.publish(event)
         }

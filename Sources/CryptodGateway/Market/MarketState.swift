@@ -74,7 +74,7 @@ package final class MarketState: Sendable {
                     storage.trades[key] = kept
                 }
             }
-        case .bookSnapshot, .bookDelta:
+        case .bookSnapshot, .bookDelta, .instruments, .gap, .status:
             break
         }
     }

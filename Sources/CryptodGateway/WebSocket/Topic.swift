@@ -8,13 +8,15 @@ package enum MarketChannel: String, Sendable, Hashable, CaseIterable {
     /// Order-book snapshots and deltas.
     case book
 
-    /// The channel an event is published on.
-    init(_ event: MarketEvent) {
+    /// The channel an event is published on; `nil` for source events (instrument lists, stream gaps, source
+    /// status), which have no client channel yet.
+    init?(_ event: MarketEvent) {
         switch event {
         case .trades: self = .trades
         case .ticker: self = .ticker
         case .candle: self = .candles
         case .bookSnapshot, .bookDelta: self = .book
+        case .instruments, .gap, .status: return nil
         }
     }
 }
@@ -29,10 +31,10 @@ package struct EventTopic: Sendable, Hashable, CustomStringConvertible {
     package let symbol: String
     package let interval: CandleInterval?
 
-    /// The topic of `event`, or `nil` for an event without a market (an empty trade batch).
+    /// The topic of `event`, or `nil` for an event without a market (an empty trade batch) or a channel.
     package init?(_ event: MarketEvent) {
-        guard let market = event.market else { return nil }
-        channel = MarketChannel(event)
+        guard let market = event.market, let channel = MarketChannel(event) else { return nil }
+        self.channel = channel
         exchange = market.exchange.rawValue
         symbol = market.symbol.uppercased()
         if case .candle(let candle) = event { interval = candle.interval } else { interval = nil }

@@ -13,6 +13,16 @@ public enum ControlCommand: UInt8, Sendable, Hashable, CaseIterable, CustomStrin
     case reload = 5
     /// Validate the file named in `argument` (or the running config's file when empty).
     case checkConfig = 6
+    /// Add streams to the ingestor named in `target`. `argument` is JSON defined by the ingestor:
+    /// `{"market":"spot","symbol":"BTCUSDT","channels":["ticker","trades","candles:1m","book"]}`. Since version 2.
+    case subscribe = 7
+    /// Remove streams from the ingestor named in `target`; `argument` as for ``subscribe``. Since version 2.
+    case unsubscribe = 8
+    /// List the streams of the ingestor named in `target` (the reply's message is JSON). Since version 2.
+    case subscriptions = 9
+    /// Check an API key with the exchange of the ingestor named in `target`; `argument` is
+    /// `{"key":"…","secret":"…"}`. The secret never appears in a description of the request. Since version 2.
+    case verifyKey = 10
 
     public var description: String {
         switch self {
@@ -22,11 +32,22 @@ public enum ControlCommand: UInt8, Sendable, Hashable, CaseIterable, CustomStrin
         case .start: "start"
         case .reload: "reload"
         case .checkConfig: "check-config"
+        case .subscribe: "subscribe"
+        case .unsubscribe: "unsubscribe"
+        case .subscriptions: "subscriptions"
+        case .verifyKey: "verify-key"
         }
     }
+
+    /// Whether the request's `argument` may hold a secret, and so never appears in a description or log.
+    public var argumentIsSecret: Bool { self == .verifyKey }
 }
 
-public struct ControlRequest: Sendable, Hashable {
+/// An operator's command. Its ``description`` (and `debugDescription`, and its mirror) shows the argument
+/// except for commands whose argument may hold a secret (`verifyKey`), where only its length is shown.
+public struct ControlRequest: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// Echoed in the reply.
     public var requestID: UInt32
     public var command: ControlCommand
@@ -53,6 +74,30 @@ public struct ControlRequest: Sendable, Hashable {
         command = try reader.enumeration("command", as: ControlCommand.self)
         target = try reader.string("target")
         argument = try reader.text("argument")
+    }
+
+    var violation: Violation? { Rules.string(target, "target") ?? Rules.text(argument, "argument") }
+
+    /// The argument as descriptions show it: quoted, or `<redacted, N bytes>` when it may hold a secret.
+    private var shownArgument: String {
+        command.argumentIsSecret ? "<redacted, \(argument.utf8.count) bytes>" : String(reflecting: argument)
+    }
+
+    public var description: String {
+        "ControlRequest(requestID: \(requestID), command: \(command), target: \(String(reflecting: target)), "
+            + "argument: \(shownArgument))"
+    }
+
+    public var debugDescription: String { description }
+
+    /// What `dump` and the default descriptions of enclosing values (`Message.controlRequest`) show.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "requestID": requestID, "command": command, "target": target,
+                "argument": command.argumentIsSecret ? shownArgument : argument,
+            ], displayStyle: .struct)
     }
 }
 

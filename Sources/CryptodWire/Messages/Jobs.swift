@@ -1,8 +1,8 @@
 import CryptodModel
 import NIOCore
 
-// Job payloads (0x02xx, sequenced): scheduler → ingestor requests, ingestor → scheduler progress and
-// results. Bump WireProtocol.version when any encoding here changes.
+// Job payloads (0x02xx, sequenced): scheduler → ingestor requests, ingestor → scheduler progress, results
+// and capacity reports. Bump WireProtocol.version when any encoding here changes.
 
 /// What a job asks an ingestor to do. Raw values are frozen.
 public enum JobKind: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
@@ -152,4 +152,89 @@ public struct JobCancel: Sendable, Hashable {
     func encode(into buffer: inout ByteBuffer) { buffer.wireWrite(id) }
 
     init(from reader: inout WireReader) throws { id = try reader.u64("id") }
+}
+
+/// An ingestor's request budgets at the exchange (rate-limit windows), so the scheduler can plan jobs
+/// within them. Sent when a budget changes noticeably and at a steady interval. (`CapacityReportMessage`, not
+/// `CapacityReport`: the scheduler and the rate limiter have their own types of that name.)
+public struct CapacityReportMessage: Sendable, Hashable {
+    /// One rate-limit window.
+    public struct Budget: Sendable, Hashable {
+        /// The limit's name as the ingestor knows it: `rest.weight`, `rest.orders`, `ws.connections`.
+        public var name: String
+        /// Units used in the current window.
+        public var used: UInt64
+        /// The exchange's limit for the window.
+        public var limit: UInt64
+        /// The part of ``limit`` cryptod allows itself (a safety margin below the exchange's limit).
+        public var budget: UInt64
+        public var windowStart: Timestamp
+        /// When the window's count starts over.
+        public var resetAt: Timestamp
+        /// Until when the exchange refuses requests (after a 429 or a ban), if it does.
+        public var blockedUntil: Timestamp?
+
+        public init(
+            name: String, used: UInt64, limit: UInt64, budget: UInt64, windowStart: Timestamp, resetAt: Timestamp,
+            blockedUntil: Timestamp? = nil
+        ) {
+            self.name = name
+            self.used = used
+            self.limit = limit
+            self.budget = budget
+            self.windowStart = windowStart
+            self.resetAt = resetAt
+            self.blockedUntil = blockedUntil
+        }
+    }
+
+    public var exchange: ExchangeID
+    /// When the figures were taken.
+    public var time: Timestamp
+    public var budgets: [Budget]
+
+    public init(exchange: ExchangeID, time: Timestamp, budgets: [Budget]) {
+        self.exchange = exchange
+        self.time = time
+        self.budgets = budgets
+    }
+
+    /// Encoded size of a budget with an empty name and no `blockedUntil`.
+    static let budgetMinimumSize = 2 + 8 + 8 + 8 + 8 + 8 + 1
+
+    func encode(into buffer: inout ByteBuffer) {
+        buffer.wireWriteString(exchange.rawValue)
+        buffer.wireWrite(time)
+        buffer.wireWriteArray(budgets) { buffer, budget in
+            buffer.wireWriteString(budget.name)
+            buffer.wireWrite(budget.used)
+            buffer.wireWrite(budget.limit)
+            buffer.wireWrite(budget.budget)
+            buffer.wireWrite(budget.windowStart)
+            buffer.wireWrite(budget.resetAt)
+            buffer.wireWriteOptional(budget.blockedUntil) { $0.wireWrite($1) }
+        }
+    }
+
+    init(from reader: inout WireReader) throws {
+        exchange = try reader.exchange("exchange")
+        time = try reader.timestamp("time")
+        budgets = try reader.array("budgets", minimumElementSize: Self.budgetMinimumSize) { reader in
+            Budget(
+                name: try reader.string("budget.name"), used: try reader.u64("budget.used"),
+                limit: try reader.u64("budget.limit"), budget: try reader.u64("budget.budget"),
+                windowStart: try reader.timestamp("budget.windowStart"),
+                resetAt: try reader.timestamp("budget.resetAt"),
+                blockedUntil: try reader.optional("budget.blockedUntil") { try $0.timestamp("budget.blockedUntil") })
+        }
+        try reader.check(violation)
+    }
+
+    var violation: Violation? {
+        if let violation = Rules.count(budgets.count, "budgets") { return violation }
+        for budget in budgets {
+            if let violation = Rules.string(budget.name, "budget.name") { return violation }
+        }
+        return nil
+    }
 }

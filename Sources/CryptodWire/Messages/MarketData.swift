@@ -2,15 +2,16 @@ import CryptodModel
 import NIOCore
 
 // Market-data payloads (0x01xx, sequenced). They carry CryptodModel values unchanged; decimals keep
-// their scale, so the text an exchange sent is the text every sink writes.
+// their scale, so the text an exchange sent is the text every sink writes. Every payload (for trades, every
+// trade) ends with the data's origin (`DataOrigin`, one byte; since version 2).
 // Bump WireProtocol.version when any encoding here changes.
 
 /// Encoded size of a decimal: scale byte + 16-byte mantissa.
 let decimalSize = 17
 /// Encoded book level: two decimals.
 let levelSize = 2 * decimalSize
-/// A trade after its id: price, quantity, side, time, receivedAt.
-let tradeTailSize = levelSize + 1 + 8 + 8
+/// A trade after its id: price, quantity, side, time, receivedAt, origin.
+let tradeTailSize = levelSize + 1 + 8 + 8 + 1
 
 enum MarketDataCodec {
     // MARK: - Ticker
@@ -32,6 +33,7 @@ enum MarketDataCodec {
         buffer.wireWriteOptional(ticker.volume) { $0.wireWrite($1) }
         buffer.wireWriteOptional(ticker.quoteVolume) { $0.wireWrite($1) }
         buffer.wireWriteOptional(ticker.changePercent) { $0.wireWrite($1) }
+        buffer.wireWrite(ticker.origin.rawValue)
     }
 
     static func violation(of ticker: Ticker) -> Violation? { Rules.market(ticker.market, "market") }
@@ -52,6 +54,7 @@ enum MarketDataCodec {
         ticker.volume = try reader.optional("volume") { try $0.decimal("volume") }
         ticker.quoteVolume = try reader.optional("quoteVolume") { try $0.decimal("quoteVolume") }
         ticker.changePercent = try reader.optional("changePercent") { try $0.decimal("changePercent") }
+        ticker.origin = try reader.enumeration("origin", as: DataOrigin.self)
         return ticker
     }
 
@@ -62,13 +65,14 @@ enum MarketDataCodec {
         buffer.wireWrite(trades[0].market)
         buffer.wireWriteArray(trades) { buffer, trade in
             buffer.wireWriteString(trade.id)
-            // price, quantity, side, time, receivedAt: one fixed-size run, one buffer access.
+            // price, quantity, side, time, receivedAt, origin: one fixed-size run, one buffer access.
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: tradeTailSize) { bytes in
                 bytes.storeWireDecimal(trade.price, at: 0)
                 bytes.storeWireDecimal(trade.quantity, at: decimalSize)
                 bytes.storeBytes(of: trade.side.rawValue, toByteOffset: levelSize, as: UInt8.self)
                 bytes.storeWireTimestamp(trade.time, at: levelSize + 1)
                 bytes.storeWireTimestamp(trade.receivedAt, at: levelSize + 9)
+                bytes.storeBytes(of: trade.origin.rawValue, toByteOffset: levelSize + 17, as: UInt8.self)
                 return tradeTailSize
             }
         }
@@ -81,7 +85,8 @@ enum MarketDataCodec {
                 market: market, id: try reader.string("trade.id"), price: try reader.decimal("trade.price"),
                 quantity: try reader.decimal("trade.quantity"),
                 side: try reader.enumeration("trade.side", as: TradeSide.self),
-                time: try reader.timestamp("trade.time"), receivedAt: try reader.timestamp("trade.receivedAt"))
+                time: try reader.timestamp("trade.time"), receivedAt: try reader.timestamp("trade.receivedAt"),
+                origin: try reader.enumeration("trade.origin", as: DataOrigin.self))
         }
         try reader.check(violation(of: trades))
         return trades
@@ -117,6 +122,7 @@ enum MarketDataCodec {
         buffer.wireWriteOptional(candle.tradeCount) { $0.wireWrite($1) }
         buffer.wireWrite(candle.isClosed)
         buffer.wireWrite(candle.receivedAt)
+        buffer.wireWrite(candle.origin.rawValue)
     }
 
     static func violation(of candle: Candle) -> Violation? { Rules.market(candle.market, "market") }
@@ -129,7 +135,8 @@ enum MarketDataCodec {
             low: try reader.decimal("low"), close: try reader.decimal("close"), volume: try reader.decimal("volume"),
             quoteVolume: try reader.optional("quoteVolume") { try $0.decimal("quoteVolume") },
             tradeCount: try reader.optional("tradeCount") { try $0.i64("tradeCount") },
-            isClosed: try reader.bool("isClosed"), receivedAt: try reader.timestamp("receivedAt"))
+            isClosed: try reader.bool("isClosed"), receivedAt: try reader.timestamp("receivedAt"),
+            origin: try reader.enumeration("origin", as: DataOrigin.self))
     }
 
     // MARK: - Book
@@ -158,6 +165,7 @@ enum MarketDataCodec {
         buffer.wireWrite(snapshot.receivedAt)
         encodeLevels(snapshot.bids, into: &buffer)
         encodeLevels(snapshot.asks, into: &buffer)
+        buffer.wireWrite(snapshot.origin.rawValue)
     }
 
     static func violation(of snapshot: BookSnapshot) -> Violation? {
@@ -171,7 +179,8 @@ enum MarketDataCodec {
             sequence: try reader.optional("sequence") { try $0.u64("sequence") },
             time: try reader.optional("time") { try $0.timestamp("time") },
             receivedAt: try reader.timestamp("receivedAt"),
-            bids: try decodeLevels("bids", from: &reader), asks: try decodeLevels("asks", from: &reader))
+            bids: try decodeLevels("bids", from: &reader), asks: try decodeLevels("asks", from: &reader),
+            origin: try reader.enumeration("origin", as: DataOrigin.self))
     }
 
     static func encode(_ delta: BookDelta, into buffer: inout ByteBuffer) {
@@ -184,6 +193,7 @@ enum MarketDataCodec {
         buffer.wireWrite(delta.receivedAt)
         encodeLevels(delta.bids, into: &buffer)
         encodeLevels(delta.asks, into: &buffer)
+        buffer.wireWrite(delta.origin.rawValue)
     }
 
     static func decodeBookDelta(from reader: inout WireReader) throws -> BookDelta {
@@ -194,7 +204,8 @@ enum MarketDataCodec {
             sequence: try reader.optional("sequence") { try $0.u64("sequence") },
             time: try reader.optional("time") { try $0.timestamp("time") },
             receivedAt: try reader.timestamp("receivedAt"),
-            bids: try decodeLevels("bids", from: &reader), asks: try decodeLevels("asks", from: &reader))
+            bids: try decodeLevels("bids", from: &reader), asks: try decodeLevels("asks", from: &reader),
+            origin: try reader.enumeration("origin", as: DataOrigin.self))
         try reader.check(violation(of: delta))
         return delta
     }

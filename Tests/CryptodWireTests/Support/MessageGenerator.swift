@@ -159,7 +159,7 @@ struct MessageGenerator {
             let (first, last) = ordered { $0.sequence() }
             return .framesDropped(FramesDropped(first: first, last: last, reason: enumeration()))
         case .ticker:
-            var ticker = Ticker(market: market(), time: timestamp(), receivedAt: timestamp())
+            var ticker = Ticker(market: market(), time: timestamp(), receivedAt: timestamp(), origin: enumeration())
             ticker.last = optional { $0.decimal() }
             ticker.lastQuantity = optional { $0.decimal() }
             ticker.bid = optional { $0.decimal() }
@@ -181,21 +181,22 @@ struct MessageGenerator {
                 (0..<count).map { _ in
                     Trade(
                         market: market, id: string(), price: decimal(), quantity: decimal(), side: enumeration(),
-                        time: timestamp(), receivedAt: timestamp())
+                        time: timestamp(), receivedAt: timestamp(), origin: enumeration())
                 })
         case .candle:
             return .candle(
                 Candle(
                     market: market(), interval: enumeration(), openTime: timestamp(), open: decimal(), high: decimal(),
                     low: decimal(), close: decimal(), volume: decimal(), quoteVolume: optional { $0.decimal() },
-                    tradeCount: optional { $0.integer() }, isClosed: bool(), receivedAt: timestamp()))
+                    tradeCount: optional { $0.integer() }, isClosed: bool(), receivedAt: timestamp(),
+                    origin: enumeration()))
         case .bookSnapshot:
             let depth = chance(0.01) ? 1_000 : 20
             return .bookSnapshot(
                 BookSnapshot(
                     market: market(), updateID: integer(), sequence: optional { $0.integer() },
                     time: optional { $0.timestamp() }, receivedAt: timestamp(), bids: array(upTo: depth) { $0.level() },
-                    asks: array(upTo: depth) { $0.level() }))
+                    asks: array(upTo: depth) { $0.level() }, origin: enumeration()))
         case .bookDelta:
             let (first, last) = ordered { $0.integer(UInt64.self) }
             return .bookDelta(
@@ -203,7 +204,29 @@ struct MessageGenerator {
                     market: market(), firstUpdateID: first, lastUpdateID: last,
                     previousUpdateID: optional { $0.integer() }, sequence: optional { $0.integer() },
                     time: optional { $0.timestamp() }, receivedAt: timestamp(), bids: array(upTo: 20) { $0.level() },
-                    asks: array(upTo: 20) { $0.level() }))
+                    asks: array(upTo: 20) { $0.level() }, origin: enumeration()))
+        case .instruments:
+            let exchange = exchange()
+            // One to a few dozen; now and then a whole exchange's list.
+            let count = Int.random(in: 1...(chance(0.01) ? 2_000 : 30), using: &random)
+            return .instruments(
+                InstrumentList(exchange: exchange, instruments: (0..<count).map { _ in instrument(on: exchange) }))
+        case .streamGap:
+            let state: StreamGap.State = enumeration()
+            let (openedAt, closedAt) = ordered { $0.timestamp() }
+            return .streamGap(
+                StreamGap(
+                    market: market(), channel: string(), state: state, openedAt: openedAt,
+                    closedAt: state == .closed ? closedAt : nil, recovered: integer(), reason: string()))
+        case .sourceStatus:
+            let exchange = exchange()
+            return .sourceStatus(
+                SourceStatus(
+                    exchange: exchange,
+                    market: optional {
+                        MarketKey(exchange: exchange, type: $0.enumeration(), symbol: $0.nonEmptyString())
+                    },
+                    state: enumeration(), reason: string(), time: timestamp()))
         case .jobRequest:
             var from = optional { $0.timestamp() }
             var to = optional { $0.timestamp() }
@@ -218,6 +241,16 @@ struct MessageGenerator {
             return .jobResult(JobResult(id: integer(), outcome: enumeration(), items: integer(), message: string()))
         case .jobCancel:
             return .jobCancel(JobCancel(id: integer()))
+        case .capacityReport:
+            return .capacityReport(
+                CapacityReportMessage(
+                    exchange: exchange(), time: timestamp(),
+                    budgets: array(upTo: 8) { generator in
+                        CapacityReportMessage.Budget(
+                            name: generator.string(), used: generator.integer(), limit: generator.integer(),
+                            budget: generator.integer(), windowStart: generator.timestamp(),
+                            resetAt: generator.timestamp(), blockedUntil: generator.optional { $0.timestamp() })
+                    }))
         case .configure:
             return .configure(Configure(generation: integer(), path: string(), text: text()))
         case .configureResult:
@@ -247,6 +280,13 @@ struct MessageGenerator {
                     requestID: integer(), result: enumeration(), message: text(), serverTime: timestamp(),
                     children: array(upTo: 8) { $0.child() }))
         }
+    }
+
+    mutating func instrument(on exchange: ExchangeID) -> Instrument {
+        Instrument(
+            market: MarketKey(exchange: exchange, type: enumeration(), symbol: nonEmptyString()), base: string(),
+            quote: string(), status: enumeration(), tickSize: decimal(), lotSize: decimal(),
+            minQuantity: optional { $0.decimal() }, minNotional: optional { $0.decimal() })
     }
 
     mutating func child() -> ChildStatus {

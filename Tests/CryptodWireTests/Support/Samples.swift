@@ -17,7 +17,7 @@ enum Samples {
             Hello(
                 role: .ingestor, name: "ingestor-binance", pid: 4242, buildID: "0.1.0+3f2a9c1",
                 maxFrameBytes: 16_777_216)),
-        .versionMismatch(VersionMismatch(message: "peer speaks 2...3, this build 1...1")),
+        .versionMismatch(VersionMismatch(message: "peer speaks 3...4, this build 2...2")),
         .goodbye(Goodbye(reason: .shuttingDown, message: "SIGTERM")),
         .heartbeat(Heartbeat(nonce: 7, sentAt: received)),
         .heartbeatReply(Heartbeat(nonce: 7, sentAt: received)),
@@ -48,13 +48,33 @@ enum Samples {
                     BookLevel(price: "37160.00000000", quantity: "1.20000000"),
                     BookLevel(price: "37159.99000000", quantity: "0.05000000"),
                 ],
-                asks: [BookLevel(price: "37160.01000000", quantity: "0.30000000")])),
+                asks: [BookLevel(price: "37160.01000000", quantity: "0.30000000")], origin: .resync)),
         .bookDelta(
             BookDelta(
                 market: MarketKey(exchange: .bybit, type: .linear, symbol: "BTCUSDT"), firstUpdateID: 40_123_456_790,
                 lastUpdateID: 40_123_456_795, sequence: 9_876_543_210, time: time, receivedAt: received,
                 bids: [BookLevel(price: "37160.00", quantity: "0")],
                 asks: [BookLevel(price: "37160.10", quantity: "2.517")])),
+        .instruments(
+            InstrumentList(
+                exchange: .binance,
+                instruments: [
+                    Instrument(
+                        market: market, base: "BTC", quote: "USDT", status: .trading, tickSize: "0.01000000",
+                        lotSize: "0.00001000", minQuantity: "0.00001000", minNotional: "5.00000000"),
+                    Instrument(
+                        market: MarketKey(exchange: .binance, type: .spot, symbol: "LUNAUSDT"), base: "LUNA",
+                        quote: "USDT", status: .halted, tickSize: "0.0001", lotSize: "0.01"),
+                ])),
+        .streamGap(
+            StreamGap(
+                market: market, channel: "trades", state: .closed, openedAt: time,
+                closedAt: Timestamp(milliseconds: 1_700_000_004_123), recovered: 312,
+                reason: "reconnected after 4 s; filled over REST")),
+        .sourceStatus(
+            SourceStatus(
+                exchange: .binance, market: market, state: .resyncing, reason: "update id gap 40123456790..40123456801",
+                time: received)),
         .jobRequest(
             JobRequest(
                 id: 17, kind: .backfillCandles, market: market, interval: .m1,
@@ -63,6 +83,19 @@ enum Samples {
         .jobProgress(JobProgress(id: 17, completed: 500, total: 1_440, note: "page 1 of 2")),
         .jobResult(JobResult(id: 17, outcome: .succeeded, items: 1_440)),
         .jobCancel(JobCancel(id: 18)),
+        .capacityReport(
+            CapacityReportMessage(
+                exchange: .binance, time: received,
+                budgets: [
+                    .init(
+                        name: "rest.weight", used: 1_180, limit: 6_000, budget: 4_800,
+                        windowStart: Timestamp(milliseconds: 1_699_999_980_000),
+                        resetAt: Timestamp(milliseconds: 1_700_000_040_000)),
+                    .init(
+                        name: "rest.orders", used: 0, limit: 50, budget: 40,
+                        windowStart: Timestamp(milliseconds: 1_699_999_990_000),
+                        resetAt: Timestamp(milliseconds: 1_700_000_000_000), blockedUntil: time),
+                ])),
         .configure(Configure(generation: 3, path: "/etc/cryptod/cryptod.conf", text: "[writer]\nbatch_size = 500\n")),
         .configureResult(ConfigureResult(generation: 3, accepted: true, restartRequired: false)),
         .ready(Ready(generation: 3)),

@@ -80,6 +80,10 @@ final class Sandbox: Sendable {
 /// The configuration file of a test daemon: everything in the sandbox, restarts fast, stops fast.
 struct TestConfig {
     var writer = true
+    /// `writer.sinks`.
+    var sinks = ["jsonl"]
+    /// Lines added to `[writer]` (sink URLs).
+    var writerExtra = ""
     var gateway = false
     var scheduler = false
     var exchanges: [String] = []
@@ -115,7 +119,8 @@ struct TestConfig {
 
             [writer]
             enabled = \(writer)
-            sinks = ["jsonl"]
+            sinks = [\(sinks.map { "\"\($0)\"" }.joined(separator: ", "))]
+            \(writerExtra)
 
             [scheduler]
             enabled = \(scheduler)
@@ -127,9 +132,10 @@ struct TestConfig {
         if let ports = gatewayPorts {
             text += "rest_listen = \"127.0.0.1:\(ports.rest)\"\nws_listen = \"127.0.0.1:\(ports.ws)\"\n"
         }
-        for (index, exchange) in exchanges.enumerated() {
-            // Nothing listens there: ingestors must live with an unreachable exchange.
-            let port = 9101 + index
+        for exchange in exchanges {
+            // Nothing listens there: ingestors must live with an unreachable exchange. A fresh free port,
+            // not exchsim's default, so a demo running on this machine is not contacted.
+            let port = (try? freeTCPPort()) ?? 1
             text += "\n[exchanges.\(exchange)]\nrest_url = \"http://127.0.0.1:\(port)\"\nws_url = \"ws://127.0.0.1:\(port)\"\n"
         }
         return text + "\n" + extra

@@ -1,0 +1,629 @@
+import CryptodConfig
+import CryptodExchanges
+import CryptodIPC
+import CryptodModel
+import CryptodWire
+import Logging
+import NIOSSL
+import Synchronization
+
+/// One exchange's market data: its WebSocket connections (sharded within the exchange's limits), a book
+/// synchroniser per market, gap-fill after every reconnect, periodic book audits, and the REST calls all
+/// of that needs, through the exchange's one rate-limit governor.
+///
+/// Everything exchange-specific comes from the adapter (``ExchangeAPI``); this type holds no knowledge of
+/// any exchange's formats. A resync, a parse error or a gap affects one market only.
+package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, Sendable {
+    package let api: any ExchangeAPI
+    package let rest: RESTClient
+    private let configuration: ExchangeConfig
+    private let tls: TLSConfiguration?
+    private let logger: Logger
+    private let metrics: IngestorMetrics
+    private let state: Mutex<State>
+    private let work: AsyncStream<Work>
+    private let workInput: AsyncStream<Work>.Continuation
+    /// Levels per side compared by the periodic REST audit.
+    private let auditDepth = 20
+    private let auditInterval: Duration
+
+    private struct CandleKey: Hashable {
+        let market: MarketKey
+        let interval: CandleInterval
+    }
+
+    private struct State {
+        var publisher: MarketPublisher?
+        var connections: [StreamConnection] = []
+        var nextConnectionID = 1
+        var books: [MarketKey: BookSynchronizer] = [:]
+        var trades: [MarketKey: TradeDeduplicator] = [:]
+        var candles: [CandleKey: CandleTracker] = [:]
+        var tickers: [MarketKey: TickerMerger] = [:]
+        /// Replacement connection id → the connection it replaces (make-before-break).
+        var replacing: [Int: StreamConnection] = [:]
+        var instruments: [MarketKey: Instrument] = [:]
+        var parseErrorsLogged: [ExchangeParseError.Kind: Int] = [:]
+        var auditCursor = 0
+        /// Resyncs already counted in the metric, per market (the synchroniser counts books given up).
+        var resyncsCounted: [MarketKey: Int] = [:]
+        var publishFailuresLogged = 0
+        /// When each connection lost its data (closed), until the gap-fill after its reconnect closes it.
+        var gapOpenedAt: [Int: Timestamp] = [:]
+    }
+
+    private enum Work: Sendable {
+        case start(StreamConnection)
+        case snapshot(MarketKey)
+        case gapFill(StreamConnection)
+        case retire(StreamConnection, after: Duration)
+    }
+
+    /// - Parameters:
+    ///   - caFile: extra PEM trust roots for https/wss (tests against `exchsim --tls`); nil: system store.
+    package init(
+        api: any ExchangeAPI, configuration: ExchangeConfig, caFile: String?, logger: Logger,
+        auditInterval: Duration = .seconds(30)
+    ) throws {
+        self.api = api
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "exchange"] = "\(api.exchange)"
+        self.logger = logger
+        metrics = IngestorMetrics(exchange: api.exchange)
+        let policy: RateLimitPolicy =
+            switch api.exchange {
+            case .bybit: .bybit(share: configuration.rateLimitShare)
+            case .whitebit: .whitebit(share: configuration.rateLimitShare)
+            default: .binance(share: configuration.rateLimitShare)
+            }
+        let gate = GovernorGate(policy: policy, exchange: api.exchange)
+        rest = try RESTClient(
+            exchange: api.exchange, baseURL: configuration.restURL.absoluteString, caFile: caFile, governor: gate,
+            logger: logger)
+        if configuration.webSocketURL.scheme == "wss" {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let caFile, !caFile.isEmpty { tls.trustRoots = .file(caFile) }
+            self.tls = tls
+        } else {
+            tls = nil
+        }
+        self.auditInterval = auditInterval
+        state = Mutex(State())
+        (work, workInput) = AsyncStream<Work>.makeStream()
+    }
+
+    // MARK: - Subscriptions
+
+    /// The streams the configuration asks for.
+    package static func subscriptions(for configuration: ExchangeConfig, api: any ExchangeAPI) -> [StreamSubscription] {
+        var subscriptions: [StreamSubscription] = []
+        for market in configuration.marketKeys {
+            for channel in configuration.channels {
+                switch channel {
+                case .ticker: subscriptions.append(StreamSubscription(market: market, channel: .ticker))
+                case .trades: subscriptions.append(StreamSubscription(market: market, channel: .trades))
+                case .candles:
+                    for interval in configuration.candleIntervals {
+                        subscriptions.append(StreamSubscription(market: market, channel: .candles(interval)))
+                    }
+                case .book:
+                    subscriptions.append(
+                        StreamSubscription(
+                            market: market, channel: .book, depth: api.streamBookDepth(forConfigured: configuration.bookDepth)))
+                }
+            }
+        }
+        return subscriptions
+    }
+
+    /// Places subscriptions on connections with room for them, opening connections as needed. Other
+    /// subscriptions on those connections are not touched.
+    package func subscribe(_ subscriptions: [StreamSubscription]) {
+        var started: [StreamConnection] = []
+        state.withLock { state in
+            for subscription in subscriptions {
+                if state.connections.contains(where: { $0.subscriptions.contains(subscription) }) { continue }
+                if case .book = subscription.channel, state.books[subscription.market] == nil {
+                    state.books[subscription.market] = BookSynchronizer(market: subscription.market, rule: api.bookRule)
+                }
+                if let connection = state.connections.first(where: {
+                    $0.type == subscription.market.type && !$0.isRetired && $0.canAccept(subscription)
+                }) {
+                    connection.add([subscription])
+                    continue
+                }
+                let connection = StreamConnection(
+                    id: state.nextConnectionID, type: subscription.market.type, api: api,
+                    baseURL: configuration.webSocketURL.absoluteString, tlsConfiguration: tls,
+                    subscriptions: [subscription], delegate: self, logger: logger)
+                state.nextConnectionID += 1
+                state.connections.append(connection)
+                started.append(connection)
+            }
+        }
+        for connection in started { workInput.yield(.start(connection)) }
+    }
+
+    /// Removes subscriptions; the connection they were on keeps its other streams.
+    package func unsubscribe(_ subscriptions: [StreamSubscription]) {
+        state.withLock { state in
+            for connection in state.connections {
+                let mine = subscriptions.filter { connection.subscriptions.contains($0) }
+                if !mine.isEmpty { connection.remove(mine) }
+                for subscription in mine where subscription.channel == .book { state.books[subscription.market] = nil }
+            }
+        }
+    }
+
+    // MARK: - Running
+
+    package func run(publisher: MarketPublisher) async throws {
+        state.withLock { $0.publisher = publisher }
+        await synchroniseClock()
+        let wanted = await validatedSubscriptions()
+        logger.info(
+            "starting market data", metadata: ["markets": "\(configuration.markets.count)", "streams": "\(wanted.count)"])
+        subscribe(wanted)
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.auditLoop() }
+                group.addTask { await self.clockLoop() }
+                for await item in work {
+                    switch item {
+                    case .start(let connection): group.addTask { await connection.run() }
+                    case .snapshot(let market): group.addTask { await self.fetchSnapshot(market) }
+                    case .gapFill(let connection): group.addTask { await self.gapFill(connection) }
+                    case .retire(let connection, let delay):
+                        group.addTask {
+                            try? await Task.sleep(for: delay)
+                            connection.retire()
+                            self.state.withLock { $0.connections.removeAll { $0 === connection } }
+                        }
+                    }
+                }
+                group.cancelAll()
+            }
+        } onCancel: {
+            workInput.finish()
+            for connection in state.withLock({ $0.connections }) { connection.retire() }
+        }
+        await rest.shutdown()
+    }
+
+    /// Measures the exchange's clock against ours: windows of the rate limits and candle closes follow it.
+    private func synchroniseClock() async {
+        do {
+            let before = WallClockMilliseconds.now()
+            let response = try await rest.sendRetrying(api.serverTimeRequest(), priority: .polling, attempts: 3)
+            let after = WallClockMilliseconds.now()
+            let server = try api.parseServerTime(response.body)
+            await rest.governor.setClockOffset(milliseconds: server.milliseconds - (before + after) / 2)
+        } catch {
+            logger.warning("could not read the exchange's clock; using ours", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func clockLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(300))
+            if Task.isCancelled { return }
+            await synchroniseClock()
+        }
+    }
+
+    /// The configured streams of markets the exchange lists; an unknown market is reported, not subscribed.
+    private func validatedSubscriptions() async -> [StreamSubscription] {
+        let wanted = Self.subscriptions(for: configuration, api: api)
+        var listed: [MarketKey: Instrument] = [:]
+        let types = Set(configuration.marketKeys.map(\.type))
+        do {
+            for type in types.sorted(by: { $0.rawValue < $1.rawValue }) {
+                for first in api.instrumentsRequests(type: type) {
+                    var request: RESTRequest? = first
+                    var pages = 0
+                    while let next = request, pages < 50 {
+                        let response = try await rest.sendRetrying(next, priority: .polling, attempts: 3)
+                        let page = try api.parseInstruments(response.body, type: type)
+                        for instrument in page.instruments { listed[instrument.market] = instrument }
+                        request = page.next
+                        pages += 1
+                    }
+                }
+            }
+        } catch {
+            logger.warning(
+                "could not load the exchange's market list; subscribing to the configured markets unchecked",
+                metadata: ["error": "\(error)"])
+            return wanted
+        }
+        state.withLock { $0.instruments = listed }
+        if !listed.isEmpty {
+            // Consumers (the gateway's market list, the writer's trading_pairs) learn the grids from here.
+            publish(.instruments(InstrumentList(exchange: api.exchange, instruments: listed.values.sorted { $0.market < $1.market })), exchangeTime: nil)
+        }
+        let unknown = Set(configuration.marketKeys.filter { listed[$0] == nil })
+        for market in unknown.sorted() {
+            logger.error(
+                "market not listed by the exchange; not subscribing to it (check exchanges.\(api.exchange).markets)",
+                metadata: ["market": "\(market)"])
+        }
+        return wanted.filter { !unknown.contains($0.market) }
+    }
+
+    // MARK: - Connection events
+
+    package func connectionOpened(_ connection: StreamConnection, reconnect: Bool) {
+        let (actions, replaced) = state.withLock { state -> ([(MarketKey, [BookAction])], StreamConnection?) in
+            var actions: [(MarketKey, [BookAction])] = []
+            let replaced = state.replacing.removeValue(forKey: connection.id)
+            for subscription in connection.subscriptions where subscription.channel == .book {
+                // A make-before-break replacement continues the same update ids: the old book stays.
+                guard replaced == nil, let current = state.books[subscription.market]?.state else { continue }
+                let fresh = !reconnect && current == .awaitingSnapshot
+                let result =
+                    (fresh
+                        ? state.books[subscription.market]?.start()
+                        : state.books[subscription.market]?.requestResync(reason: .disconnected)) ?? []
+                // The fresh subscription brings the stream snapshot by itself.
+                actions.append((subscription.market, result.filter { $0 != .resubscribe }))
+            }
+            return (actions, replaced)
+        }
+        for (market, list) in actions { perform(list, market: market) }
+        publishStatus(.connected, market: nil, reason: "connection \(connection.id) up with \(connection.subscriptions.count) streams")
+        if let replaced {
+            logger.info("replacement connection up; retiring the old one", metadata: ["old": "\(replaced.id)", "new": "\(connection.id)"])
+            workInput.yield(.retire(replaced, after: .seconds(2)))
+        }
+        if reconnect {
+            metrics.gaps.increment()
+            let openedAt = state.withLock { $0.gapOpenedAt[connection.id] } ?? now()
+            for subscription in connection.subscriptions where Self.fillable(subscription.channel) {
+                publish(.gap(StreamGap(
+                    market: subscription.market, channel: subscription.channel.description, state: .opened, openedAt: openedAt,
+                    reason: "stream connection lost")), exchangeTime: nil)
+            }
+            workInput.yield(.gapFill(connection))
+        }
+    }
+
+    /// Channels whose missed data REST can fetch (books resync instead, tickers are latest-state).
+    static func fillable(_ channel: StreamChannel) -> Bool {
+        switch channel {
+        case .trades, .candles: true
+        case .ticker, .book: false
+        }
+    }
+
+    private func now() -> Timestamp { Timestamp(nanoseconds: WallClock.nowNanoseconds()) }
+
+    private func publishStatus(_ state: SourceStatus.State, market: MarketKey?, reason: String) {
+        publish(.status(SourceStatus(exchange: api.exchange, market: market, state: state, reason: reason, time: now())), exchangeTime: nil)
+    }
+
+    package func connectionClosed(_ connection: StreamConnection, reason: String) {
+        let at = now()
+        state.withLock { state in
+            if state.gapOpenedAt[connection.id] == nil { state.gapOpenedAt[connection.id] = at }
+        }
+        publishStatus(.disconnected, market: nil, reason: "connection \(connection.id): \(reason)")
+        logger.warning(
+            "stream connection closed; markets on it have a gap until it is filled after the reconnect",
+            metadata: ["connection": "\(connection.id)", "reason": "\(reason)", "streams": "\(connection.subscriptions.count)"])
+    }
+
+    package func connection(_ connection: StreamConnection, failedToParse error: ExchangeParseError, frame: String) {
+        metrics.parseError(error.kind)
+        let count = state.withLock { state -> Int in
+            state.parseErrorsLogged[error.kind, default: 0] += 1
+            return state.parseErrorsLogged[error.kind]!
+        }
+        // The first of each kind and then every 1000th: a storm of bad frames must not flood the log.
+        if count == 1 || count.isMultiple(of: 1000) {
+            logger.warning(
+                "bad message from the exchange; skipped (nothing reached a book or a sink)",
+                metadata: [
+                    "connection": "\(connection.id)", "error": "\(error)", "count": "\(count)",
+                    "streams": "\(connection.subscriptions.prefix(3).map(\.description))",
+                ])
+        }
+    }
+
+    package func connection(_ connection: StreamConnection, received events: [StreamEvent], receivedAt: Timestamp) {
+        for event in events {
+            switch event {
+            case .ticker(let ticker):
+                let merged = state.withLock { $0.tickers[ticker.market, default: TickerMerger()].merge(ticker) }
+                metrics.event("ticker")
+                publish(.ticker(merged), exchangeTime: ticker.time)
+            case .trades(let trades):
+                guard let market = trades.first?.market else { continue }
+                let fresh = state.withLock { $0.trades[market, default: TradeDeduplicator()].admit(trades) }
+                metrics.event("trades")
+                if !fresh.isEmpty { publish(.trades(fresh), exchangeTime: fresh.last?.time) }
+            case .candle(let candle):
+                let key = CandleKey(market: candle.market, interval: candle.interval)
+                let out = state.withLock { $0.candles[key, default: CandleTracker()].admit(candle) }
+                metrics.event("candles")
+                for candle in out { publish(.candle(candle), exchangeTime: nil) }
+            case .bookSnapshot(let snapshot):
+                metrics.event("book")
+                // Mutated in place: a copy out of the dictionary would copy the whole book on every update.
+                let actions = state.withLock { $0.books[snapshot.market]?.receive(snapshot: snapshot, fromStream: true) ?? [] }
+                perform(actions, market: snapshot.market)
+            case .bookDelta(let delta):
+                metrics.event("book")
+                let actions = state.withLock { $0.books[delta.market]?.receive(delta) ?? [] }
+                perform(actions, market: delta.market)
+            case .serverShutdown:
+                replace(connection)
+            case .rejected(let id, let message):
+                metrics.rejected.increment()
+                logger.error(
+                    "the exchange refused a subscription", metadata: ["connection": "\(connection.id)", "id": "\(id ?? "")", "message": "\(message)"])
+            case .subscribed, .pong, .serverTime:
+                break
+            }
+        }
+    }
+
+    /// Binance closes every connection after 24 h and says so first: open the replacement with the same
+    /// streams, and retire the old one once the new one is up, so no update is missed.
+    private func replace(_ connection: StreamConnection) {
+        let replacement = state.withLock { state -> StreamConnection? in
+            guard !connection.isRetired, !state.replacing.values.contains(where: { $0 === connection }) else { return nil }
+            let replacement = StreamConnection(
+                id: state.nextConnectionID, type: connection.type, api: api,
+                baseURL: configuration.webSocketURL.absoluteString, tlsConfiguration: tls,
+                subscriptions: connection.subscriptions, delegate: self, logger: logger)
+            state.nextConnectionID += 1
+            state.replacing[replacement.id] = connection
+            state.connections.append(replacement)
+            return replacement
+        }
+        guard let replacement else { return }
+        logger.info("exchange announced a disconnect; opening a replacement first", metadata: ["connection": "\(connection.id)"])
+        workInput.yield(.start(replacement))
+    }
+
+    // MARK: - Books
+
+    private func perform(_ actions: [BookAction], market: MarketKey) {
+        for action in actions {
+            switch action {
+            case .requestSnapshot:
+                workInput.yield(.snapshot(market))
+            case .resubscribe:
+                let carrier = state.withLock { state in
+                    state.connections.first { !$0.isRetired && $0.subscriptions.contains { $0.market == market && $0.channel == .book } }
+                }
+                if let carrier, let subscription = carrier.subscriptions.first(where: { $0.market == market && $0.channel == .book }) {
+                    carrier.remove([subscription])
+                    carrier.add([subscription])
+                }
+            case .publishSnapshot(var snapshot):
+                // The first sync is live data; a later one replaces a book consumers already had.
+                if (state.withLock { $0.books[market]?.resyncs } ?? 0) > 0 { snapshot.origin = .resync }
+                publish(.bookSnapshot(snapshot), exchangeTime: nil)
+            case .publishDelta(let delta):
+                publish(.bookDelta(delta), exchangeTime: delta.time)
+            case .stateChanged(let newState):
+                let newResyncs = state.withLock { state -> Int in
+                    let total = state.books[market]?.resyncs ?? 0
+                    defer { state.resyncsCounted[market] = total }
+                    return max(0, total - (state.resyncsCounted[market] ?? 0))
+                }
+                if newResyncs > 0 { metrics.resyncs.increment(by: newResyncs) }
+                switch newState {
+                case .synced:
+                    logger.info("book synced", metadata: ["market": "\(market)"])
+                    publishStatus(.synced, market: market, reason: "book synced")
+                case .resyncing(let reason):
+                    logger.warning("book resyncing; the old book stays readable meanwhile", metadata: ["market": "\(market)", "reason": "\(reason)"])
+                    publishStatus(.resyncing, market: market, reason: "book: \(reason)")
+                case .degraded(let reason):
+                    logger.error("book degraded: snapshots keep failing; still trying", metadata: ["market": "\(market)", "reason": "\(reason)"])
+                    publishStatus(.degraded, market: market, reason: "book: \(reason)")
+                case .awaitingSnapshot:
+                    break
+                }
+                let synced = state.withLock { $0.books.values.filter { $0.state == .synced }.count }
+                metrics.booksSynced.record(synced)
+            }
+        }
+    }
+
+    private func fetchSnapshot(_ market: MarketKey) async {
+        let failures = state.withLock { $0.books[market]?.consecutiveSnapshotFailures ?? 0 }
+        // Let the diff buffer start before the snapshot (Binance's procedure), then back off on failures.
+        let delay = failures == 0 ? Duration.milliseconds(300) : min(.milliseconds(500) * (1 << min(failures, 6)), .seconds(30))
+        try? await Task.sleep(for: delay)
+        guard let request = api.bookSnapshotRequest(market: market, depth: configuration.bookDepth) else { return }
+        let actions: [BookAction]
+        do {
+            let response = try await rest.sendRetrying(request, priority: .bookResync, attempts: 2)
+            let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
+            let snapshot = try api.parseBookSnapshot(response.body, market: market, receivedAt: receivedAt)
+            actions = state.withLock { $0.books[market]?.receive(snapshot: snapshot, fromStream: false) ?? [] }
+        } catch {
+            if Task.isCancelled { return }
+            logger.warning("book snapshot failed; retrying with backoff", metadata: ["market": "\(market)", "error": "\(error)"])
+            actions = state.withLock { $0.books[market]?.snapshotFailed() ?? [] }
+        }
+        perform(actions, market: market)
+    }
+
+    /// Every `auditInterval`, one synced book is compared with the exchange's REST top levels.
+    private func auditLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: auditInterval)
+            if Task.isCancelled { return }
+            let market = state.withLock { state -> MarketKey? in
+                let synced = state.books.values.filter { $0.state == .synced }.map(\.market).sorted()
+                guard !synced.isEmpty else { return nil }
+                state.auditCursor = (state.auditCursor + 1) % synced.count
+                return synced[state.auditCursor]
+            }
+            guard let market, let request = api.auditSnapshotRequest(market: market, depth: auditDepth) else { continue }
+            do {
+                let response = try await rest.send(request, priority: .polling)
+                let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
+                let snapshot = try api.parseBookSnapshot(response.body, market: market, receivedAt: receivedAt)
+                let report = state.withLock { $0.books[market]?.audit(snapshot, depth: auditDepth) }
+                if let divergence = report?.divergence { metrics.divergence.record(divergence) }
+                if let report { perform(report.actions, market: market) }
+            } catch {
+                logger.debug("book audit skipped", metadata: ["market": "\(market)", "error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: - Gap-fill
+
+    /// After a reconnect: trades from the last one seen, candles from the last open time, fetched over
+    /// REST, de-duplicated against what the stream delivered, and published.
+    private func gapFill(_ connection: StreamConnection) async {
+        var filledTrades = 0
+        var filledCandles = 0
+        let openedAt = state.withLock { $0.gapOpenedAt.removeValue(forKey: connection.id) } ?? now()
+        for subscription in connection.subscriptions where Self.fillable(subscription.channel) {
+            if Task.isCancelled { return }
+            let market = subscription.market
+            var recovered = 0
+            var reason = "filled over REST after the reconnect"
+            do {
+                switch subscription.channel {
+                case .trades:
+                    recovered = try await fillTrades(market)
+                    filledTrades += recovered
+                case .candles(let interval):
+                    recovered = try await fillCandles(market, interval: interval)
+                    filledCandles += recovered
+                case .ticker, .book:
+                    continue
+                }
+            } catch {
+                reason = "gap-fill failed: \(error)"
+                logger.warning("gap-fill failed for one stream", metadata: ["stream": "\(subscription)", "error": "\(error)"])
+            }
+            publish(.gap(StreamGap(
+                market: market, channel: subscription.channel.description, state: .closed, openedAt: openedAt,
+                closedAt: max(openedAt, now()), recovered: UInt64(recovered), reason: reason)), exchangeTime: nil)
+        }
+        metrics.gapFilledTrades.increment(by: filledTrades)
+        metrics.gapFilledCandles.increment(by: filledCandles)
+        logger.info(
+            "gap closed after reconnect", metadata: ["connection": "\(connection.id)", "trades": "\(filledTrades)", "candles": "\(filledCandles)"])
+    }
+
+    private func fillTrades(_ market: MarketKey) async throws -> Int {
+        var published = 0
+        var pages = 0
+        while pages < 20 {
+            pages += 1
+            let last = state.withLock { $0.trades[market]?.last }
+            let fromID = api.supportsTradesFromID ? last.flatMap { UInt64($0.id).map { String($0 + 1) } } : nil
+            let request = api.tradesRequest(market: market, fromID: fromID, limit: api.maxTradesPerRequest)
+            let response = try await rest.sendRetrying(request, priority: .polling)
+            let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
+            var trades = try api.parseTrades(response.body, market: market, receivedAt: receivedAt)
+            if let last { trades = trades.filter { $0.time >= last.time } }
+            for index in trades.indices { trades[index].origin = .gapFill }
+            let fresh = state.withLock { $0.trades[market, default: TradeDeduplicator()].admit(trades) }
+            if !fresh.isEmpty { publish(.trades(fresh), exchangeTime: nil) }
+            published += fresh.count
+            // Only an id-paged exchange can go further back than one page; a short page means caught up.
+            guard api.supportsTradesFromID, fromID != nil, trades.count >= api.maxTradesPerRequest else { break }
+        }
+        return published
+    }
+
+    private func fillCandles(_ market: MarketKey, interval: CandleInterval) async throws -> Int {
+        let key = CandleKey(market: market, interval: interval)
+        guard let from = state.withLock({ $0.candles[key]?.lastOpenTime }) else { return 0 }
+        var published = 0
+        var start = from
+        var pages = 0
+        while pages < 20 {
+            pages += 1
+            let request = api.candlesRequest(
+                market: market, interval: interval, start: start, end: nil, limit: api.maxCandlesPerRequest)
+            let response = try await rest.sendRetrying(request, priority: .polling)
+            let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
+            let now = await rest.governor.exchangeNow
+            let candles = try api.parseCandles(response.body, market: market, interval: interval, receivedAt: receivedAt, exchangeNow: now)
+            for var candle in candles {
+                candle.origin = .gapFill
+                let out = state.withLock { $0.candles[key, default: CandleTracker()].admit(candle) }
+                for candle in out { publish(.candle(candle), exchangeTime: nil) }
+                published += out.count
+            }
+            guard candles.count >= api.maxCandlesPerRequest, let last = candles.last, last.openTime > start else { break }
+            start = last.openTime
+        }
+        return published
+    }
+
+    // MARK: - Publishing
+
+    private func publish(_ event: MarketEvent, exchangeTime: Timestamp?) {
+        guard let publisher = state.withLock({ $0.publisher }) else { return }
+        do {
+            try publisher.publish(event)
+            if let exchangeTime {
+                let latency = WallClock.nowNanoseconds() - exchangeTime.nanoseconds
+                if latency >= 0 { metrics.latency.recordNanoseconds(latency) }
+            }
+        } catch let error as WireError {
+            metrics.invalid.increment()
+            logger.warning("dropped an event that breaks a protocol rule", metadata: ["error": "\(error)"])
+        } catch {
+            let count = state.withLock { state -> Int in
+                state.publishFailuresLogged += 1
+                return state.publishFailuresLogged
+            }
+            if count == 1 || count.isMultiple(of: 1000) {
+                logger.error("could not queue an event on the outbound streams", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: - Status
+
+    /// The governor's budgets, for the scheduler's time-window planning.
+    package func capacity() async -> CapacityReportMessage? {
+        let report = await rest.governor.capacity()
+        let budgets = report.budgets.map { budget in
+            CapacityReportMessage.Budget(
+                name: budget.name, used: UInt64(max(0, budget.used)), limit: UInt64(max(0, budget.limit)),
+                budget: UInt64(max(0, budget.budget)), windowStart: budget.windowStart, resetAt: budget.resetAt,
+                blockedUntil: budget.blockedUntil ?? report.blockedUntil)
+        }
+        return CapacityReportMessage(exchange: api.exchange, time: report.now, budgets: budgets)
+    }
+
+    package func statusDetails() -> [ProcessStatus.Detail] {
+        state.withLock { state in
+            let live = state.connections.filter { !$0.isRetired }
+            let synced = state.books.values.filter { $0.state == .synced }.count
+            var details: [ProcessStatus.Detail] = [
+                .init("connections", "\(live.filter(\.isConnected).count)/\(live.count) connected"),
+                .init("streams", String(live.reduce(0) { $0 + $1.subscriptions.count })),
+                .init("books", "\(synced)/\(state.books.count) synced"),
+            ]
+            for book in state.books.values.sorted(by: { $0.market < $1.market }) where book.state != .synced {
+                details.append(.init("book.\(book.market)", "\(book.state)"))
+            }
+            return details
+        }
+    }
+}
+
+extension ExchangeSource {
+    /// Resyncs one market's book (a scheduler job, or an operator's request); no other market is touched.
+    package func resync(_ market: MarketKey) {
+        let actions = state.withLock { $0.books[market]?.requestResync(reason: .requested) ?? [] }
+        perform(actions, market: market)
+    }
+}
