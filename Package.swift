@@ -180,7 +180,7 @@ let package = Package(
         .target(
             name: "CryptodCtl",
             dependencies: [
-                "CryptodIPC", "CryptodWire", "CryptodConfig", "CryptodModel",
+                "CryptodIPC", "CryptodWire", "CryptodConfig", "CryptodModel", "CryptodSinks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -309,9 +309,10 @@ let package = Package(
         .testTarget(
             name: "CryptodSinksTests",
             dependencies: [
-                "CryptodSinks", "CryptodModel", "CryptodWire", "CryptodFormats",
+                "CryptodSinks", "CryptodModel", "CryptodWire", "CryptodFormats", "CRabbitMQ", "CHiredis", "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -21,11 +21,6 @@ let package = Package(
             name: "CryptodExchanges",
             dependencies: ["CryptodModel"],
             path: "Sources/CryptodExchanges",
-            // Only what the measured adapters need (faster to build; the whole module works too).
-            sources: [
-                "Common/ExchangeAPI.swift", "Common/StreamTypes.swift", "Common/RESTRequest.swift",
-                "Common/Notation.swift", "JSON", "Binance", "RateLimit/BinanceWeights.swift",
-            ],
             swiftSettings: strict
         ),
         .executableTarget(

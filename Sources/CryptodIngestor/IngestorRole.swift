@@ -126,6 +126,13 @@ package struct IngestorRole: CryptodRole {
         .applied
     }
 
+    package func control(_ request: ControlRequest) async -> ControlReply? {
+        for source in sources {
+            if let reply = await source.control(request) { return reply }
+        }
+        return nil
+    }
+
     package func statusDetails() async -> [ProcessStatus.Detail] {
         var details: [ProcessStatus.Detail] = [
             .init("exchange", exchange.rawValue),

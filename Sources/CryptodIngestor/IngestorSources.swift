@@ -17,7 +17,9 @@ package enum IngestorSources {
                 "this build has no adapter for \(exchange); supported: \(ExchangeRegistry.supported.map(\.rawValue).joined(separator: ", "))")
         }
         let source = try ExchangeSource(
-            api: api, configuration: configuration, caFile: configuration.caFile, logger: context.logger)
+            api: api, configuration: configuration, caFile: configuration.caFile,
+            subscriptionFile: context.configuration.daemon.stateDirectory + "/subscriptions/\(exchange).json",
+            logger: context.logger)
         return ([source], [ExchangeJobs(source: source, logger: context.logger)])
     }
 }

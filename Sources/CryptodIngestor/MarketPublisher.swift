@@ -38,11 +38,15 @@ package protocol MarketDataSource: Sendable {
     func statusDetails() -> [ProcessStatus.Detail]
     /// The exchange's request budgets as its governor sees them, for the scheduler; nil when none.
     func capacity() async -> CapacityReportMessage?
+    /// Answers an operator command (`subscribe`, `unsubscribe`, `subscriptions`, `verifyKey`); nil when the
+    /// source takes none.
+    func control(_ request: ControlRequest) async -> ControlReply?
 }
 
 extension MarketDataSource {
     package func statusDetails() -> [ProcessStatus.Detail] { [] }
     package func capacity() async -> CapacityReportMessage? { nil }
+    package func control(_ request: ControlRequest) async -> ControlReply? { nil }
 }
 
 /// Executes scheduler jobs of some kinds (backfills, book resyncs).

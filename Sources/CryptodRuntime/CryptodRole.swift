@@ -23,6 +23,14 @@ package protocol CryptodRole: Sendable {
 
     /// Role facts for `status` (links, queue depths, positions).
     func statusDetails() async -> [ProcessStatus.Detail]
+
+    /// Answers an operator command sent to this process's socket (an ingestor's `subscribe`), or `nil`
+    /// when the role takes no such command.
+    func control(_ request: ControlRequest) async -> ControlReply?
+}
+
+extension CryptodRole {
+    package func control(_ request: ControlRequest) async -> ControlReply? { nil }
 }
 
 /// The result of applying a reloaded configuration.

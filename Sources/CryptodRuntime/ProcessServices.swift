@@ -1,5 +1,6 @@
 import CryptodConfig
 import CryptodIPC
+import CryptodModel
 import CryptodWire
 import Logging
 import ServiceLifecycle
@@ -28,6 +29,14 @@ struct ProcessSocketService: Service {
                     switch message {
                     case .statusRequest: try await writer.send(.statusReply(await status()))
                     case .metricsRequest: try await writer.send(.metricsReply(MetricsReply(exposition: metrics())))
+                    case .controlRequest(let request):
+                        let answer =
+                            await role.control(request)
+                            ?? ControlReply(
+                                requestID: request.requestID, result: .invalidRequest,
+                                message: "\(context.name) takes no '\(request.command)' command",
+                                serverTime: Timestamp(nanoseconds: WallClock.nowNanoseconds()))
+                        try await writer.send(.controlReply(answer))
                     default:
                         guard let roleMessages else {
                             throw LinkError.protocolViolation("\(message.type) is not accepted by \(peer.name)'s link to this process")

@@ -47,8 +47,25 @@ extension Supervisor {
                 return reply(.ok, "\(name): restart requested")
             }
         case .subscribe, .unsubscribe, .subscriptions, .verifyKey:
-            // Ingestor commands (protocol version 2); the supervisor does not forward them yet.
-            return reply(.invalidRequest, "'\(request.command)' is handled by an ingestor, not by cryptod yet")
+            // Ingestor commands: relayed to the ingestor's own socket, whose answer is the reply.
+            guard let name = ProcessName(request.target), case .ingestor = name, children[name] != nil else {
+                let ingestors = children.keys.filter { if case .ingestor = $0 { true } else { false } }
+                    .sorted().map(\.description).joined(separator: ", ")
+                return reply(.unknownTarget, "'\(request.command)' needs an ingestor as target; running ingestors: \(ingestors)")
+            }
+            let path = Topology.socketPath(for: name, runtimeDirectory: configuration.daemon.runtimeDirectory)
+            do {
+                let answer = try await LinkClient.request(
+                    .controlRequest(request), path: path, identity: LinkIdentity(role: .supervisor, name: "cryptod"),
+                    timeout: .seconds(30), logger: logger)
+                guard case .controlReply(var relayed) = answer else {
+                    return reply(.failed, "\(name) answered with \(answer.type) instead of a control reply")
+                }
+                relayed.children = statuses()
+                return relayed
+            } catch {
+                return reply(.failed, "\(name) did not answer on \(path): \(error); is it running? (cryptoctl status)")
+            }
         }
     }
 

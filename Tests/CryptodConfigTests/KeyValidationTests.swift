@@ -197,6 +197,7 @@ import Testing
             Bad(path: "exchanges.\(name).rest_url", toml: "\"\(KeyValidationTests.scheme)://bad host/\"", fragment: "white space"),
             Bad(path: "exchanges.\(name).ws_url", toml: #""https://localhost""#, fragment: "the scheme must be ws or wss"),
             Bad(path: "exchanges.\(name).api_key", toml: "123", fragment: "found an integer", code: .typeMismatch),
+            Bad(path: "exchanges.\(name).ca_file", toml: "7", fragment: "found an integer", code: .typeMismatch),
             Bad(path: "exchanges.\(name).api_secret", toml: "4711", fragment: "found an integer", code: .typeMismatch),
             Bad(path: "exchanges.\(name).channels", toml: #"["orders"]"#, fragment: "unknown value \"orders\""),
             Bad(path: "exchanges.\(name).channels", toml: #"["trade"]"#, fragment: "did you mean \"trades\"?"),

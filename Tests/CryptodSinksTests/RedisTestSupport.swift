@@ -160,9 +160,10 @@ final class RedisTestClient {
 }
 
 /// A redis-server of the test's own on a free port, to stop and start (the shared one must keep running).
+/// Spawned with posix_spawn and reaped with waitpid (Foundation's `waitUntilExit` can hang off the main thread).
 final class RedisTestServer: @unchecked Sendable {
     let port: Int
-    private var process: Process?
+    private var pid: pid_t = 0
     private let directory: String
 
     init() throws {
@@ -175,13 +176,16 @@ final class RedisTestServer: @unchecked Sendable {
     var url: String { "redis://127.0.0.1:\(port)/0" }
 
     func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        let arguments = [
+            "/usr/bin/redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", directory, "--logfile", directory + "/redis.log",
+        ]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, arguments[0], nil, nil, &argv, environ)
+        guard status == 0 else { throw SinkError(.unavailable, sink: "redis-test", "posix_spawn failed: \(status)") }
+        pid = child
         for _ in 0..<100 {
             if (try? RedisTestClient(url: url)) != nil { return }
             usleep(50_000)
@@ -190,10 +194,11 @@ final class RedisTestServer: @unchecked Sendable {
     }
 
     func stop() {
-        guard let process else { return }
-        process.terminate()
-        process.waitUntilExit()
-        self.process = nil
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        pid = 0
     }
 
     deinit { stop() }

@@ -57,6 +57,30 @@ struct MarketDataTests {
         }
     }
 
+    @Test("one adapter over TLS (https and wss) against exchsim --tls, trusting its certificate via ca_file")
+    func tls() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.cleanup() }
+        let certificate = sandbox.root + "/exchsim-cert.pem"
+        let exchsim = try await Exchsim.start(in: sandbox, arguments: ["--tls", "--tls-cert-out", certificate, "--venue", "binance"])
+        var config = TestConfig(writer: true)
+        config.extra = """
+            [exchanges.binance]
+            rest_url = "https://localhost:\(exchsim.port("binance"))"
+            ws_url = "wss://localhost:\(exchsim.port("binance"))"
+            markets = ["BTCUSDT"]
+            ca_file = "\(certificate)"
+
+            """
+        let daemon = try await Daemon.start(in: sandbox, config: config, expecting: ["writer", "ingestor-binance"])
+        try await eventually("market data over TLS", timeout: .seconds(60)) { () -> Bool? in
+            let events = try JSONLEvents(directory: sandbox.stateDirectory + "/jsonl")
+            let book = events.book(exchange: "binance", symbol: "BTCUSDT")
+            return (book != nil && !events.tradeIDs(exchange: "binance", symbol: "BTCUSDT").isEmpty) ? true : nil
+        }
+        #expect(await daemon.terminate() == 0)
+    }
+
     static func exchangeSections(_ exchsim: Exchsim) -> String {
         func list(_ items: [String]) -> String { "[" + items.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
         return """

@@ -19,7 +19,8 @@ package struct Cryptoctl: AsyncParsableCommand {
             """,
         subcommands: [
             StatusCommand.self, RestartCommand.self, StopCommand.self, StartCommand.self, ReloadCommand.self,
-            CheckConfigCommand.self, ConfigCommand.self,
+            CheckConfigCommand.self, ConfigCommand.self, SubscribeCommand.self, UnsubscribeCommand.self,
+            SubscriptionsCommand.self, VerifyKeyCommand.self, MigrateCommand.self,
         ])
 
     package init() {}

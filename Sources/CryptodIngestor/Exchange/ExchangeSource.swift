@@ -26,6 +26,8 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
     /// Levels per side compared by the periodic REST audit.
     private let auditDepth = 20
     private let auditInterval: Duration
+    /// Operator changes to the configured streams, kept on disk.
+    let changes: RuntimeSubscriptions?
 
     private struct CandleKey: Hashable {
         let market: MarketKey
@@ -61,11 +63,13 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
 
     /// - Parameters:
     ///   - caFile: extra PEM trust roots for https/wss (tests against `exchsim --tls`); nil: system store.
+    ///   - subscriptionFile: where runtime subscribe/unsubscribe changes are kept across restarts.
     package init(
-        api: any ExchangeAPI, configuration: ExchangeConfig, caFile: String?, logger: Logger,
-        auditInterval: Duration = .seconds(30)
+        api: any ExchangeAPI, configuration: ExchangeConfig, caFile: String?, subscriptionFile: String? = nil,
+        logger: Logger, auditInterval: Duration = .seconds(30)
     ) throws {
         self.api = api
+        changes = subscriptionFile.map { RuntimeSubscriptions(path: $0) }
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "exchange"] = "\(api.exchange)"
@@ -145,6 +149,27 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
         for connection in started { workInput.yield(.start(connection)) }
     }
 
+    /// The streams currently subscribed (configured plus runtime changes).
+    package var currentSubscriptions: [StreamSubscription] {
+        state.withLock { $0.connections.filter { !$0.isRetired }.flatMap(\.subscriptions) }.sorted()
+    }
+
+    /// Whether no instrument list has been loaded (then a subscribe cannot be checked against it).
+    package var currentInstrumentsEmpty: Bool { state.withLock { $0.instruments.isEmpty } }
+
+    /// The instrument the exchange lists for `market`, once the list is loaded.
+    package func instrument(_ market: MarketKey) -> Instrument? { state.withLock { $0.instruments[market] } }
+
+    /// A client's symbol (exchange spelling or unified `BTC/USDT`) as this exchange's market.
+    package func market(symbol: String, type: MarketType) -> MarketKey {
+        let directory = state.withLock { SymbolDirectory(instruments: Array($0.instruments.values)) }
+        return directory.market(exchange: api.exchange, symbol: symbol, type: type)
+            ?? MarketKey(exchange: api.exchange, type: type, symbol: symbol.uppercased())
+    }
+
+    package var configuredCandleIntervals: [CandleInterval] { configuration.candleIntervals }
+    package var configuredBookDepth: Int { configuration.bookDepth }
+
     /// Removes subscriptions; the connection they were on keeps its other streams.
     package func unsubscribe(_ subscriptions: [StreamSubscription]) {
         state.withLock { state in
@@ -214,7 +239,7 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
 
     /// The configured streams of markets the exchange lists; an unknown market is reported, not subscribed.
     private func validatedSubscriptions() async -> [StreamSubscription] {
-        let wanted = Self.subscriptions(for: configuration, api: api)
+        let wanted = changes?.apply(to: Self.subscriptions(for: configuration, api: api)) ?? Self.subscriptions(for: configuration, api: api)
         var listed: [MarketKey: Instrument] = [:]
         let types = Set(configuration.marketKeys.map(\.type))
         do {
@@ -242,7 +267,7 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             // Consumers (the gateway's market list, the writer's trading_pairs) learn the grids from here.
             publish(.instruments(InstrumentList(exchange: api.exchange, instruments: listed.values.sorted { $0.market < $1.market })), exchangeTime: nil)
         }
-        let unknown = Set(configuration.marketKeys.filter { listed[$0] == nil })
+        let unknown = Set(wanted.map(\.market).filter { listed[$0] == nil })
         for market in unknown.sorted() {
             logger.error(
                 "market not listed by the exchange; not subscribing to it (check exchanges.\(api.exchange).markets)",

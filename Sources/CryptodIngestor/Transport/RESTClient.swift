@@ -93,7 +93,9 @@ package final class RESTClient: Sendable {
 
     /// Sends `request` once the governor admits it at `priority`.
     /// - Throws: ``RESTError``; a rate-limit answer has already been reported to the governor.
-    package func send(_ request: RESTRequest, priority: RequestPriority) async throws -> RESTResponse {
+    /// - Parameter acceptingClientErrors: return 4xx answers instead of throwing (a key check reads the
+    ///   exchange's error body to say which part of the key was wrong).
+    package func send(_ request: RESTRequest, priority: RequestPriority, acceptingClientErrors: Bool = false) async throws -> RESTResponse {
         try await governor.admit(weight: request.weight, group: request.path, priority: priority)
         var outgoing = HTTPClientRequest(url: baseURL + request.pathAndQuery)
         outgoing.method = request.method == .get ? .GET : .POST
@@ -138,8 +140,8 @@ package final class RESTClient: Sendable {
             metrics.errors.increment()
             throw RESTError(kind: .server, request: request.description, status: status, message: Self.excerpt(bytes))
         default:
+            if acceptingClientErrors { return RESTResponse(status: status, headers: headers, body: bytes) }
             metrics.errors.increment()
-            // Auth failures are answered to the caller (key verification reads the body), not retried.
             throw RESTError(kind: .client, request: request.description, status: status, message: Self.excerpt(bytes))
         }
     }
