@@ -127,7 +127,8 @@ let package = Package(
         .target(
             name: "CryptodIngestor",
             dependencies: [
-                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodExchanges", "CLibCrypto",
+                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodExchanges",
+                "CLibCrypto",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -191,27 +192,40 @@ let package = Package(
         // MARK: - Layer 5: thin executables
         .executableTarget(
             name: "cryptod",
-            dependencies: ["CryptodSupervisor", "CryptodRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CryptodSupervisor", "CryptodRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "cryptod-ingestor",
-            dependencies: ["CryptodIngestor", "CryptodRuntime", "CryptodConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CryptodIngestor", "CryptodRuntime", "CryptodConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "cryptod-scheduler",
-            dependencies: ["CryptodScheduler", "CryptodRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CryptodScheduler", "CryptodRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "cryptod-writer",
-            dependencies: ["CryptodWriter", "CryptodRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CryptodWriter", "CryptodRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "cryptod-gateway",
-            dependencies: ["CryptodGateway", "CryptodRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CryptodGateway", "CryptodRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -245,12 +259,14 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "CryptodModelTests", dependencies: ["CryptodModel"], swiftSettings: strict),
-        .testTarget(name: "CryptodExchangesTests", dependencies: ["CryptodExchanges", "CryptodModel"], swiftSettings: strict),
+        .testTarget(
+            name: "CryptodExchangesTests", dependencies: ["CryptodExchanges", "CryptodModel"], swiftSettings: strict),
         .testTarget(
             name: "CryptodWireTests",
             dependencies: [
                 "CryptodWire", "CryptodModel", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             resources: [.copy("Golden")],
             swiftSettings: strict
@@ -296,11 +312,13 @@ let package = Package(
         .testTarget(
             name: "CryptodSchedulerTests",
             dependencies: [
-                "CryptodScheduler", "CryptodIPC", "CryptodWire", "CryptodModel", .product(name: "Logging", package: "swift-log"),
+                "CryptodScheduler", "CryptodIPC", "CryptodWire", "CryptodModel",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "CryptodFormatsTests", dependencies: ["CryptodFormats", "CryptodModel"], swiftSettings: strict),
+        .testTarget(
+            name: "CryptodFormatsTests", dependencies: ["CryptodFormats", "CryptodModel"], swiftSettings: strict),
         .testTarget(
             name: "CryptodCtlTests",
             dependencies: ["CryptodCtl", "CryptodWire", "CryptodModel"],

@@ -23,7 +23,9 @@ package struct ControlClient: Sendable {
 
     /// Sends `request` and returns the reply and the socket that gave it.
     /// - Throws: ``Unreachable`` listing every socket tried and why it failed.
-    package func send(_ request: ControlRequest) async throws(Unreachable) -> (reply: ControlReply, socket: ControlSocket) {
+    package func send(
+        _ request: ControlRequest
+    ) async throws(Unreachable) -> (reply: ControlReply, socket: ControlSocket) {
         // cryptoctl's output is its answer; link-level logs would only clutter it.
         let logger = Logger(label: "cryptoctl") { _ in SwiftLogNoOpLogHandler() }
         var attempts: [Unreachable.Attempt] = []
@@ -34,9 +36,15 @@ package struct ControlClient: Sendable {
             }
             do {
                 let answer = try await LinkClient.request(
-                    .controlRequest(request), path: socket.path, identity: Self.identity, timeout: timeout, logger: logger)
+                    .controlRequest(request), path: socket.path, identity: Self.identity, timeout: timeout,
+                    logger: logger)
                 guard case .controlReply(let reply) = answer else {
-                    attempts.append(.init(socket: socket, reason: "answered with \(answer.type) instead of a control reply; is this a cryptod control socket?"))
+                    attempts.append(
+                        .init(
+                            socket: socket,
+                            reason:
+                                "answered with \(answer.type) instead of a control reply; is this a cryptod control socket?"
+                        ))
                     continue
                 }
                 return (reply, socket)
@@ -52,14 +60,16 @@ package struct ControlClient: Sendable {
         if let error = error as? IOError {
             switch error.errnoCode {
             case ECONNREFUSED: return "nothing is listening (a stale socket: cryptod is not running, or was killed)"
-            case EACCES, EPERM: return "permission denied; run cryptoctl as the user cryptod runs as (sudo -u cryptod cryptoctl …)"
+            case EACCES, EPERM:
+                return "permission denied; run cryptoctl as the user cryptod runs as (sudo -u cryptod cryptoctl …)"
             case ENOENT: return "no such socket"
             default: return String(cString: strerror(error.errnoCode))
             }
         }
         if let error = error as? LinkError {
             switch error {
-            case .handshakeTimeout: return "no reply within \(timeout) (is cryptod hung? see its logs; --timeout waits longer)"
+            case .handshakeTimeout:
+                return "no reply within \(timeout) (is cryptod hung? see its logs; --timeout waits longer)"
             case .closedByPeer(let goodbye): return "the daemon refused the request: \(goodbye.message)"
             default: return error.description
             }

@@ -49,9 +49,10 @@ package enum CtlExitCode: Int32, Sendable, Hashable, CaseIterable, CustomStringC
 
     /// The exit-code table for help texts, one code per line.
     package static var helpText: String {
-        "Exit codes:\n" + allCases.map { code in
-            let number = String(code.rawValue)
-            return "  " + number + String(repeating: " ", count: 4 - number.count) + code.meaning
-        }.joined(separator: "\n")
+        "Exit codes:\n"
+            + allCases.map { code in
+                let number = String(code.rawValue)
+                return "  " + number + String(repeating: " ", count: 4 - number.count) + code.meaning
+            }.joined(separator: "\n")
     }
 }

@@ -66,7 +66,10 @@ package struct DaemonLocator: Sendable {
             switch controlSocket(ofConfig: local) {
             case .success(let (path, note)):
                 let suffix = note.map { "; \($0)" } ?? ""
-                sockets.append(ControlSocket(path: path, origin: "daemon.runtime_dir of \(local), found from the current directory\(suffix)"))
+                sockets.append(
+                    ControlSocket(
+                        path: path, origin: "daemon.runtime_dir of \(local), found from the current directory\(suffix)")
+                )
             case .failure(let problem):
                 notes.append("\(local) (found from the current directory): \(problem.message)")
             }
@@ -81,7 +84,9 @@ package struct DaemonLocator: Sendable {
     /// nearest `etc/cryptod.local.toml` > `/etc/cryptod/cryptod.toml`.
     package func configFile() -> (path: String, origin: String) {
         if let explicit = explicitConfig() { return explicit }
-        if let local = Self.findLocalConfig(from: currentDirectory) { return (local, "found from the current directory") }
+        if let local = Self.findLocalConfig(from: currentDirectory) {
+            return (local, "found from the current directory")
+        }
         return (Self.defaultConfigPath, "the default")
     }
 
@@ -119,27 +124,38 @@ package struct DaemonLocator: Sendable {
     /// A file that does not validate still names its runtime directory: the daemon may be running with the
     /// previous version of the file, and `cryptoctl status` must reach it while someone fixes the file.
     package func controlSocket(ofConfig file: String) -> Result<(path: String, note: String?), Problem> {
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        else {
             let exists = FileManager.default.fileExists(atPath: file)
             return .failure(Problem(message: exists ? "cannot read the file (permission denied?)" : "no such file"))
         }
         do {
-            let loaded = try ConfigLoader.load(text: text, path: file, environment: environment, workingDirectory: currentDirectory)
+            let loaded = try ConfigLoader.load(
+                text: text, path: file, environment: environment, workingDirectory: currentDirectory)
             return .success((loaded.configuration.topology.controlSocketPath, nil))
         } catch {
-            let runtime = Self.runtimeDirectoryLeniently(text: text, file: file, environment: environment, currentDirectory: currentDirectory)
-            return .success((runtime + "/control.sock", "the file is invalid (cryptoctl check-config explains), its runtime_dir was read anyway"))
+            let runtime = Self.runtimeDirectoryLeniently(
+                text: text, file: file, environment: environment, currentDirectory: currentDirectory)
+            return .success(
+                (
+                    runtime + "/control.sock",
+                    "the file is invalid (cryptoctl check-config explains), its runtime_dir was read anyway"
+                ))
         }
     }
 
     /// `daemon.runtime_dir` read without validating anything else: `$CRYPTOD_RUNTIME_DIR`, else the file's
     /// value (relative to the file's directory), else the default.
-    static func runtimeDirectoryLeniently(text: String, file: String, environment: [String: String], currentDirectory: String) -> String {
+    static func runtimeDirectoryLeniently(
+        text: String, file: String, environment: [String: String], currentDirectory: String
+    ) -> String {
         if let variable = environment["CRYPTOD_RUNTIME_DIR"], !variable.isEmpty {
             return ConfigValueType.resolve(variable, against: currentDirectory)
         }
         let fileDirectory = ConfigValueType.resolve(file + "/..", against: currentDirectory)
-        if let tree = try? TOML.parse(text), case .string(let value)? = tree.value(at: ["daemon", "runtime_dir"])?.kind, !value.isEmpty {
+        if let tree = try? TOML.parse(text),
+            case .string(let value)? = tree.value(at: ["daemon", "runtime_dir"])?.kind, !value.isEmpty
+        {
             return ConfigValueType.resolve(value, against: fileDirectory)
         }
         return (defaultSocketPath as NSString).deletingLastPathComponent

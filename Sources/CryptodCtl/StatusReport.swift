@@ -71,13 +71,14 @@ package enum StatusReport {
     }
 
     static func child(json child: ChildStatus, serverTime: Timestamp) -> JSONValue {
-        let lastExit: JSONValue = child.lastExit.map { exit in
-            .object([
-                ("kind", .string(exit.kind == .exited ? "exited" : "signaled")),
-                ("code", .integer(Int64(exit.code))),
-                ("at", .string(time(exit.at))),
-            ])
-        } ?? .null
+        let lastExit: JSONValue =
+            child.lastExit.map { exit in
+                .object([
+                    ("kind", .string(exit.kind == .exited ? "exited" : "signaled")),
+                    ("code", .integer(Int64(exit.code))),
+                    ("at", .string(time(exit.at))),
+                ])
+            } ?? .null
         return .object([
             ("name", .string(child.name)),
             ("role", .string(child.role.description)),

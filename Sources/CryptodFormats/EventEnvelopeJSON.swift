@@ -76,7 +76,9 @@ package enum EventEnvelopeJSON {
     /// The best levels of a book (a snapshot already cut to `depth` levels per side), best first, each level
     /// `[price, quantity]`; `best_bid`/`best_ask` repeat the first level's price for consumers that need only
     /// the top.
-    package static func book(_ book: BookSnapshot, depth: Int, leading: Members? = nil, trailing: Members? = nil) -> [UInt8] {
+    package static func book(
+        _ book: BookSnapshot, depth: Int, leading: Members? = nil, trailing: Members? = nil
+    ) -> [UInt8] {
         body(book.market, leading: leading, trailing: trailing) { json in
             json.field("update_id", book.updateID)
             json.field("sequence", book.sequence)

@@ -32,7 +32,9 @@ public enum MarketEventJSON {
     }
 
     /// Writes one event as a JSON object, for callers that embed it (e.g. with delivery metadata).
-    public static func write(_ event: MarketEvent, into json: inout JSONWriter, extra: ((inout JSONWriter) -> Void)? = nil) {
+    public static func write(
+        _ event: MarketEvent, into json: inout JSONWriter, extra: ((inout JSONWriter) -> Void)? = nil
+    ) {
         json.object { json in
             json.field("type", typeName(event))
             if let market = event.market {

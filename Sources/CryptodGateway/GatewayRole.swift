@@ -4,7 +4,7 @@ import CryptodRuntime
 import CryptodWire
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The gateway: the client-facing API of cryptod (the only process that speaks HTTP).

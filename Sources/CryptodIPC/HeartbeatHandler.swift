@@ -41,7 +41,9 @@ final class HeartbeatHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 switch frame.type {
                 case .heartbeat:
                     // A malformed heartbeat stays in the batch so the link reports it.
-                    guard let message = try? Message(frame: frame), case .heartbeat(let beat) = message else { return false }
+                    guard let message = try? Message(frame: frame), case .heartbeat(let beat) = message else {
+                        return false
+                    }
                     Frame.write(.heartbeatReply(beat), to: &replies)
                     return true
                 case .heartbeatReply:
@@ -120,7 +122,9 @@ struct FrameBatchDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(
+        context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
+    ) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         if seenEOF, buffer.readableBytes > 0 {
             let header = try? FrameHeader.peek(buffer, maxPayload: maxPayload)

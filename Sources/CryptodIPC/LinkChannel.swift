@@ -11,8 +11,11 @@ enum LinkPipeline {
     static func configure(_ channel: any Channel, settings: LinkSettings) -> EventLoopFuture<LinkChannel> {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
-            try sync.addHandler(ByteToMessageHandler(FrameBatchDecoder(maxPayload: settings.maxFrameBytes, maxBatch: settings.maxBatch)))
-            try sync.addHandler(HeartbeatHandler(interval: settings.heartbeatInterval, timeout: settings.heartbeatTimeout))
+            try sync.addHandler(
+                ByteToMessageHandler(FrameBatchDecoder(maxPayload: settings.maxFrameBytes, maxBatch: settings.maxBatch))
+            )
+            try sync.addHandler(
+                HeartbeatHandler(interval: settings.heartbeatInterval, timeout: settings.heartbeatTimeout))
             return try LinkChannel(
                 wrappingChannelSynchronously: channel,
                 configuration: .init(backPressureStrategy: .init(lowWatermark: 4, highWatermark: 64)))

@@ -28,7 +28,9 @@ package enum LinkClient {
                 throw ReplyReceived()
             })
         do {
-            try await LinkSession.run(channel: channel, identity: identity, settings: settings, logger: logger) { _ in endpoint }
+            try await LinkSession.run(channel: channel, identity: identity, settings: settings, logger: logger) { _ in
+                endpoint
+            }
         } catch is ReplyReceived {
         } catch {
             if reply.withLock({ $0 }) == nil { throw error }
@@ -47,10 +49,14 @@ package enum ParentLink {
     package static let descriptor: CInt = 3
 
     /// Runs the parent link until the supervisor closes it (which means: shut down).
-    package static func run(identity: LinkIdentity, settings: LinkSettings, logger: Logger, endpoint: LinkEndpoint) async throws {
+    package static func run(
+        identity: LinkIdentity, settings: LinkSettings, logger: Logger, endpoint: LinkEndpoint
+    ) async throws {
         let channel = try await LinkPipeline.adopt(descriptor: descriptor, settings: settings)
         try await LinkSession.run(channel: channel, identity: identity, settings: settings, logger: logger) { peer in
-            guard peer.role == .supervisor else { throw LinkError.unexpectedPeer("fd 3 peer is \(peer.name) (\(peer.role))") }
+            guard peer.role == .supervisor else {
+                throw LinkError.unexpectedPeer("fd 3 peer is \(peer.name) (\(peer.role))")
+            }
             return endpoint
         }
     }
@@ -60,6 +66,8 @@ package enum ParentLink {
         descriptor: CInt, identity: LinkIdentity, settings: LinkSettings, logger: Logger, endpoint: LinkEndpoint
     ) async throws -> Hello {
         let channel = try await LinkPipeline.adopt(descriptor: descriptor, settings: settings)
-        return try await LinkSession.run(channel: channel, identity: identity, settings: settings, logger: logger) { _ in endpoint }
+        return try await LinkSession.run(channel: channel, identity: identity, settings: settings, logger: logger) {
+            _ in endpoint
+        }
     }
 }

@@ -14,7 +14,9 @@ package struct LinkConnector: Sendable {
     /// The role the peer must have; anything else is refused.
     package let expectedRole: ProcessRoleFilter
 
-    package init(path: String, identity: LinkIdentity, settings: LinkSettings, logger: Logger, expectedRole: ProcessRoleFilter) {
+    package init(
+        path: String, identity: LinkIdentity, settings: LinkSettings, logger: Logger, expectedRole: ProcessRoleFilter
+    ) {
         self.path = path
         self.identity = identity
         self.settings = settings
@@ -33,7 +35,8 @@ package struct LinkConnector: Sendable {
                 let channel = try await LinkPipeline.connect(path: path, settings: settings)
                 connects.increment()
                 let expected = expectedRole
-                try await LinkSession.run(channel: channel, identity: identity, settings: settings, logger: logger) { peer in
+                try await LinkSession.run(channel: channel, identity: identity, settings: settings, logger: logger) {
+                    peer in
                     guard expected.accepts(peer.role) else {
                         throw LinkError.unexpectedPeer("\(peer.name) (\(peer.role)) answered on \(path)")
                     }
@@ -46,7 +49,9 @@ package struct LinkConnector: Sendable {
                 failures += 1
                 // Log the first failure and then sparsely, so a peer that is down for long doesn't flood.
                 if failures == 1 || failures.isMultiple(of: 30) {
-                    logger.warning("link to peer unavailable; retrying", metadata: ["socket": "\(path)", "error": "\(error)", "attempts": "\(failures)"])
+                    logger.warning(
+                        "link to peer unavailable; retrying",
+                        metadata: ["socket": "\(path)", "error": "\(error)", "attempts": "\(failures)"])
                 }
             }
             if ContinuousClock.now - started > .seconds(10) { backoff = settings.reconnectInitialBackoff }

@@ -66,7 +66,8 @@ package struct LinkListener: Sendable {
                             do {
                                 connection = try await LinkPipeline.adoptAccepted(accepted, settings: settings)
                             } catch {
-                                logger.debug("accepted peer gone before its link was set up", metadata: ["error": "\(error)"])
+                                logger.debug(
+                                    "accepted peer gone before its link was set up", metadata: ["error": "\(error)"])
                                 accepted.close(promise: nil)
                                 return
                             }
@@ -108,7 +109,8 @@ package struct LinkListener: Sendable {
             }
         }
         guard path.utf8.count < 108 else {
-            throw LinkError.socketPath(path: path, reason: "longer than the 107 bytes a Unix socket path may have; use a shorter runtime_dir")
+            throw LinkError.socketPath(
+                path: path, reason: "longer than the 107 bytes a Unix socket path may have; use a shorter runtime_dir")
         }
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
@@ -131,7 +133,9 @@ package struct LinkListener: Sendable {
             for (index, byte) in bytes.enumerated() where index < raw.count - 1 { raw[index] = byte }
         }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         return result == 0
     }

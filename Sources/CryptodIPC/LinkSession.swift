@@ -50,12 +50,14 @@ package enum LinkSession {
         }
         return try await channel.executeThenClose { inbound, outbound in
             let writer = LinkWriter(outbound: outbound)
-            let hello = Hello(role: identity.role, name: identity.name, pid: ProcessInfoCompat.pid, buildID: identity.buildID,
-                              maxFrameBytes: UInt32(settings.maxFrameBytes))
+            let hello = Hello(
+                role: identity.role, name: identity.name, pid: ProcessInfoCompat.pid, buildID: identity.buildID,
+                maxFrameBytes: UInt32(settings.maxFrameBytes))
             try await writer.send(.hello(hello))
             var iterator = inbound.makeAsyncIterator()
             guard var first = try await iterator.next(), !first.isEmpty else {
-                throw handshakeDone.load(ordering: .acquiring) ? LinkError.handshakeFailed("peer closed during handshake")
+                throw handshakeDone.load(ordering: .acquiring)
+                    ? LinkError.handshakeFailed("peer closed during handshake")
                     : LinkError.handshakeTimeout
             }
             let peerFrame = first.removeFirst()
@@ -69,21 +71,33 @@ package enum LinkSession {
                 if peerFrame.type == .hello, let range = Hello.versionRange(inPayload: peerFrame.payload),
                     !range.overlaps(WireProtocol.minimumVersion...WireProtocol.version)
                 {
-                    try? await writer.send(.versionMismatch(VersionMismatch(message: "\(identity.name) speaks \(WireProtocol.minimumVersion)...\(WireProtocol.version)")))
-                    throw LinkError.versionMismatch(peerMinimum: range.lowerBound, peerVersion: range.upperBound, message: "")
+                    try? await writer.send(
+                        .versionMismatch(
+                            VersionMismatch(
+                                message:
+                                    "\(identity.name) speaks \(WireProtocol.minimumVersion)...\(WireProtocol.version)"))
+                    )
+                    throw LinkError.versionMismatch(
+                        peerMinimum: range.lowerBound, peerVersion: range.upperBound, message: "")
                 }
                 throw error
             }
             switch decoded {
             case .hello(let value): peer = value
             case .versionMismatch(let value):
-                throw LinkError.versionMismatch(peerMinimum: value.minimumVersion, peerVersion: value.version, message: value.message)
+                throw LinkError.versionMismatch(
+                    peerMinimum: value.minimumVersion, peerVersion: value.version, message: value.message)
             default:
                 throw LinkError.handshakeFailed("first frame was \(peerFrame.type), expected hello")
             }
             guard peer.negotiatedVersion(with: hello) != nil else {
-                try? await writer.send(.versionMismatch(VersionMismatch(message: "\(identity.name) speaks \(WireProtocol.minimumVersion)...\(WireProtocol.version)")))
-                throw LinkError.versionMismatch(peerMinimum: peer.minimumVersion, peerVersion: peer.version, message: "")
+                try? await writer.send(
+                    .versionMismatch(
+                        VersionMismatch(
+                            message: "\(identity.name) speaks \(WireProtocol.minimumVersion)...\(WireProtocol.version)")
+                    ))
+                throw LinkError.versionMismatch(
+                    peerMinimum: peer.minimumVersion, peerVersion: peer.version, message: "")
             }
             handshakeDone.store(true, ordering: .releasing)
             timeout.cancel()
@@ -112,7 +126,8 @@ package enum LinkSession {
                             try await sender.run(on: writer)
                         } catch {
                             if !(error is CancellationError) {
-                                log.warning("outbound stream stopped; closing the link", metadata: ["error": "\(error)"])
+                                log.warning(
+                                    "outbound stream stopped; closing the link", metadata: ["error": "\(error)"])
                             }
                             try? await channel.close()
                             throw error
@@ -166,7 +181,8 @@ private struct Router {
 
     private func deliver(_ frames: [Frame]) async throws {
         guard let receiver = endpoint.inbound, let ownership else {
-            throw LinkError.protocolViolation("\(frames[0].type) frames before streamResume, or on a link that accepts no stream")
+            throw LinkError.protocolViolation(
+                "\(frames[0].type) frames before streamResume, or on a link that accepts no stream")
         }
         // Decoded once, here: a malformed payload closes the link before anything of the batch is delivered.
         let items = try frames.map { SequencedMessage(sequence: $0.sequence, message: try Message(frame: $0)) }
@@ -180,7 +196,8 @@ private struct Router {
         case .hello:
             throw LinkError.protocolViolation("second hello on an open link")
         case .versionMismatch(let value):
-            throw LinkError.versionMismatch(peerMinimum: value.minimumVersion, peerVersion: value.version, message: value.message)
+            throw LinkError.versionMismatch(
+                peerMinimum: value.minimumVersion, peerVersion: value.version, message: value.message)
         case .goodbye(let value):
             logger.info("peer said goodbye", metadata: ["reason": "\(value.reason)", "message": "\(value.message)"])
             finished = true
@@ -194,7 +211,9 @@ private struct Router {
             ownership = token
             try await writer.send(.streamResumed(answer))
         case .streamResumed(let answer):
-            guard let sender = endpoint.outbound else { throw LinkError.protocolViolation("streamResumed without a stream") }
+            guard let sender = endpoint.outbound else {
+                throw LinkError.protocolViolation("streamResumed without a stream")
+            }
             sender.resumed(answer)
         case .ack(let ack):
             guard let sender = endpoint.outbound else { throw LinkError.protocolViolation("ack without a stream") }

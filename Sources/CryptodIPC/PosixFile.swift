@@ -67,7 +67,9 @@ struct PosixFile: Sendable {
     }
 
     func seek(to offset: Int) throws {
-        guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else { throw Failure(operation: "lseek", path: path, code: errno) }
+        guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else {
+            throw Failure(operation: "lseek", path: path, code: errno)
+        }
     }
 
     static func size(of path: String) -> Int? {

@@ -1,7 +1,7 @@
 import CryptodModel
 import CryptodWire
-import Dispatch
 import DequeModule
+import Dispatch
 import Logging
 import Metrics
 import Synchronization
@@ -134,7 +134,8 @@ package final class ReliableSender: Sendable {
             }
         } else {
             let next = (spill.lastSequence ?? 0) + 1
-            file = StreamStateFile(epoch: UInt64.random(in: 1...UInt64.max), nextSequence: next, reservedThrough: next - 1, clean: false)
+            file = StreamStateFile(
+                epoch: UInt64.random(in: 1...UInt64.max), nextSequence: next, reservedThrough: next - 1, clean: false)
             if !spill.isEmpty {
                 logger.warning("stream state file missing; starting a new epoch and replaying the spilled frames found")
             }
@@ -143,7 +144,8 @@ package final class ReliableSender: Sendable {
         file.reservedThrough = max(file.reservedThrough, file.nextSequence - 1) + StreamStateFile.reservationBlock
         try PosixFile.replace(statePath, with: file.encoded())
         if !spill.isEmpty {
-            logger.info("recovered spilled frames", metadata: ["frames": "\(spill.frameCount)", "bytes": "\(spill.bytes)"])
+            logger.info(
+                "recovered spilled frames", metadata: ["frames": "\(spill.frameCount)", "bytes": "\(spill.bytes)"])
         }
         self.state = Mutex(State(file: file, statePath: statePath, spill: spill))
         updateGauges()
@@ -317,7 +319,9 @@ package final class ReliableSender: Sendable {
             let firstHeld = state.memory.first?.sequence ?? state.spill.firstSequence ?? state.file.nextSequence
             return (
                 state.session,
-                StreamResume(stream: stream, epoch: state.file.epoch, firstHeld: firstHeld, nextSequence: state.file.nextSequence)
+                StreamResume(
+                    stream: stream, epoch: state.file.epoch, firstHeld: firstHeld, nextSequence: state.file.nextSequence
+                )
             )
         }
         guard let (session, resume) = opened else { return }
@@ -342,7 +346,9 @@ package final class ReliableSender: Sendable {
             state.lastSent = max(answer!.deliveredThrough, resume.firstHeld - 1)
             state.dropped.removeAll { $0.upperBound <= state.lastSent }
         }
-        logger.debug("stream resumed", metadata: ["deliveredThrough": "\(answer!.deliveredThrough)", "firstHeld": "\(resume.firstHeld)"])
+        logger.debug(
+            "stream resumed",
+            metadata: ["deliveredThrough": "\(answer!.deliveredThrough)", "firstHeld": "\(resume.firstHeld)"])
 
         while true {
             try Task.checkCancellation()
@@ -376,13 +382,19 @@ package final class ReliableSender: Sendable {
                     let expected = state.lastSent + 1
                     if let range = state.dropped.first(where: { $0.contains(expected) }) {
                         let upper = min(range.upperBound, frame.sequence - 1)
-                        batch.append(Frame(.framesDropped(FramesDropped(first: expected, last: upper, reason: .spillLimit))))
+                        batch.append(
+                            Frame(.framesDropped(FramesDropped(first: expected, last: upper, reason: .spillLimit))))
                         state.lastSent = upper
                         continue
                     }
                     // A hole no drop explains would be a bug here; announce it rather than stall the stream.
-                    logger.error("sequence hole without a recorded drop", metadata: ["from": "\(expected)", "to": "\(frame.sequence - 1)"])
-                    batch.append(Frame(.framesDropped(FramesDropped(first: expected, last: frame.sequence - 1, reason: .spillLimit))))
+                    logger.error(
+                        "sequence hole without a recorded drop",
+                        metadata: ["from": "\(expected)", "to": "\(frame.sequence - 1)"])
+                    batch.append(
+                        Frame(
+                            .framesDropped(
+                                FramesDropped(first: expected, last: frame.sequence - 1, reason: .spillLimit))))
                     state.lastSent = frame.sequence - 1
                     continue
                 }

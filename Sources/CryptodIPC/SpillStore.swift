@@ -48,7 +48,9 @@ final class SpillStore: @unchecked Sendable {
         self.retire = retire
         try PosixFile.makeDirectory(directory)
         for name in PosixFile.list(directory).sorted() where name.hasSuffix(".seg") {
-            if let segment = try scan(directory + "/" + name) { segments.append(segment) } else {
+            if let segment = try scan(directory + "/" + name) {
+                segments.append(segment)
+            } else {
                 PosixFile.remove(directory + "/" + name)
             }
         }
@@ -99,7 +101,9 @@ final class SpillStore: @unchecked Sendable {
         readOffset = 0
         readThrough = 0
         segments.insert(
-            Segment(path: path, firstSequence: first.sequence, lastSequence: last.sequence, frames: frames.count, bytes: bytes.count),
+            Segment(
+                path: path, firstSequence: first.sequence, lastSequence: last.sequence, frames: frames.count,
+                bytes: bytes.count),
             at: 0)
     }
 
@@ -171,7 +175,8 @@ final class SpillStore: @unchecked Sendable {
         guard header.count == Self.recordHeader else { return nil }
         let length = Int(UInt32(header[0]) << 24 | UInt32(header[1]) << 16 | UInt32(header[2]) << 8 | UInt32(header[3]))
         let expected = UInt32(header[4]) << 24 | UInt32(header[5]) << 16 | UInt32(header[6]) << 8 | UInt32(header[7])
-        guard length >= WireProtocol.headerSize, length <= WireProtocol.absoluteMaxFrameBytes + WireProtocol.headerSize else {
+        guard length >= WireProtocol.headerSize, length <= WireProtocol.absoluteMaxFrameBytes + WireProtocol.headerSize
+        else {
             corruptRecords += 1
             return nil
         }
@@ -197,7 +202,8 @@ final class SpillStore: @unchecked Sendable {
         var segment: Segment?
         while let (frame, size) = try readRecord(file) {
             if segment == nil {
-                segment = Segment(path: path, firstSequence: frame.sequence, lastSequence: frame.sequence, frames: 0, bytes: 0)
+                segment = Segment(
+                    path: path, firstSequence: frame.sequence, lastSequence: frame.sequence, frames: 0, bytes: 0)
             }
             segment!.lastSequence = frame.sequence
             segment!.frames += 1
@@ -214,7 +220,9 @@ final class SpillStore: @unchecked Sendable {
         let body = buffer.readableBytesView
         let crc = body.withUnsafeBytes { CRC32.checksum($0) }
         let length = UInt32(body.count)
-        bytes.append(contentsOf: [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)])
+        bytes.append(contentsOf: [
+            UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF),
+        ])
         bytes.append(contentsOf: [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
         bytes.append(contentsOf: body)
     }

@@ -99,7 +99,10 @@ package actor StreamReceiver {
     private let retryInitial: Duration
     private let retryMax: Duration
 
-    package init(name: String, consumer: any StreamConsumer, logger: Logger, retryInitial: Duration = .milliseconds(100), retryMax: Duration = .seconds(5)) {
+    package init(
+        name: String, consumer: any StreamConsumer, logger: Logger, retryInitial: Duration = .milliseconds(100),
+        retryMax: Duration = .seconds(5)
+    ) {
         self.name = name
         self.consumer = consumer
         self.logger = logger
@@ -119,7 +122,8 @@ package actor StreamReceiver {
     package func resume(_ request: StreamResume, from peer: Hello) async throws -> (StreamResumed, Ownership) {
         let expectedName = "\(peer.name)>\(name)"
         guard request.stream == expectedName else {
-            throw LinkError.protocolViolation("peer \(peer.name) resumed stream \(request.stream), expected \(expectedName)")
+            throw LinkError.protocolViolation(
+                "peer \(peer.name) resumed stream \(request.stream), expected \(expectedName)")
         }
         while streams[request.stream]?.busy == true {
             await withCheckedContinuation { streams[request.stream]!.waiters.append($0) }
@@ -146,7 +150,9 @@ package actor StreamReceiver {
             let lost = request.firstHeld - state.deliveredThrough - 1
             metadata["lost"] = "\(lost)"
             metadata["range"] = "\(state.deliveredThrough + 1)-\(request.firstHeld - 1)"
-            logger.error("sender no longer holds frames this receiver never got (sender crash or spill limit)", metadata: metadata)
+            logger.error(
+                "sender no longer holds frames this receiver never got (sender crash or spill limit)",
+                metadata: metadata)
             metrics(request.stream).lost.increment(by: Int(lost))
         }
         nextOwner += 1
@@ -166,14 +172,19 @@ package actor StreamReceiver {
             throw LinkError.replaced(stream: ownership.stream)
         }
         guard dropped.first <= state.expected else {
-            throw LinkError.protocolViolation("framesDropped \(dropped.first)-\(dropped.last) leaves \(state.expected)-\(dropped.first - 1) unaccounted for")
+            throw LinkError.protocolViolation(
+                "framesDropped \(dropped.first)-\(dropped.last) leaves \(state.expected)-\(dropped.first - 1) unaccounted for"
+            )
         }
         // Only the part not yet seen is news (a repeated announcement after a reconnect is not).
         if dropped.last >= state.expected {
             let lost = dropped.last - state.expected + 1
             logger.error(
                 "sender dropped frames before they could be delivered",
-                metadata: ["stream": "\(ownership.stream)", "range": "\(state.expected)-\(dropped.last)", "reason": "\(dropped.reason)"])
+                metadata: [
+                    "stream": "\(ownership.stream)", "range": "\(state.expected)-\(dropped.last)",
+                    "reason": "\(dropped.reason)",
+                ])
             metrics(ownership.stream).lost.increment(by: Int(lost))
             state.expected = dropped.last + 1
             // Nothing is delivered for the hole, but acknowledging past it lets the sender forget it.
@@ -200,7 +211,8 @@ package actor StreamReceiver {
                 continue
             }
             guard frame.sequence == state.expected else {
-                throw LinkError.protocolViolation("stream \(ownership.stream): expected seq \(state.expected), got \(frame.sequence)")
+                throw LinkError.protocolViolation(
+                    "stream \(ownership.stream): expected seq \(state.expected), got \(frame.sequence)")
             }
             accepted.append(frame)
             state.expected += 1
@@ -229,7 +241,10 @@ package actor StreamReceiver {
                 if attempts == 1 || attempts.isMultiple(of: 20) {
                     logger.error(
                         "consumer failed; frames stay with the sender and delivery is retried",
-                        metadata: ["stream": "\(ownership.stream)", "frames": "\(accepted.count)", "attempt": "\(attempts)", "error": "\(error)"])
+                        metadata: [
+                            "stream": "\(ownership.stream)", "frames": "\(accepted.count)", "attempt": "\(attempts)",
+                            "error": "\(error)",
+                        ])
                 }
                 try await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, retryMax)

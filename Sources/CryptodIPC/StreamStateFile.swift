@@ -13,7 +13,9 @@ struct StreamStateFile: Equatable {
     static let reservationBlock: UInt64 = 65_536
 
     func encoded() -> [UInt8] {
-        Array("cryptod-stream v1 epoch=\(epoch) next=\(nextSequence) reserved=\(reservedThrough) clean=\(clean ? 1 : 0)\n".utf8)
+        Array(
+            "cryptod-stream v1 epoch=\(epoch) next=\(nextSequence) reserved=\(reservedThrough) clean=\(clean ? 1 : 0)\n"
+                .utf8)
     }
 
     init(epoch: UInt64, nextSequence: UInt64, reservedThrough: UInt64, clean: Bool) {

@@ -38,13 +38,20 @@ package struct IngestorRole: CryptodRole {
         var outbound: [(ProcessName, ReliableSender)] = []
         for peer in [ProcessName.writer, .gateway] where configuration.enabledProcesses.contains(peer) {
             let stream = "\(me)>\(peer)"
-            outbound.append((peer, try ReliableSender(stream: stream, directory: context.streamDirectory(stream), settings: settings, logger: context.logger)))
+            outbound.append(
+                (
+                    peer,
+                    try ReliableSender(
+                        stream: stream, directory: context.streamDirectory(stream), settings: settings,
+                        logger: context.logger)
+                ))
         }
         self.outbound = outbound
         publisher = MarketPublisher(streams: outbound.map(\.1), exchange: exchange)
         if configuration.enabledProcesses.contains(.scheduler) {
             let stream = "\(me)>scheduler"
-            let results = try ReliableSender(stream: stream, directory: context.streamDirectory(stream), settings: settings, logger: context.logger)
+            let results = try ReliableSender(
+                stream: stream, directory: context.streamDirectory(stream), settings: settings, logger: context.logger)
             self.results = results
             let runner = JobRunner(results: results, publisher: publisher, executors: executors, logger: context.logger)
             self.runner = runner
@@ -68,13 +75,15 @@ package struct IngestorRole: CryptodRole {
         await withTaskGroup(of: Void.self) { group in
             for (peer, sender) in outbound {
                 let connector = LinkConnector(
-                    path: Topology.socketPath(for: peer, runtimeDirectory: topology.runtimeDirectory), identity: identity,
+                    path: Topology.socketPath(for: peer, runtimeDirectory: topology.runtimeDirectory),
+                    identity: identity,
                     settings: settings, logger: logger, expectedRole: ProcessRoleFilter(peer.role))
                 group.addTask { try? await connector.run(endpoint: LinkEndpoint(outbound: sender)) }
             }
             if let results, let jobs {
                 let connector = LinkConnector(
-                    path: Topology.socketPath(for: .scheduler, runtimeDirectory: topology.runtimeDirectory), identity: identity,
+                    path: Topology.socketPath(for: .scheduler, runtimeDirectory: topology.runtimeDirectory),
+                    identity: identity,
                     settings: settings, logger: logger, expectedRole: ProcessRoleFilter(.scheduler))
                 group.addTask { try? await connector.run(endpoint: LinkEndpoint(outbound: results, inbound: jobs)) }
             }
@@ -104,7 +113,9 @@ package struct IngestorRole: CryptodRole {
             }
             if sources.isEmpty {
                 let peers = outbound.map(\.peer.description) + (results == nil ? [] : ["scheduler"])
-                logger.notice("no market-data sources for this exchange in this build; keeping the links", metadata: ["peers": "\(peers)"])
+                logger.notice(
+                    "no market-data sources for this exchange in this build; keeping the links",
+                    metadata: ["peers": "\(peers)"])
             }
             // Ready once the links are being kept: peers may be restarting, and the streams hold frames meanwhile.
             context.markReady()
@@ -116,7 +127,9 @@ package struct IngestorRole: CryptodRole {
             do {
                 try await sender.close()
             } catch {
-                logger.error("could not save unacknowledged frames", metadata: ["stream": "\(sender.stream)", "error": "\(error)"])
+                logger.error(
+                    "could not save unacknowledged frames",
+                    metadata: ["stream": "\(sender.stream)", "error": "\(error)"])
             }
         }
         logger.info("ingestor stopped; unacknowledged frames saved for the next start")
@@ -142,9 +155,11 @@ package struct IngestorRole: CryptodRole {
         for source in sources { details += source.statusDetails() }
         for sender in outbound.map(\.sender) + (results.map { [$0] } ?? []) {
             let stats = sender.stats
-            details.append(.init(
-                "stream.\(sender.stream)",
-                "\(stats.attached ? "connected" : "disconnected") next \(stats.nextSequence) acked \(stats.ackedThrough) memory \(stats.memoryFrames) spilled \(stats.spillFrames)"))
+            details.append(
+                .init(
+                    "stream.\(sender.stream)",
+                    "\(stats.attached ? "connected" : "disconnected") next \(stats.nextSequence) acked \(stats.ackedThrough) memory \(stats.memoryFrames) spilled \(stats.spillFrames)"
+                ))
         }
         return details
     }
@@ -178,7 +193,10 @@ final class JobRunner: Sendable {
         var wake: AsyncStream<Void>.Continuation?
     }
 
-    init(results: ReliableSender, publisher: MarketPublisher, executors: [any JobExecutor], logger: Logger, concurrency: Int = 4) {
+    init(
+        results: ReliableSender, publisher: MarketPublisher, executors: [any JobExecutor], logger: Logger,
+        concurrency: Int = 4
+    ) {
         self.results = results
         self.publisher = publisher
         self.executors = executors
@@ -193,7 +211,8 @@ final class JobRunner: Sendable {
                 state.queue.append(job)
                 // Stable: equal priorities keep their arrival order.
                 state.queue = state.queue.enumerated().sorted { a, b in
-                    a.element.priority != b.element.priority ? a.element.priority > b.element.priority : a.offset < b.offset
+                    a.element.priority != b.element.priority
+                        ? a.element.priority > b.element.priority : a.offset < b.offset
                 }.map(\.element)
                 return state.wake
             }
@@ -205,7 +224,10 @@ final class JobRunner: Sendable {
                 return state.queue.count != before
             }
             if queued {
-                try? results.send(.jobResult(JobResult(id: cancel.id, outcome: .cancelled, items: 0, message: "cancelled before it started")))
+                try? results.send(
+                    .jobResult(
+                        JobResult(id: cancel.id, outcome: .cancelled, items: 0, message: "cancelled before it started"))
+                )
             } else {
                 for executor in executors { executor.cancel(cancel.id) }
             }
@@ -249,10 +271,14 @@ final class JobRunner: Sendable {
             state.withLock { $0.wake }?.yield()
         }
         guard let executor = executors.first(where: { $0.kinds.contains(job.kind) }) else {
-            logger.warning("job kind not supported by this ingestor", metadata: ["job": "\(job.id)", "kind": "\(job.kind)"])
-            try? results.send(.jobResult(JobResult(
-                id: job.id, outcome: .failed, items: 0,
-                message: "this ingestor has no executor for \(job.kind) jobs; upgrade cryptod or cancel the job")))
+            logger.warning(
+                "job kind not supported by this ingestor", metadata: ["job": "\(job.id)", "kind": "\(job.kind)"])
+            try? results.send(
+                .jobResult(
+                    JobResult(
+                        id: job.id, outcome: .failed, items: 0,
+                        message: "this ingestor has no executor for \(job.kind) jobs; upgrade cryptod or cancel the job"
+                    )))
             return
         }
         let results = results

@@ -12,7 +12,8 @@ package struct MarketPublisher: Sendable {
 
     init(streams: [ReliableSender], exchange: ExchangeID) {
         self.streams = streams
-        self.published = Counter(label: "cryptod_ingestor_events_published_total", dimensions: [("exchange", exchange.rawValue)])
+        self.published = Counter(
+            label: "cryptod_ingestor_events_published_total", dimensions: [("exchange", exchange.rawValue)])
     }
 
     /// Publishes one normalised event.
@@ -53,7 +54,9 @@ extension MarketDataSource {
 package protocol JobExecutor: Sendable {
     var kinds: Set<JobKind> { get }
     /// Runs the job, reporting progress; returns its result.
-    func execute(_ job: JobRequest, publisher: MarketPublisher, progress: @Sendable (JobProgress) -> Void) async -> JobResult
+    func execute(
+        _ job: JobRequest, publisher: MarketPublisher, progress: @Sendable (JobProgress) -> Void
+    ) async -> JobResult
     /// Stops a running job at its next step; it then returns a `cancelled` result.
     func cancel(_ id: UInt64)
 }

@@ -5,7 +5,10 @@ import Logging
 /// The command line every child executable shares (`cryptod-writer`, `cryptod-gateway`,
 /// `cryptod-scheduler`, `cryptod-ingestor`).
 package struct ChildArguments: ParsableArguments {
-    @Option(help: "The configuration file (default: $CRYPTOD_CONFIG, else /etc/cryptod/cryptod.toml). Ignored with --supervised.")
+    @Option(
+        help:
+            "The configuration file (default: $CRYPTOD_CONFIG, else /etc/cryptod/cryptod.toml). Ignored with --supervised."
+    )
     package var config: String?
 
     @Flag(help: "Started by cryptod: the supervisor link is file descriptor 3 and the configuration comes over it.")
@@ -24,14 +27,16 @@ package struct ChildArguments: ParsableArguments {
             throw ValidationError("--log-format must be json or text, not \(logFormat)")
         }
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical, not \(logLevel)")
+            throw ValidationError(
+                "--log-level must be one of trace, debug, info, notice, warning, error, critical, not \(logLevel)")
         }
     }
 
     package func options(name: ProcessName) -> ProcessOptions {
         ProcessOptions(
             name: name, configPath: config, supervised: supervised,
-            logFormat: logFormat.flatMap(CryptodLogging.Format.init(rawValue:)), logLevel: logLevel.flatMap(Logger.Level.init(rawValue:)))
+            logFormat: logFormat.flatMap(CryptodLogging.Format.init(rawValue:)),
+            logLevel: logLevel.flatMap(Logger.Level.init(rawValue:)))
     }
 
     /// Help text shared by the child executables: signals and exit codes.

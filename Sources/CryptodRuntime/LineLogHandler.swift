@@ -4,7 +4,9 @@ import Logging
 /// A line format for ``LineLogHandler``: how one record becomes one line of bytes.
 package protocol LogLineFormat: Sendable {
     /// The bytes of one line for `event`, newline included; `metadata` is already merged.
-    static func line(_ event: LogEvent, at time: Timestamp, process: String, label: String, metadata: Logger.Metadata) -> [UInt8]
+    static func line(
+        _ event: LogEvent, at time: Timestamp, process: String, label: String, metadata: Logger.Metadata
+    ) -> [UInt8]
 }
 
 /// One JSON object per line (`log_format = "json"`); see ``JSONLogFormat``.

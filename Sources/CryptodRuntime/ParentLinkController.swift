@@ -59,7 +59,9 @@ final class ParentLinkController: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let resolved = state.withLock { state -> Result<Configure, any Error>? in
                 if let received = state.received { return .success(received) }
-                if state.closed { return .failure(LinkError.handshakeFailed("supervisor link closed before configure")) }
+                if state.closed {
+                    return .failure(LinkError.handshakeFailed("supervisor link closed before configure"))
+                }
                 state.firstConfiguration = continuation
                 return nil
             }
@@ -93,7 +95,8 @@ final class ParentLinkController: Sendable {
 
     /// The link ended: the supervisor is gone or asked us to go. Shut down.
     func linkClosed() async {
-        let (continuation, group) = state.withLock { state -> (CheckedContinuation<Configure, any Error>?, ServiceGroup?) in
+        let (continuation, group) = state.withLock {
+            state -> (CheckedContinuation<Configure, any Error>?, ServiceGroup?) in
             state.closed = true
             defer { state.firstConfiguration = nil }
             return (state.firstConfiguration, state.group)
@@ -108,7 +111,8 @@ final class ParentLinkController: Sendable {
     private func handle(_ message: Message, writer: LinkWriter) async throws {
         switch message {
         case .configure(let configure):
-            let (continuation, handlers) = state.withLock { state -> (CheckedContinuation<Configure, any Error>?, Handlers?) in
+            let (continuation, handlers) = state.withLock {
+                state -> (CheckedContinuation<Configure, any Error>?, Handlers?) in
                 if state.received == nil { state.received = configure }
                 defer { state.firstConfiguration = nil }
                 return (state.firstConfiguration, state.handlers)
@@ -119,14 +123,17 @@ final class ParentLinkController: Sendable {
                 try await writer.send(.configureResult(await handlers.reload(configure)))
             }
         case .shutdown(let request):
-            logger.notice("supervisor asked to shut down", metadata: ["graceMilliseconds": "\(request.graceMilliseconds)"])
+            logger.notice(
+                "supervisor asked to shut down", metadata: ["graceMilliseconds": "\(request.graceMilliseconds)"])
             let group = state.withLock { $0.group }
             await group?.triggerGracefulShutdown()
         case .statusRequest:
             let handlers = state.withLock { $0.handlers }
-            let status = await handlers?.status()
+            let status =
+                await handlers?.status()
                 ?? ProcessStatus(
-                    name: name, role: role, pid: ProcessIdentity.pid, startedAt: Timestamp(nanoseconds: WallClock.nowNanoseconds()),
+                    name: name, role: role, pid: ProcessIdentity.pid,
+                    startedAt: Timestamp(nanoseconds: WallClock.nowNanoseconds()),
                     ready: false, configGeneration: 0, details: [.init("state", "starting")])
             try await writer.send(.statusReply(status))
         case .metricsRequest:

@@ -47,18 +47,25 @@ package struct ProcessOptions: Sendable {
 /// 4. Readiness goes to the supervisor (`ready`) or to systemd (`READY=1`).
 package enum ProcessHost {
     /// - Returns: the exit code for `exit(3)`.
-    package static func run(options: ProcessOptions, makeRole: @Sendable (ProcessContext) throws -> any CryptodRole) async -> ExitCode {
+    package static func run(
+        options: ProcessOptions, makeRole: @Sendable (ProcessContext) throws -> any CryptodRole
+    ) async -> ExitCode {
         let environment = ProcessEnvironment.current()
         let name = options.name
         let path = options.configPath ?? environment["CRYPTOD_CONFIG"] ?? ProcessOptions.defaultConfigPath
         // Standalone processes read the file before logging starts, so its log_format applies from the first
         // line; supervised ones get --log-format from the supervisor.
         let preloaded: Result<LoadedConfiguration, ConfigErrorList>? =
-            options.supervised ? nil : Result { () throws(ConfigErrorList) in try ConfigLoader.load(path: path, environment: environment) }
-        let fileFormat = (try? preloaded?.get()).flatMap { CryptodLogging.Format(rawValue: $0.configuration.daemon.logFormat.rawValue) }
-        let format = options.logFormat ?? environment["CRYPTOD_LOG_FORMAT"].flatMap(CryptodLogging.Format.init(rawValue:))
+            options.supervised
+            ? nil : Result { () throws(ConfigErrorList) in try ConfigLoader.load(path: path, environment: environment) }
+        let fileFormat = (try? preloaded?.get()).flatMap {
+            CryptodLogging.Format(rawValue: $0.configuration.daemon.logFormat.rawValue)
+        }
+        let format =
+            options.logFormat ?? environment["CRYPTOD_LOG_FORMAT"].flatMap(CryptodLogging.Format.init(rawValue:))
             ?? fileFormat ?? .json
-        let levelControl = CryptodLogging.bootstrap(process: name.description, format: format, level: options.logLevel ?? .info)
+        let levelControl = CryptodLogging.bootstrap(
+            process: name.description, format: format, level: options.logLevel ?? .info)
         let logger = Logger(label: "cryptod.\(name.role)")
         let metrics = CryptodMetrics.bootstrap(process: name.description, build: .current)
         let notifier = SystemdNotifier(environment: environment)
@@ -89,14 +96,17 @@ package enum ProcessHost {
                     let configure = try await controller.firstConfiguration()
                     generation = configure.generation
                     do {
-                        loaded = try ConfigLoader.load(text: configure.text, path: configure.path, environment: environment)
+                        loaded = try ConfigLoader.load(
+                            text: configure.text, path: configure.path, environment: environment)
                         try checkEnabled(name, in: loaded.configuration)
                         await controller.answerFirstConfiguration(
                             ConfigureResult(generation: configure.generation, accepted: true, restartRequired: false))
                     } catch {
                         logger.critical("configuration rejected", metadata: ["error": "\(error)"])
                         await controller.answerFirstConfiguration(
-                            ConfigureResult(generation: configure.generation, accepted: false, restartRequired: false, message: "\(error)"))
+                            ConfigureResult(
+                                generation: configure.generation, accepted: false, restartRequired: false,
+                                message: "\(error)"))
                         return .configuration
                     }
                 } catch {
@@ -109,8 +119,9 @@ package enum ProcessHost {
                     loaded = try preloaded!.get()
                     try checkEnabled(name, in: loaded.configuration)
                 } catch {
-                    logger.critical("invalid configuration; fix it and start again (cryptod --check-config FILE explains every problem)",
-                                    metadata: ["file": "\(path)", "error": "\(error)"])
+                    logger.critical(
+                        "invalid configuration; fix it and start again (cryptod --check-config FILE explains every problem)",
+                        metadata: ["file": "\(path)", "error": "\(error)"])
                     return .configuration
                 }
             }
@@ -119,7 +130,8 @@ package enum ProcessHost {
 
             // MARK: Role
             let context = ProcessContext(
-                name: name, configuration: loaded.configuration, generation: generation, logger: logger, metrics: metrics,
+                name: name, configuration: loaded.configuration, generation: generation, logger: logger,
+                metrics: metrics,
                 readiness: { generation in
                     parent?.sendReady(generation: generation)
                     try? notifier.ready(status: "ready")
@@ -144,11 +156,13 @@ package enum ProcessHost {
                     logger.info("configuration reloaded", metadata: ["generation": "\(generation)"])
                     return ConfigureResult(generation: generation, accepted: true, restartRequired: false)
                 case .restartRequired(let why):
-                    logger.notice("reloaded configuration needs a restart of this process", metadata: ["reason": "\(why)"])
+                    logger.notice(
+                        "reloaded configuration needs a restart of this process", metadata: ["reason": "\(why)"])
                     return ConfigureResult(generation: generation, accepted: true, restartRequired: true, message: why)
                 case .rejected(let why):
                     logger.error("reloaded configuration rejected; keeping the old one", metadata: ["reason": "\(why)"])
-                    return ConfigureResult(generation: generation, accepted: false, restartRequired: false, message: why)
+                    return ConfigureResult(
+                        generation: generation, accepted: false, restartRequired: false, message: why)
                 }
             }
 
@@ -157,8 +171,10 @@ package enum ProcessHost {
                 context: context, role: role, status: status, metrics: { metrics.exposition() })
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: socket, serviceName: "socket"),
-                .init(service: RoleService(role: role, context: context), successTerminationBehavior: .gracefullyShutdownGroup,
-                      serviceName: "role"),
+                .init(
+                    service: RoleService(role: role, context: context),
+                    successTerminationBehavior: .gracefullyShutdownGroup,
+                    serviceName: "role"),
             ]
             if !options.supervised {
                 let reloader = ReloadService(logger: logger, notifier: notifier) {
@@ -179,11 +195,14 @@ package enum ProcessHost {
                     status: status, metrics: { metrics.exposition() },
                     reload: { configure in
                         do {
-                            let next = try ConfigLoader.load(text: configure.text, path: configure.path, environment: environment)
+                            let next = try ConfigLoader.load(
+                                text: configure.text, path: configure.path, environment: environment)
                             try checkEnabled(name, in: next.configuration)
                             return await reload(next, configure.generation)
                         } catch {
-                            return ConfigureResult(generation: configure.generation, accepted: false, restartRequired: false, message: "\(error)")
+                            return ConfigureResult(
+                                generation: configure.generation, accepted: false, restartRequired: false,
+                                message: "\(error)")
                         }
                     }),
                 group: group)
@@ -210,7 +229,8 @@ package enum ProcessHost {
         let name: ProcessName
         var description: String {
             switch name {
-            case .ingestor(let exchange): "exchange \(exchange) is not enabled in the configuration (exchanges.\(exchange).enabled)"
+            case .ingestor(let exchange):
+                "exchange \(exchange) is not enabled in the configuration (exchanges.\(exchange).enabled)"
             default: "\(name) is disabled in the configuration (\(name).enabled)"
             }
         }

@@ -15,8 +15,10 @@ struct ProcessSocketService: Service {
     let metrics: @Sendable () -> String
 
     func run() async throws {
-        let path = Topology.socketPath(for: context.name, runtimeDirectory: context.configuration.daemon.runtimeDirectory)
-        let listener = LinkListener(path: path, identity: context.identity, settings: context.linkSettings, logger: context.logger)
+        let path = Topology.socketPath(
+            for: context.name, runtimeDirectory: context.configuration.daemon.runtimeDirectory)
+        let listener = LinkListener(
+            path: path, identity: context.identity, settings: context.linkSettings, logger: context.logger)
         let role = role
         let context = context
         let status = status
@@ -39,7 +41,8 @@ struct ProcessSocketService: Service {
                         try await writer.send(.controlReply(answer))
                     default:
                         guard let roleMessages else {
-                            throw LinkError.protocolViolation("\(message.type) is not accepted by \(peer.name)'s link to this process")
+                            throw LinkError.protocolViolation(
+                                "\(message.type) is not accepted by \(peer.name)'s link to this process")
                         }
                         try await roleMessages(message, writer)
                     }
@@ -74,7 +77,8 @@ struct ReloadService: Service {
                 do {
                     try await reload()
                 } catch {
-                    logger.error("reload failed; the running configuration stays in force", metadata: ["error": "\(error)"])
+                    logger.error(
+                        "reload failed; the running configuration stays in force", metadata: ["error": "\(error)"])
                 }
                 try? notifier.ready(status: "ready")
             }

@@ -58,7 +58,8 @@ package final class SchedulerRole: CryptodRole {
         try? await gracefulShutdown()
         for sender in senders.values {
             do { try await sender.close() } catch {
-                logger.error("could not save unsent jobs", metadata: ["stream": "\(sender.stream)", "error": "\(error)"])
+                logger.error(
+                    "could not save unsent jobs", metadata: ["stream": "\(sender.stream)", "error": "\(error)"])
             }
         }
     }
@@ -72,7 +73,11 @@ package final class SchedulerRole: CryptodRole {
         var details = table.summary()
         for (name, sender) in senders.sorted(by: { $0.key < $1.key }) {
             let stats = sender.stats
-            details.append(.init("stream.\(sender.stream)", "\(stats.attached ? "connected" : "disconnected") to \(name), next \(stats.nextSequence) acked \(stats.ackedThrough)"))
+            details.append(
+                .init(
+                    "stream.\(sender.stream)",
+                    "\(stats.attached ? "connected" : "disconnected") to \(name), next \(stats.nextSequence) acked \(stats.ackedThrough)"
+                ))
         }
         return details
     }
@@ -117,14 +122,18 @@ final class JobTable: StreamConsumer {
             case .jobResult(let result):
                 entries.withLock { $0[result.id]?.result = result }
                 finished.increment()
-                let metadata: Logger.Metadata = ["job": "\(result.id)", "outcome": "\(result.outcome)", "items": "\(result.items)"]
+                let metadata: Logger.Metadata = [
+                    "job": "\(result.id)", "outcome": "\(result.outcome)", "items": "\(result.items)",
+                ]
                 if result.outcome == .failed {
                     logger.error("job failed: \(result.message)", metadata: metadata)
                 } else {
                     logger.info("job ended", metadata: metadata)
                 }
             default:
-                logger.warning("unexpected message on a results stream", metadata: ["type": "\(item.message.type)", "stream": "\(delivery.stream)"])
+                logger.warning(
+                    "unexpected message on a results stream",
+                    metadata: ["type": "\(item.message.type)", "stream": "\(delivery.stream)"])
             }
         }
     }
@@ -133,11 +142,17 @@ final class JobTable: StreamConsumer {
         entries.withLock { entries in
             let running = entries.values.filter { $0.result == nil }.count
             let failed = entries.values.filter { $0.result?.outcome == .failed }.count
-            return [.init("jobs.known", String(entries.count)), .init("jobs.running", String(running)), .init("jobs.failed", String(failed))]
-        } + capacity.withLock { reports in
-            reports.sorted { $0.key < $1.key }.compactMap { exchange, report in
-                report.budgets.first.map { .init("capacity.\(exchange)", "\($0.name) \($0.used)/\($0.budget) of \($0.limit)") }
-            }
+            return [
+                .init("jobs.known", String(entries.count)), .init("jobs.running", String(running)),
+                .init("jobs.failed", String(failed)),
+            ]
         }
+            + capacity.withLock { reports in
+                reports.sorted { $0.key < $1.key }.compactMap { exchange, report in
+                    report.budgets.first.map {
+                        .init("capacity.\(exchange)", "\($0.name) \($0.used)/\($0.budget) of \($0.limit)")
+                    }
+                }
+            }
     }
 }

@@ -116,9 +116,11 @@ package actor SinkPipeline {
         var logger = logger
         logger[metadataKey: "sink"] = "\(sink.name)"
         self.logger = logger
-        spool = settings.durable
+        spool =
+            settings.durable
             ? try SinkSpool(
-                directory: settings.spoolDirectory, limit: settings.spoolLimit, segmentBytes: settings.spoolSegmentBytes,
+                directory: settings.spoolDirectory, limit: settings.spoolLimit,
+                segmentBytes: settings.spoolSegmentBytes,
                 sink: sink.name, logger: logger)
             : nil
         breaker = CircuitBreaker(
@@ -185,7 +187,9 @@ package actor SinkPipeline {
                 known = marks[stream]
                 logger.notice(
                     "sink cannot report its position; using the last one it was known to hold",
-                    metadata: ["stream": "\(stream)", "position": "\(known.map(\.description) ?? "none")", "error": "\(error)"])
+                    metadata: [
+                        "stream": "\(stream)", "position": "\(known.map(\.description) ?? "none")", "error": "\(error)",
+                    ])
             }
         }
         return Self.newer(known, spool?.lastPosition(of: stream))
@@ -204,7 +208,9 @@ package actor SinkPipeline {
     /// - Throws: ``SinkError`` `unavailable` when the pipeline is closed.
     package func submit(_ batch: SinkBatch) async throws {
         try await prepare()
-        guard !stopping else { throw SinkError(.unavailable, sink: name, "the writer is stopping; the batch stays unacknowledged") }
+        guard !stopping else {
+            throw SinkError(.unavailable, sink: name, "the writer is stopping; the batch stays unacknowledged")
+        }
         let batch = Self.trimmed(batch, through: accepted[batch.stream])
         guard let last = batch.lastPosition else { return }
         accepted[batch.stream] = last
@@ -243,7 +249,8 @@ package actor SinkPipeline {
             queue.removeFirst()
             entries[oldest] = nil
             droppedCounter.increment()
-            logger.warning("cache sink is too slow; dropping its oldest queued batch", metadata: ["queue": "\(queue.count)"])
+            logger.warning(
+                "cache sink is too slow; dropping its oldest queued batch", metadata: ["queue": "\(queue.count)"])
         }
         nextID += 1
         entries[nextID] = Entry(batch: batch)
@@ -280,7 +287,9 @@ package actor SinkPipeline {
     private func expire(_ id: UInt64) async {
         guard let entry = entries[id], !entry.held else { return }
         let encoded = SinkSpool.encode(entry.batch)
-        guard await reserveSpace(encoded.bytes.count, while: { $0.entries[id]?.held == false && !$0.closed }) else { return }
+        guard await reserveSpace(encoded.bytes.count, while: { $0.entries[id]?.held == false && !$0.closed }) else {
+            return
+        }
         guard await appendToSpool(encoded) else {
             // The disk failed: the batch stays queued for the sink, and spooling is tried again later.
             let age = settings.flushMaxAge
@@ -333,7 +342,8 @@ package actor SinkPipeline {
             return true
         } catch {
             spool.release(encoded.bytes.count)
-            Counter(label: "cryptod_writer_sink_errors_total", dimensions: [("sink", name), ("code", "spool")]).increment()
+            Counter(label: "cryptod_writer_sink_errors_total", dimensions: [("sink", name), ("code", "spool")])
+                .increment()
             logger.error("cannot append to the spool; the batch stays unacknowledged", metadata: ["error": "\(error)"])
             return false
         }
@@ -525,7 +535,9 @@ package actor SinkPipeline {
         breakerGauge.record(breaker.state.gaugeValue)
         if opened {
             logger.error(
-                durable ? "sink is down; its batches go to the spool until it is back" : "cache sink is down; its batches are dropped until it is back",
+                durable
+                    ? "sink is down; its batches go to the spool until it is back"
+                    : "cache sink is down; its batches are dropped until it is back",
                 metadata: ["error": "\(error)", "failures": "\(breaker.consecutiveFailures)"])
             if !durable {
                 droppedCounter.increment(by: queue.count)
@@ -534,7 +546,8 @@ package actor SinkPipeline {
                 queueDepthGauge.record(0)
             }
         } else if breaker.consecutiveFailures == 1 || breaker.consecutiveFailures.isMultiple(of: 20) {
-            logger.warning("sink write failed", metadata: ["error": "\(error)", "failures": "\(breaker.consecutiveFailures)"])
+            logger.warning(
+                "sink write failed", metadata: ["error": "\(error)", "failures": "\(breaker.consecutiveFailures)"])
         }
     }
 
@@ -563,7 +576,8 @@ package actor SinkPipeline {
     /// `rejected` file for an operator, loudly, and the stream goes on.
     private func reject(_ work: Work, batch: SinkBatch, error: SinkError) async {
         rejectedCounter.increment()
-        Counter(label: "cryptod_writer_sink_errors_total", dimensions: [("sink", name), ("code", "rejected")]).increment()
+        Counter(label: "cryptod_writer_sink_errors_total", dimensions: [("sink", name), ("code", "rejected")])
+            .increment()
         logger.error(
             "sink rejected a batch; it is kept in the spool's rejected file and the stream goes on",
             metadata: [
@@ -645,7 +659,8 @@ package actor SinkPipeline {
         for (id, entry) in entries where !entry.held {
             entry.timer?.cancel()
             for waiter in entry.waiters {
-                waiter.resume(throwing: SinkError(.unavailable, sink: name, "the writer stopped before the batch was held"))
+                waiter.resume(
+                    throwing: SinkError(.unavailable, sink: name, "the writer stopped before the batch was held"))
             }
             entries[id] = nil
         }

@@ -79,7 +79,9 @@ package final class SinkSpool: Sendable {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw SinkError(.configuration, sink: sink, "cannot create spool directory \(directory): \(error); check writer.spool_dir")
+            throw SinkError(
+                .configuration, sink: sink,
+                "cannot create spool directory \(directory): \(error); check writer.spool_dir")
         }
         pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
@@ -153,7 +155,9 @@ package final class SinkSpool: Sendable {
             guard descriptor >= 0 else { throw self.ioError("cannot open \(path)") }
             defer { _ = Foundation.close(descriptor) }
             let written = encoded.bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress!, $0.count) }
-            guard written == encoded.bytes.count, fdatasync(descriptor) == 0 else { throw self.ioError("cannot write \(path)") }
+            guard written == encoded.bytes.count, fdatasync(descriptor) == 0 else {
+                throw self.ioError("cannot write \(path)")
+            }
         }
     }
 
@@ -208,7 +212,9 @@ package final class SinkSpool: Sendable {
         let payloadLength = bytes.count - 8
         let crc = CRC32.checksum(bytes[8...])
         for (index, value) in [UInt32(payloadLength), crc].enumerated() {
-            for shift in 0..<4 { bytes[index * 4 + shift] = UInt8(truncatingIfNeeded: value >> (24 - 8 * UInt32(shift))) }
+            for shift in 0..<4 {
+                bytes[index * 4 + shift] = UInt8(truncatingIfNeeded: value >> (24 - 8 * UInt32(shift)))
+            }
         }
         return Encoded(
             bytes: bytes, stream: batch.stream, epoch: batch.epoch, first: batch.items.first?.sequence ?? 0,
@@ -219,7 +225,8 @@ package final class SinkSpool: Sendable {
     package static func decode(payload: [UInt8], sink: String) throws -> SinkBatch {
         var buffer = ByteBuffer(bytes: payload)
         func bad(_ what: String) -> SinkError {
-            SinkError(.configuration, sink: sink, "spool record is damaged (\(what)); move the spool file away to continue")
+            SinkError(
+                .configuration, sink: sink, "spool record is damaged (\(what)); move the spool file away to continue")
         }
         guard let streamLength = buffer.readInteger(as: UInt16.self),
             let stream = buffer.readString(length: Int(streamLength)),
@@ -250,7 +257,9 @@ package final class SinkSpool: Sendable {
     private var marksPath: String { directory + "/positions" }
 
     private func ioError(_ what: String) -> SinkError {
-        SinkError(.unavailable, sink: sink, "\(what) in spool \(directory): \(String(cString: strerror(errno))); check the disk")
+        SinkError(
+            .unavailable, sink: sink,
+            "\(what) in spool \(directory): \(String(cString: strerror(errno))); check the disk")
     }
 
     private func openOnThread() throws {
@@ -262,7 +271,9 @@ package final class SinkSpool: Sendable {
         var cursor: (segment: UInt64, offset: Int) = (0, 0)
         if let text = try? String(contentsOfFile: cursorPath, encoding: .utf8) {
             let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
-            if parts.count == 2, let segment = UInt64(parts[0]), let offset = Int(parts[1]) { cursor = (segment, offset) }
+            if parts.count == 2, let segment = UInt64(parts[0]), let offset = Int(parts[1]) {
+                cursor = (segment, offset)
+            }
         }
         var records: [Record] = []
         var sizes: [UInt64: Int] = [:]
@@ -335,7 +346,9 @@ package final class SinkSpool: Sendable {
         let epoch = Self.u64(bytes, at)
         let last = Self.u64(bytes, at + 16)
         let items = Int(Self.u32(bytes, at + 24))
-        return Record(segment: segment, offset: offset, length: 8 + length, stream: stream, epoch: epoch, last: last, items: items)
+        return Record(
+            segment: segment, offset: offset, length: 8 + length, stream: stream, epoch: epoch, last: last, items: items
+        )
     }
 
     private static func u32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
@@ -406,7 +419,8 @@ package final class SinkSpool: Sendable {
             var index = state.head + 1
             while index < state.records.count {
                 let next = state.records[index]
-                guard next.stream == picked[0].stream, next.epoch == picked[0].epoch, items + next.items <= maxItems else { break }
+                guard next.stream == picked[0].stream, next.epoch == picked[0].epoch, items + next.items <= maxItems
+                else { break }
                 picked.append(next)
                 items += next.items
                 index += 1
@@ -420,7 +434,9 @@ package final class SinkSpool: Sendable {
             guard descriptor >= 0 else { throw ioError("cannot open \(segmentPath(record.segment))") }
             defer { _ = Foundation.close(descriptor) }
             var bytes = [UInt8](repeating: 0, count: record.length)
-            let read = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, record.length, off_t(record.offset)) }
+            let read = bytes.withUnsafeMutableBytes {
+                pread(descriptor, $0.baseAddress!, record.length, off_t(record.offset))
+            }
             guard read == record.length else { throw ioError("short read of a spool record") }
             let batch = try Self.decode(payload: Array(bytes[8...]), sink: sink)
             merged.items.append(contentsOf: batch.items)
@@ -476,7 +492,8 @@ package final class SinkSpool: Sendable {
     }
 
     private func saveMarksOnThread(_ marks: [String: SinkPosition]) throws {
-        let text = marks.sorted { $0.key < $1.key }.map { "\($0.value.epoch) \($0.value.sequence) \($0.key)\n" }.joined()
+        let text = marks.sorted { $0.key < $1.key }.map { "\($0.value.epoch) \($0.value.sequence) \($0.key)\n" }
+            .joined()
         do {
             try text.write(toFile: marksPath, atomically: true, encoding: .utf8)
         } catch {

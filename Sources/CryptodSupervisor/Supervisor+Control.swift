@@ -51,7 +51,8 @@ extension Supervisor {
             guard let name = ProcessName(request.target), case .ingestor = name, children[name] != nil else {
                 let ingestors = children.keys.filter { if case .ingestor = $0 { true } else { false } }
                     .sorted().map(\.description).joined(separator: ", ")
-                return reply(.unknownTarget, "'\(request.command)' needs an ingestor as target; running ingestors: \(ingestors)")
+                return reply(
+                    .unknownTarget, "'\(request.command)' needs an ingestor as target; running ingestors: \(ingestors)")
             }
             let path = Topology.socketPath(for: name, runtimeDirectory: configuration.daemon.runtimeDirectory)
             do {
@@ -102,13 +103,18 @@ extension Supervisor {
             text = try String(contentsOfFile: configPath, encoding: .utf8)
             candidate = try ConfigLoader.load(text: text, path: configPath, environment: environment)
         } catch {
-            logger.error("reload refused: the configuration is invalid; the running one stays in force", metadata: ["error": "\(error)"])
+            logger.error(
+                "reload refused: the configuration is invalid; the running one stays in force",
+                metadata: ["error": "\(error)"])
             return (.invalidConfig, "\(configPath) is invalid, nothing was changed:\n\(error)")
         }
         let plan = ReloadPlan(old: configuration, new: candidate.configuration)
         if plan.isEmpty { return (.ok, "nothing changed") }
         guard plan.daemonRestartKeys.isEmpty else {
-            return (.failed, "changing \(plan.daemonRestartKeys.joined(separator: ", ")) needs a restart of cryptod itself; nothing was changed")
+            return (
+                .failed,
+                "changing \(plan.daemonRestartKeys.joined(separator: ", ")) needs a restart of cryptod itself; nothing was changed"
+            )
         }
 
         // Phase 1: offer the new configuration to the children that can take it in place.
@@ -146,7 +152,9 @@ extension Supervisor {
             generation += 1
             let rollback = Configure(generation: generation, path: previous.path, text: previous.text)
             for name in accepted { _ = await configure(name, with: rollback) }
-            logger.error("reload refused by children; the previous configuration was restored", metadata: ["refusals": "\(refusals)"])
+            logger.error(
+                "reload refused by children; the previous configuration was restored",
+                metadata: ["refusals": "\(refusals)"])
             return (.failed, "reload refused, nothing was changed:\n" + refusals.joined(separator: "\n"))
         }
 
@@ -163,7 +171,8 @@ extension Supervisor {
         for step in plan.steps {
             switch step.action {
             case .added:
-                children[step.process] = Child(name: step.process, machine: ChildStateMachine(name: step.process.description, policy: policy))
+                children[step.process] = Child(
+                    name: step.process, machine: ChildStateMachine(name: step.process.description, policy: policy))
                 event(step.process) { $0.startRequested(at: .now) }
                 summary.append("\(step.process) started")
             case .removed:
@@ -172,12 +181,19 @@ extension Supervisor {
                 if children[step.process]?.machine.hasProcess == false { children[step.process] = nil }
                 summary.append("\(step.process) stopped")
             case .applyInPlace:
-                if accepted.contains(step.process), !restartNeeded.contains(step.process) { summary.append("\(step.process) updated in place") }
+                if accepted.contains(step.process), !restartNeeded.contains(step.process) {
+                    summary.append("\(step.process) updated in place")
+                }
             case .unchanged, .restart:
                 break
             }
         }
-        logger.info("configuration reloaded", metadata: ["generation": "\(generation)", "changed": "\(plan.changedKeys)"])
-        return (.ok, "reloaded (\(plan.changedKeys.count) keys changed)" + (summary.isEmpty ? "" : ": " + summary.joined(separator: ", ")))
+        logger.info(
+            "configuration reloaded", metadata: ["generation": "\(generation)", "changed": "\(plan.changedKeys)"])
+        return (
+            .ok,
+            "reloaded (\(plan.changedKeys.count) keys changed)"
+                + (summary.isEmpty ? "" : ": " + summary.joined(separator: ", "))
+        )
     }
 }

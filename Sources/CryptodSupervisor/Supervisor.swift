@@ -49,7 +49,8 @@ package actor Supervisor {
     ///     exactly this text).
     ///   - binDirectory: where the child executables are.
     package init(
-        loaded: LoadedConfiguration, text: String, configPath: String, binDirectory: String, environment: [String: String],
+        loaded: LoadedConfiguration, text: String, configPath: String, binDirectory: String,
+        environment: [String: String],
         logger: Logger, notifier: SystemdNotifier
     ) {
         self.loaded = loaded
@@ -65,7 +66,9 @@ package actor Supervisor {
         // 1 while the child is ready and working, 0 otherwise (starting, backoff, failed, stopped).
         stateGauge = { Gauge(label: "cryptod_supervisor_child_up", dimensions: [("child", $0)]) }
         for spec in loaded.configuration.topology.startOrder {
-            children[spec.name] = Child(name: spec.name, machine: ChildStateMachine(name: spec.name.description, policy: Self.policy(loaded.configuration)))
+            children[spec.name] = Child(
+                name: spec.name,
+                machine: ChildStateMachine(name: spec.name.description, policy: Self.policy(loaded.configuration)))
             // Export every child's series from the start, so dashboards see zeros rather than gaps.
             restartsCounter(spec.name.description).increment(by: 0)
             stateGauge(spec.name.description).record(0)
@@ -77,7 +80,8 @@ package actor Supervisor {
         return RestartPolicy(
             initialBackoff: supervisor.restartInitialBackoff, maxBackoff: supervisor.restartMaxBackoff,
             budget: supervisor.restartBudget, budgetWindow: supervisor.restartBudgetWindow,
-            stableAfter: supervisor.stableAfter, stopTimeout: supervisor.stopTimeout, readyTimeout: supervisor.readyTimeout)
+            stableAfter: supervisor.stableAfter, stopTimeout: supervisor.stopTimeout,
+            readyTimeout: supervisor.readyTimeout)
     }
 
     var configuration: Configuration { loaded.configuration }
@@ -120,7 +124,9 @@ package actor Supervisor {
                 spawn(name)
             case .signal(let signal):
                 if let process = children[name]?.process, !process.signal(signal) {
-                    logger.debug("signal not delivered; the child has already exited", metadata: ["child": "\(name)", "signal": "\(signal)"])
+                    logger.debug(
+                        "signal not delivered; the child has already exited",
+                        metadata: ["child": "\(name)", "signal": "\(signal)"])
                 }
             case .scheduleTimer(let timer, let delay):
                 enqueue { [weak self] in
@@ -198,10 +204,12 @@ package actor Supervisor {
                 await self?.linkOpened(name, incarnation: incarnation, writer: writer)
                 try await writer.send(.configure(configure))
             },
-            onMessage: { [weak self] message, _ in await self?.received(message, from: name, incarnation: incarnation) })
+            onMessage: { [weak self] message, _ in await self?.received(message, from: name, incarnation: incarnation) }
+        )
         do {
             _ = try await ParentLink.serveChild(
-                descriptor: descriptor, identity: LinkIdentity(role: .supervisor, name: "cryptod"), settings: LinkSettings(),
+                descriptor: descriptor, identity: LinkIdentity(role: .supervisor, name: "cryptod"),
+                settings: LinkSettings(),
                 logger: logger, endpoint: endpoint)
         } catch {
             logger.debug("link to child ended", metadata: ["child": "\(name)", "error": "\(error)"])
@@ -232,14 +240,18 @@ package actor Supervisor {
     }
 
     private func announceReadinessIfComplete() {
-        guard !announcedReady, !children.isEmpty, children.values.allSatisfy({ $0.machine.state == .running }) else { return }
+        guard !announcedReady, !children.isEmpty, children.values.allSatisfy({ $0.machine.state == .running }) else {
+            return
+        }
         announcedReady = true
         logger.info("all processes ready", metadata: ["processes": "\(children.keys.sorted().map(\.description))"])
         try? notifier.ready(status: "all \(children.count) processes ready")
     }
 
     /// Sends `configure` to a running child and waits (bounded) for its verdict; `nil` when it cannot answer.
-    func configure(_ name: ProcessName, with configure: Configure, timeout: Duration = .seconds(10)) async -> ConfigureResult? {
+    func configure(
+        _ name: ProcessName, with configure: Configure, timeout: Duration = .seconds(10)
+    ) async -> ConfigureResult? {
         guard let writer = children[name]?.link else { return nil }
         return await withCheckedContinuation { continuation in
             children[name]?.pendingConfigure[configure.generation] = continuation
@@ -282,7 +294,9 @@ package actor Supervisor {
         var stages: [[ProcessName]] = []
         let ingestors = names.filter { $0.role == .ingestor }.sorted()
         if !ingestors.isEmpty { stages.append(ingestors) }
-        for single in [ProcessName.scheduler, .writer, .gateway] where names.contains(single) { stages.append([single]) }
+        for single in [ProcessName.scheduler, .writer, .gateway] where names.contains(single) {
+            stages.append([single])
+        }
         return stages
     }
 
@@ -291,7 +305,9 @@ package actor Supervisor {
     func statuses() -> [ChildStatus] {
         let now = ContinuousClock.now
         let wall = Timestamp(nanoseconds: WallClock.nowNanoseconds())
-        return children.values.sorted { $0.name < $1.name }.map { $0.machine.status(role: $0.name.role, now: now, wallNow: wall) }
+        return children.values.sorted { $0.name < $1.name }.map {
+            $0.machine.status(role: $0.name.role, now: now, wallNow: wall)
+        }
     }
 }
 

@@ -38,12 +38,14 @@ package enum SupervisorHost {
             FileHandle.standardError.write(Data("cryptod: invalid configuration, nothing started:\n\(error)\n".utf8))
             return .configuration
         } catch {
-            FileHandle.standardError.write(Data("cryptod: cannot read \(configPath): \(error.localizedDescription)\n".utf8))
+            FileHandle.standardError.write(
+                Data("cryptod: cannot read \(configPath): \(error.localizedDescription)\n".utf8))
             return .configuration
         }
         let configuration = loaded.configuration
         let format = CryptodLogging.Format(rawValue: configuration.daemon.logFormat.rawValue) ?? .json
-        let levelControl = CryptodLogging.bootstrap(process: "cryptod", format: format, level: configuration.daemon.logLevel.swiftLogLevel)
+        let levelControl = CryptodLogging.bootstrap(
+            process: "cryptod", format: format, level: configuration.daemon.logLevel.swiftLogLevel)
         _ = levelControl
         let logger = Logger(label: "cryptod.supervisor")
         let metrics = CryptodMetrics.bootstrap(process: "cryptod", build: .current)
@@ -56,16 +58,19 @@ package enum SupervisorHost {
         }
         do {
             try FileManager.default.createDirectory(
-                atPath: topology.runtimeDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: topology.runtimeDirectory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             try FileManager.default.createDirectory(
-                atPath: configuration.daemon.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: configuration.daemon.stateDirectory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             logger.critical("cannot create the runtime or state directory", metadata: ["error": "\(error)"])
             return .cannotCreate
         }
         if LinkListener.isLive(topology.controlSocketPath) {
-            logger.critical("another cryptod is already running with this runtime directory (its control socket answers)",
-                            metadata: ["socket": "\(topology.controlSocketPath)"])
+            logger.critical(
+                "another cryptod is already running with this runtime directory (its control socket answers)",
+                metadata: ["socket": "\(topology.controlSocketPath)"])
             return .unavailable
         }
         _ = FileManager.default.createFile(
@@ -77,9 +82,12 @@ package enum SupervisorHost {
             loaded: loaded, text: text, configPath: configPath, binDirectory: binDirectory, environment: environment,
             logger: logger, notifier: notifier)
         let startedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
-        logger.info("cryptod starting", metadata: [
-            "config": "\(configPath)", "processes": "\(topology.startOrder.map(\.name.description))", "runtime": "\(topology.runtimeDirectory)",
-        ])
+        logger.info(
+            "cryptod starting",
+            metadata: [
+                "config": "\(configPath)", "processes": "\(topology.startOrder.map(\.name.description))",
+                "runtime": "\(topology.runtimeDirectory)",
+            ])
 
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
         let control = LinkListener(
@@ -92,10 +100,16 @@ package enum SupervisorHost {
                         LinkEndpoint(onMessage: { message, writer in
                             switch message {
                             case .controlRequest(let request):
-                                logger.info("control request", metadata: ["command": "\(request.command)", "target": "\(request.target)", "from": "\(peer.name)"])
+                                logger.info(
+                                    "control request",
+                                    metadata: [
+                                        "command": "\(request.command)", "target": "\(request.target)",
+                                        "from": "\(peer.name)",
+                                    ])
                                 try await writer.send(.controlReply(await supervisor.handle(request)))
                             case .statusRequest:
-                                try await writer.send(.statusReply(await supervisor.processStatus(startedAt: startedAt)))
+                                try await writer.send(
+                                    .statusReply(await supervisor.processStatus(startedAt: startedAt)))
                             case .metricsRequest:
                                 try await writer.send(.metricsReply(MetricsReply(exposition: metrics.exposition())))
                             default:
@@ -105,7 +119,8 @@ package enum SupervisorHost {
                     }
                 } catch is CancellationError {
                 } catch {
-                    logger.error("control socket stopped; cryptoctl cannot reach this daemon", metadata: ["error": "\(error)"])
+                    logger.error(
+                        "control socket stopped; cryptoctl cannot reach this daemon", metadata: ["error": "\(error)"])
                 }
             }
             if notifier.watchdogInterval != nil {
@@ -133,7 +148,9 @@ package enum SupervisorHost {
 
     /// The directory holding the running executable, where the child executables are installed beside it.
     static func ownDirectory() -> String? {
-        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+            return nil
+        }
         return (path as NSString).deletingLastPathComponent
     }
 }

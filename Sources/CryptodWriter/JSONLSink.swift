@@ -42,9 +42,11 @@ package final class JSONLSink: Sink {
         bytesWritten = Counter(label: "cryptod_writer_jsonl_bytes_total")
         flushLatency = Metrics.Timer(label: "cryptod_writer_jsonl_flush_seconds")
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw SinkError(.configuration, sink: "jsonl", "cannot create \(directory): \(error); check writer.jsonl_dir")
+            throw SinkError(
+                .configuration, sink: "jsonl", "cannot create \(directory): \(error); check writer.jsonl_dir")
         }
         pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
@@ -88,7 +90,8 @@ package final class JSONLSink: Sink {
     /// safe file name.
     static func sender(of stream: String) throws -> String {
         let sender = String(stream.split(separator: ">", maxSplits: 1).first ?? "")
-        guard !sender.isEmpty, sender.utf8.allSatisfy({ $0 == 45 || $0 == 95 || ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) })
+        guard !sender.isEmpty,
+            sender.utf8.allSatisfy({ $0 == 45 || $0 == 95 || ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) })
         else { throw SinkError(.rejected, sink: "jsonl", "stream name \(stream) does not make a safe file name") }
         return sender
     }
@@ -127,11 +130,14 @@ package final class JSONLSink: Sink {
             if file == nil || file!.day != day {
                 if let old = file { Foundation.close(old.descriptor) }
                 let folder = directory + "/" + sender
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 let path = folder + "/" + Self.fileName(day: day)
                 let descriptor = Foundation.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
                 guard descriptor >= 0 else {
-                    throw SinkError(.unavailable, sink: "jsonl", "cannot open \(path): \(String(cString: strerror(errno))); check writer.jsonl_dir")
+                    throw SinkError(
+                        .unavailable, sink: "jsonl",
+                        "cannot open \(path): \(String(cString: strerror(errno))); check writer.jsonl_dir")
                 }
                 file = OpenFile(day: day, descriptor: descriptor)
                 files[sender] = file
@@ -145,13 +151,16 @@ package final class JSONLSink: Sink {
                         if errno == EINTR { continue }
                         throw SinkError(
                             .unavailable, sink: "jsonl",
-                            "write to \(sender) jsonl failed: \(String(cString: strerror(errno))); the frames stay unacknowledged")
+                            "write to \(sender) jsonl failed: \(String(cString: strerror(errno))); the frames stay unacknowledged"
+                        )
                     }
                     offset += written
                 }
             }
             guard fdatasync(descriptor) == 0 else {
-                throw SinkError(.unavailable, sink: "jsonl", "fdatasync of \(sender) jsonl failed: \(String(cString: strerror(errno)))")
+                throw SinkError(
+                    .unavailable, sink: "jsonl",
+                    "fdatasync of \(sender) jsonl failed: \(String(cString: strerror(errno)))")
             }
         }
     }
@@ -203,7 +212,9 @@ package final class JSONLSink: Sink {
                     continue
                 }
                 let keep = start + UInt64(lastNewline) + 1
-                logger.warning("cutting off an incomplete last line (crash while writing)", metadata: ["file": "\(path)", "bytes": "\(size - keep)"])
+                logger.warning(
+                    "cutting off an incomplete last line (crash while writing)",
+                    metadata: ["file": "\(path)", "bytes": "\(size - keep)"])
                 try handle.truncate(atOffset: keep)
                 end = lastNewline + 1
                 bytes.removeSubrange(end...)

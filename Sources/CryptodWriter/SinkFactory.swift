@@ -32,7 +32,8 @@ private func makePostgresSink(configuration: WriterConfig, logger: Logger) throw
 
 private func makeRedisSink(configuration: WriterConfig, logger: Logger) throws -> any Sink {
     let settings = try RedisSinkConfiguration(
-        url: configuration.redisURL.revealed, bookDepth: configuration.redisBookDepth, tickerTTL: configuration.redisTTLTicker,
+        url: configuration.redisURL.revealed, bookDepth: configuration.redisBookDepth,
+        tickerTTL: configuration.redisTTLTicker,
         bookTTL: configuration.redisTTLBook, candleTTL: configuration.redisTTLCandle)
     return RedisSink(configuration: settings, logger: logger)
 }

@@ -28,7 +28,8 @@ package struct WriterRole: CryptodRole {
     /// The sinks with the pipeline settings from `[writer]`.
     static func makeSinkSet(configuration: WriterConfig, logger: Logger) throws -> SinkSet {
         try SinkSet(
-            sinks: makeSinks(configuration: configuration, logger: logger), spoolDirectory: configuration.spoolDirectory,
+            sinks: makeSinks(configuration: configuration, logger: logger),
+            spoolDirectory: configuration.spoolDirectory,
             logger: logger
         ) { settings in
             settings.spoolLimit = configuration.spoolLimit
@@ -63,7 +64,9 @@ package struct WriterRole: CryptodRole {
     }
 
     package func statusDetails() async -> [ProcessStatus.Detail] {
-        var details: [ProcessStatus.Detail] = [.init("sinks", configuration.sinks.map(\.rawValue).joined(separator: ","))]
+        var details: [ProcessStatus.Detail] = [
+            .init("sinks", configuration.sinks.map(\.rawValue).joined(separator: ","))
+        ]
         for (key, value) in await sinks.statusDetails() { details.append(.init("sink.\(key)", value)) }
         for (stream, position) in await receiver.positions.sorted(by: { $0.key < $1.key }) {
             details.append(.init("stream.\(stream)", "epoch \(position.epoch) delivered \(position.deliveredThrough)"))

@@ -7,7 +7,8 @@ import CryptodRuntime
 struct IngestorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cryptod-ingestor",
-        abstract: "cryptod's ingestor for one exchange: pulls its market data and streams it to the writer and the gateway.",
+        abstract:
+            "cryptod's ingestor for one exchange: pulls its market data and streams it to the writer and the gateway.",
         discussion: ChildArguments.discussion)
 
     @Option(help: "The exchange this ingestor serves: binance, bybit or whitebit.")

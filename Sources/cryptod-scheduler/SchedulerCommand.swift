@@ -12,7 +12,9 @@ struct SchedulerCommand: AsyncParsableCommand {
     @OptionGroup var arguments: ChildArguments
 
     func run() async throws {
-        let code = await ProcessHost.run(options: arguments.options(name: .scheduler)) { try SchedulerRole(context: $0) }
+        let code = await ProcessHost.run(options: arguments.options(name: .scheduler)) {
+            try SchedulerRole(context: $0)
+        }
         throw code.parserExitCode
     }
 }

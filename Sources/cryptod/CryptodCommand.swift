@@ -7,7 +7,8 @@ import Foundation
 struct CryptodCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cryptod",
-        abstract: "The cryptod supervisor: starts the ingestors, scheduler, writer and gateway, and keeps them running.",
+        abstract:
+            "The cryptod supervisor: starts the ingestors, scheduler, writer and gateway, and keeps them running.",
         discussion: """
             Reads one configuration file, spawns one process per role (each with a link on fd 3), restarts a \
             crashed child with exponential backoff, gives up on a child that keeps crashing (see \
@@ -25,7 +26,9 @@ struct CryptodCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The configuration file (default: $CRYPTOD_CONFIG, else /etc/cryptod/cryptod.toml).")
     var config: String?
 
-    @Option(name: .customLong("check-config"), help: "Validate FILE and exit: 0 when valid, 78 with every problem listed when not.")
+    @Option(
+        name: .customLong("check-config"),
+        help: "Validate FILE and exit: 0 when valid, 78 with every problem listed when not.")
     var checkConfig: String?
 
     @Flag(name: .customShort("n"), help: "Validate the configuration file (--config) and exit, like --check-config.")

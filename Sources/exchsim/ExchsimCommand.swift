@@ -26,10 +26,13 @@ struct ExchsimCommand: AsyncParsableCommand {
     @Option(help: "Address to bind (loopback by default; exchsim never contacts other addresses).")
     var host = "127.0.0.1"
 
-    @Option(name: .customLong("port"), help: "VENUE=PORT, repeatable (0 = ephemeral). Defaults: binance=9101, bybit=9102, whitebit=9103.")
+    @Option(
+        name: .customLong("port"),
+        help: "VENUE=PORT, repeatable (0 = ephemeral). Defaults: binance=9101, bybit=9102, whitebit=9103.")
     var ports: [String] = []
 
-    @Option(name: .customLong("venue"), help: "Run only these venues (repeatable): binance, bybit, whitebit. Default: all.")
+    @Option(
+        name: .customLong("venue"), help: "Run only these venues (repeatable): binance, bybit, whitebit. Default: all.")
     var venues: [String] = []
 
     @Option(help: "Seed of the market (same seed + same clock = byte-identical REST answers).")
@@ -53,7 +56,8 @@ struct ExchsimCommand: AsyncParsableCommand {
     @Option(help: "Simulated ms between background book updates per market.")
     var churnIntervalMs: Int64 = 500
 
-    @Option(help: "Level changes kept per market for /_sim/book at past update ids (0 = 2,000,000 shared, ≥ 16,384 each).")
+    @Option(
+        help: "Level changes kept per market for /_sim/book at past update ids (0 = 2,000,000 shared, ≥ 16,384 each).")
     var bookHistory = 0
 
     @Flag(help: "Serve https/wss (self-signed certificate unless --tls-cert/--tls-key).")
@@ -71,10 +75,13 @@ struct ExchsimCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-key"), help: "NAME:KEY:SECRET, repeatable (the default test key stays).")
     var apiKeys: [String] = []
 
-    @Option(name: .customLong("limit"), help: "NAME=VALUE rate-limit override, repeatable (e.g. binance.weight_per_minute=6000).")
+    @Option(
+        name: .customLong("limit"),
+        help: "NAME=VALUE rate-limit override, repeatable (e.g. binance.weight_per_minute=6000).")
     var limits: [String] = []
 
-    @Option(name: .customLong("fault"), help: "[VENUE/]KIND[:key=value,…], repeatable (e.g. binance/skip_depth:count=1).")
+    @Option(
+        name: .customLong("fault"), help: "[VENUE/]KIND[:key=value,…], repeatable (e.g. binance/skip_depth:count=1).")
     var faults: [String] = []
 
     @Option(help: "Target aggregate WebSocket messages per second per venue (0 = off).")
@@ -136,7 +143,8 @@ struct ExchsimCommand: AsyncParsableCommand {
         options.engine.bookHistory = self.bookHistory
         options.venues = self.venues.isEmpty ? nil : self.venues
         if let marketsFile {
-            options.markets = try MarketCatalog.load(path: marketsFile)
+            options.markets =
+                try MarketCatalog.load(path: marketsFile)
                 + (0..<max(0, self.markets)).map { MarketCatalog.synthetic(index: $0, seed: self.seed) }
         } else {
             options.markets = MarketCatalog.standard(syntheticCount: self.markets, seed: self.seed)
@@ -156,7 +164,9 @@ struct ExchsimCommand: AsyncParsableCommand {
         }
         for item in self.limits {
             let parts = item.split(separator: "=")
-            guard parts.count == 2, let value = Int64(parts[1]) else { throw ValidationError("--limit expects NAME=VALUE") }
+            guard parts.count == 2, let value = Int64(parts[1]) else {
+                throw ValidationError("--limit expects NAME=VALUE")
+            }
             options.limits[String(parts[0])] = value
         }
         for item in self.faults {

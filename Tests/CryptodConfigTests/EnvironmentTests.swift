@@ -9,7 +9,9 @@ import Testing
 
     @Test func namesAreUniqueAndFollowTheRule() {
         let names = ConfigSchema.keys.map(\.environmentName)
-        #expect(Set(names).count == names.count, "duplicate names: \(Dictionary(grouping: names) { $0 }.filter { $1.count > 1 }.keys)")
+        #expect(
+            Set(names).count == names.count,
+            "duplicate names: \(Dictionary(grouping: names) { $0 }.filter { $1.count > 1 }.keys)")
         for key in ConfigSchema.keys {
             let path = key.section == "daemon" ? key.name : key.path
             let expected = "CRYPTOD_" + path.uppercased().map { $0 == "." ? "_" : $0 }.map(String.init).joined()
@@ -58,11 +60,20 @@ import Testing
         ("CRYPTOD_DELIVERY_SPILL_LIMIT", "67108864", "delivery.spill_limit", .size(64 << 20)),
         ("CRYPTOD_SUPERVISOR_STOP_TIMEOUT", "2s", "supervisor.stop_timeout", .duration(.seconds(2))),
         ("CRYPTOD_GATEWAY_ENABLED", "FALSE", "gateway.enabled", .bool(false)),
-        ("CRYPTOD_GATEWAY_REST_LISTEN", "127.0.0.1:9999", "gateway.rest_listen", .address(ListenAddress(host: "127.0.0.1", port: 9999))),
+        (
+            "CRYPTOD_GATEWAY_REST_LISTEN", "127.0.0.1:9999", "gateway.rest_listen",
+            .address(ListenAddress(host: "127.0.0.1", port: 9999))
+        ),
         ("CRYPTOD_WRITER_SINKS", "jsonl", "writer.sinks", .list(["jsonl"])),
-        ("CRYPTOD_EXCHANGES_BINANCE_MARKETS", " BTCUSDT, ETHUSDT ,SOLUSDT,", "exchanges.binance.markets", .list(["BTCUSDT", "ETHUSDT", "SOLUSDT"])),
+        (
+            "CRYPTOD_EXCHANGES_BINANCE_MARKETS", " BTCUSDT, ETHUSDT ,SOLUSDT,", "exchanges.binance.markets",
+            .list(["BTCUSDT", "ETHUSDT", "SOLUSDT"])
+        ),
         ("CRYPTOD_EXCHANGES_BINANCE_RATE_LIMIT_SHARE", "0.5", "exchanges.binance.rate_limit_share", .float(0.5)),
-        ("CRYPTOD_EXCHANGES_BINANCE_REST_URL", "http://127.0.0.1:9101", "exchanges.binance.rest_url", .string("http://127.0.0.1:9101")),
+        (
+            "CRYPTOD_EXCHANGES_BINANCE_REST_URL", "http://127.0.0.1:9101", "exchanges.binance.rest_url",
+            .string("http://127.0.0.1:9101")
+        ),
         ("CRYPTOD_RUNTIME_DIR", "rel/run", "daemon.runtime_dir", .string("/work/dir/rel/run")),
     ])
     func environmentValuesAreParsed(variable: String, text: String, path: String, expected: ConfigValue) throws {
@@ -72,9 +83,18 @@ import Testing
     }
 
     @Test(arguments: [
-        ("CRYPTOD_GATEWAY_ENABLED", "yes", "environment CRYPTOD_GATEWAY_ENABLED: gateway.enabled = \"yes\": not a boolean; expected true or false"),
-        ("CRYPTOD_GATEWAY_REST_LISTEN", "127.0.0.1:99999", "environment CRYPTOD_GATEWAY_REST_LISTEN: gateway.rest_listen = \"127.0.0.1:99999\": port must be 1-65535"),
-        ("CRYPTOD_SUPERVISOR_RESTART_BUDGET", "five", "supervisor.restart_budget = \"five\": not an integer; expected an integer 1-1000"),
+        (
+            "CRYPTOD_GATEWAY_ENABLED", "yes",
+            "environment CRYPTOD_GATEWAY_ENABLED: gateway.enabled = \"yes\": not a boolean; expected true or false"
+        ),
+        (
+            "CRYPTOD_GATEWAY_REST_LISTEN", "127.0.0.1:99999",
+            "environment CRYPTOD_GATEWAY_REST_LISTEN: gateway.rest_listen = \"127.0.0.1:99999\": port must be 1-65535"
+        ),
+        (
+            "CRYPTOD_SUPERVISOR_RESTART_BUDGET", "five",
+            "supervisor.restart_budget = \"five\": not an integer; expected an integer 1-1000"
+        ),
         ("CRYPTOD_DELIVERY_HEARTBEAT_INTERVAL", "20", "a duration needs a unit: write \"20s\" or \"20ms\""),
         ("CRYPTOD_EXCHANGES_BYBIT_CANDLE_INTERVALS", "1m,1s", "\"1s\" is not offered by bybit"),
         ("CRYPTOD_EXCHANGES_BINANCE_RATE_LIMIT_SHARE", "lots", "not a number"),
@@ -94,17 +114,23 @@ import Testing
         #expect(fileOnly.source(of: "exchanges.binance.enabled") == .sectionAbsent)
         #expect(fileOnly.source(of: "exchanges.bybit.enabled") == .defaultValue)
 
-        let env = try load("[exchanges.bybit]\n", environment: [
-            "CRYPTOD_EXCHANGES_WHITEBIT_ENABLED": "true", "CRYPTOD_EXCHANGES_BINANCE_REST_URL": "http://127.0.0.1:1",
-        ])
+        let env = try load(
+            "[exchanges.bybit]\n",
+            environment: [
+                "CRYPTOD_EXCHANGES_WHITEBIT_ENABLED": "true",
+                "CRYPTOD_EXCHANGES_BINANCE_REST_URL": "http://127.0.0.1:1",
+            ])
         #expect(env.configuration.enabledExchanges.map(\.exchange) == [.bybit, .whitebit])
-        #expect(env.source(of: "exchanges.whitebit.enabled") == .environment(variable: "CRYPTOD_EXCHANGES_WHITEBIT_ENABLED"))
+        #expect(
+            env.source(of: "exchanges.whitebit.enabled") == .environment(variable: "CRYPTOD_EXCHANGES_WHITEBIT_ENABLED")
+        )
         #expect(env.configuration.exchange(.binance)?.enabled == false, "other variables do not enable an exchange")
         #expect(env.configuration.exchange(.binance)?.restURL.absoluteString == "http://127.0.0.1:1")
 
         let off = try load("[exchanges.bybit]\n", environment: ["CRYPTOD_EXCHANGES_BYBIT_ENABLED": "false"])
         #expect(off.configuration.enabledExchanges.isEmpty)
-        let fileOff = try load("[exchanges.bybit]\nenabled = false\n", environment: ["CRYPTOD_EXCHANGES_BYBIT_ENABLED": "true"])
+        let fileOff = try load(
+            "[exchanges.bybit]\nenabled = false\n", environment: ["CRYPTOD_EXCHANGES_BYBIT_ENABLED": "true"])
         #expect(fileOff.configuration.enabledExchanges.map(\.exchange) == [.bybit])
     }
 
@@ -129,15 +155,18 @@ import Testing
     // MARK: - Warnings and show
 
     @Test func strayVariablesWarnButOthersAreIgnored() throws {
-        let loaded = try load("[exchanges.binance]\n", environment: [
-            "CRYPTOD_GATEWAY_REST_LISTN": "x", "CRYPTOD_LOG_LEVLE": "debug", "CRYPTOD_PG_PORT": "55432",
-            "CRYPTOD_TEST_POSTGRES_URL": "postgres://", "PATH": "/bin",
-        ])
+        let loaded = try load(
+            "[exchanges.binance]\n",
+            environment: [
+                "CRYPTOD_GATEWAY_REST_LISTN": "x", "CRYPTOD_LOG_LEVLE": "debug", "CRYPTOD_PG_PORT": "55432",
+                "CRYPTOD_TEST_POSTGRES_URL": "postgres://", "PATH": "/bin",
+            ])
         let messages = loaded.warnings.filter { $0.kind == .unknownEnvironmentVariable }.map(\.message)
-        #expect(messages == [
-            "environment variable CRYPTOD_GATEWAY_REST_LISTN sets no configuration key; did you mean CRYPTOD_GATEWAY_REST_LISTEN?",
-            "environment variable CRYPTOD_LOG_LEVLE sets no configuration key; did you mean CRYPTOD_LOG_LEVEL?",
-        ])
+        #expect(
+            messages == [
+                "environment variable CRYPTOD_GATEWAY_REST_LISTN sets no configuration key; did you mean CRYPTOD_GATEWAY_REST_LISTEN?",
+                "environment variable CRYPTOD_LOG_LEVLE sets no configuration key; did you mean CRYPTOD_LOG_LEVEL?",
+            ])
     }
 
     @Test func noExchangeWarns() throws {
@@ -146,11 +175,14 @@ import Testing
     }
 
     @Test func effectiveTextShowsEveryKeyWithItsSource() throws {
-        let loaded = try load("[gateway]\nrest_listen = \"127.0.0.1:9000\"\n[exchanges.binance]\n", environment: ["CRYPTOD_LOG_LEVEL": "debug"])
+        let loaded = try load(
+            "[gateway]\nrest_listen = \"127.0.0.1:9000\"\n[exchanges.binance]\n",
+            environment: ["CRYPTOD_LOG_LEVEL": "debug"])
         let text = loaded.effectiveText()
         let lines = text.split(separator: "\n")
         #expect(lines.filter { $0.contains(" = ") }.count == ConfigSchema.keys.count)
-        #expect(lines.contains { $0.hasPrefix("rest_listen = \"127.0.0.1:9000\"") && $0.hasSuffix("# /cfg/test.toml:2") })
+        #expect(
+            lines.contains { $0.hasPrefix("rest_listen = \"127.0.0.1:9000\"") && $0.hasSuffix("# /cfg/test.toml:2") })
         #expect(lines.contains { $0.hasPrefix("log_level = \"debug\"") && $0.hasSuffix("# env CRYPTOD_LOG_LEVEL") })
         #expect(lines.contains { $0.hasPrefix("enabled = false") && $0.hasSuffix("# default (section absent)") })
         #expect(lines.first == "[daemon]")

@@ -8,8 +8,10 @@ import Testing
     @Test func descriptionHasFileLineKeyValueProblemAndExpectation() throws {
         let doc = "# comment\n\n[gateway]\n\nrest_listen = \"127.0.0.1:99999\"\n"
         let error = try #require(singleError(doc))
-        #expect(error.description
-            == #"/cfg/test.toml:5: gateway.rest_listen = "127.0.0.1:99999": port must be 1-65535; expected "HOST:PORT", e.g. "127.0.0.1:8000""#)
+        #expect(
+            error.description
+                == #"/cfg/test.toml:5: gateway.rest_listen = "127.0.0.1:99999": port must be 1-65535; expected "HOST:PORT", e.g. "127.0.0.1:8000""#
+        )
         #expect(error.code == .invalidValue)
         #expect(error.file == "/cfg/test.toml")
         #expect(error.line == 5)
@@ -18,7 +20,10 @@ import Testing
     // MARK: - Unknown names
 
     @Test(arguments: [
-        ("[gateway]\nrest_lisen = \"127.0.0.1:1\"", "gateway.rest_lisen", ConfigError.Code.unknownKey, "gateway.rest_listen"),
+        (
+            "[gateway]\nrest_lisen = \"127.0.0.1:1\"", "gateway.rest_lisen", ConfigError.Code.unknownKey,
+            "gateway.rest_listen"
+        ),
         ("[daemon]\nloglevel = \"debug\"", "daemon.loglevel", .unknownKey, "daemon.log_level"),
         ("[daemon]\nmax_frame_bytes = 1", "daemon.max_frame_bytes", .unknownKey, "delivery.max_frame_bytes"),
         ("[exchanges.binance]\nmarket = []", "exchanges.binance.market", .unknownKey, "exchanges.binance.markets"),
@@ -28,7 +33,8 @@ import Testing
         ("log_level = \"debug\"", "log_level", .unknownKey, "daemon.log_level"),
         ("log_levle = \"debug\"", "log_levle", .unknownKey, "daemon.log_level"),
     ])
-    func unknownNamesSuggestTheIntendedOne(doc: String, path: String, code: ConfigError.Code, suggestion: String) throws {
+    func unknownNamesSuggestTheIntendedOne(doc: String, path: String, code: ConfigError.Code, suggestion: String) throws
+    {
         let error = try #require(singleError(doc))
         #expect(error.keyPath == path)
         #expect(error.code == code)
@@ -40,10 +46,15 @@ import Testing
         let section = try #require(singleError("[metrics]\nport = 1"))
         #expect(section.description.contains("unknown section [metrics]; expected one of [daemon], [supervisor]"))
         let exchange = try #require(singleError("[exchanges.kraken]\nenabled = true"))
-        #expect(exchange.description
-            == #"/cfg/test.toml:1: exchanges.kraken = { enabled = true }: unknown exchange "kraken"; expected one of binance, bybit, whitebit"#)
+        #expect(
+            exchange.description
+                == #"/cfg/test.toml:1: exchanges.kraken = { enabled = true }: unknown exchange "kraken"; expected one of binance, bybit, whitebit"#
+        )
         let key = try #require(singleError("[scheduler]\ninterval = \"1s\""))
-        #expect(key.description == #"/cfg/test.toml:2: scheduler.interval = "1s": unknown key; expected one of the [scheduler] keys: enabled"#)
+        #expect(
+            key.description
+                == #"/cfg/test.toml:2: scheduler.interval = "1s": unknown key; expected one of the [scheduler] keys: enabled"#
+        )
         let table = try #require(singleError("[gateway.tls]\ncert = \"x\""))
         #expect(table.description.contains("gateway.tls: unknown table [gateway.tls]"))
         #expect(table.line == 1)
@@ -55,7 +66,9 @@ import Testing
         let exchanges = try #require(singleError("[[exchanges]]\nname = \"binance\""))
         #expect(exchanges.description.contains("found an array of tables; expected a [exchanges] table"))
         let exchange = try #require(singleError("[exchanges]\nbybit = true"))
-        #expect(exchange.description.contains("exchanges.bybit = true: found a boolean; expected a [exchanges.bybit] table"))
+        #expect(
+            exchange.description.contains("exchanges.bybit = true: found a boolean; expected a [exchanges.bybit] table")
+        )
     }
 
     // MARK: - Collection
@@ -70,9 +83,11 @@ import Testing
             ws_listen = "nowhere"
             """
         let found = errors(doc, environment: ["CRYPTOD_LOG_LEVEL": "loud"])
-        #expect(found.map(\.keyPath) == [
-            "supervisor.restart_budget", "supervisor.bogus", "gateway.enabled", "gateway.ws_listen", "daemon.log_level",
-        ])
+        #expect(
+            found.map(\.keyPath) == [
+                "supervisor.restart_budget", "supervisor.bogus", "gateway.enabled", "gateway.ws_listen",
+                "daemon.log_level",
+            ])
         #expect(found.map(\.line) == [2, 3, 5, 6, nil])
     }
 

@@ -23,13 +23,16 @@ import Testing
         let difference = Self.firstDifference(committed, generated)
         #expect(
             difference == nil,
-            "etc/cryptod.toml differs from the schema (\(difference ?? "")); regenerate with: \(ConfigDocumentation.regenerateCommand)")
+            "etc/cryptod.toml differs from the schema (\(difference ?? "")); regenerate with: \(ConfigDocumentation.regenerateCommand)"
+        )
     }
 
     @Test func markdownReferenceMatchesSchema() throws {
         var text = try String(contentsOf: docs, encoding: .utf8)
-        let begin = try #require(text.range(of: ConfigDocumentation.markdownBegin), "docs/configuration.md lacks the begin marker")
-        let end = try #require(text.range(of: ConfigDocumentation.markdownEnd), "docs/configuration.md lacks the end marker")
+        let begin = try #require(
+            text.range(of: ConfigDocumentation.markdownBegin), "docs/configuration.md lacks the begin marker")
+        let end = try #require(
+            text.range(of: ConfigDocumentation.markdownEnd), "docs/configuration.md lacks the end marker")
         let generated = "\n" + ConfigDocumentation.markdownReference() + "\n"
         if Self.regenerate {
             text.replaceSubrange(begin.upperBound..<end.lowerBound, with: generated)
@@ -39,7 +42,8 @@ import Testing
         let difference = Self.firstDifference(String(text[begin.upperBound..<end.lowerBound]), generated)
         #expect(
             difference == nil,
-            "docs/configuration.md's key reference differs (\(difference ?? "")) from the schema; regenerate with: \(ConfigDocumentation.regenerateCommand)")
+            "docs/configuration.md's key reference differs (\(difference ?? "")) from the schema; regenerate with: \(ConfigDocumentation.regenerateCommand)"
+        )
     }
 
     /// "line 12: committed `…`, generated `…`" for the first line that differs, nil when equal.
@@ -64,7 +68,9 @@ import Testing
         let toml = ConfigDocumentation.annotatedTOML()
         let markdown = ConfigDocumentation.markdownReference()
         for key in ConfigSchema.keys {
-            #expect(toml.contains("#\(key.name) = \(key.defaultValue.documentedText)\n"), "\(key.path) missing from etc/cryptod.toml")
+            #expect(
+                toml.contains("#\(key.name) = \(key.defaultValue.documentedText)\n"),
+                "\(key.path) missing from etc/cryptod.toml")
             #expect(toml.contains(key.environmentName), "\(key.environmentName) missing from etc/cryptod.toml")
             #expect(markdown.contains("| `\(key.name)` |"), "\(key.path) missing from the reference")
         }

@@ -30,17 +30,30 @@ import Testing
     @Test(arguments: [
         ("[gateway]\nrest_listen = \"127.0.0.1:9000\"\n", [ProcessName.gateway], "gateway.rest_listen"),
         ("[writer]\njsonl_dir = \"/data\"\n", [.writer], "writer.jsonl_dir"),
-        ("[exchanges.binance]\napi_key = \"k\"\n[exchanges.bybit]\n", [.ingestor(.binance)], "exchanges.binance.api_key"),
-        ("[exchanges.binance]\nmarkets = [\"SOLUSDT\"]\n[exchanges.bybit]\n", [.scheduler, .ingestor(.binance)], "exchanges.binance.markets"),
-        ("[exchanges.binance]\n[exchanges.bybit]\nbook_depth = 50\n", [.ingestor(.bybit)], "exchanges.bybit.book_depth"),
-        ("[exchanges.binance]\n[exchanges.bybit]\n[exchanges.whitebit]\nenabled = false\nbook_depth = 5\n", [], "exchanges.whitebit.book_depth"),
+        (
+            "[exchanges.binance]\napi_key = \"k\"\n[exchanges.bybit]\n", [.ingestor(.binance)],
+            "exchanges.binance.api_key"
+        ),
+        (
+            "[exchanges.binance]\nmarkets = [\"SOLUSDT\"]\n[exchanges.bybit]\n", [.scheduler, .ingestor(.binance)],
+            "exchanges.binance.markets"
+        ),
+        (
+            "[exchanges.binance]\n[exchanges.bybit]\nbook_depth = 50\n", [.ingestor(.bybit)],
+            "exchanges.bybit.book_depth"
+        ),
+        (
+            "[exchanges.binance]\n[exchanges.bybit]\n[exchanges.whitebit]\nenabled = false\nbook_depth = 5\n", [],
+            "exchanges.whitebit.book_depth"
+        ),
     ])
     func restartsOnlyTheProcessesThatReadTheKey(suffix: String, restarted: [ProcessName], key: String) throws {
         let doc = suffix.contains("[exchanges.binance]") ? suffix : Self.base + suffix
         let plan = try plan(doc)
         #expect(plan.changedKeys == [key])
         for step in plan.steps {
-            let expected: ReloadPlan.Action = restarted.contains(step.process) ? .restart(changedKeys: [key]) : .unchanged
+            let expected: ReloadPlan.Action =
+                restarted.contains(step.process) ? .restart(changedKeys: [key]) : .unchanged
             #expect(step.action == expected, "\(step.process)")
         }
         #expect(plan.supervisorKeys.isEmpty)
@@ -62,11 +75,13 @@ import Testing
     @Test func directoriesNeedADaemonRestart() throws {
         let plan = try plan(Self.base + "[daemon]\nruntime_dir = \"/run/other\"\nlog_format = \"text\"\n")
         #expect(plan.daemonRestartKeys == ["daemon.runtime_dir", "daemon.log_format"])
-        #expect(plan.steps.allSatisfy { $0.action == .restart(changedKeys: ["daemon.runtime_dir", "daemon.log_format"]) })
+        #expect(
+            plan.steps.allSatisfy { $0.action == .restart(changedKeys: ["daemon.runtime_dir", "daemon.log_format"]) })
     }
 
     @Test func topologyChanges() throws {
-        let plan = try plan("[gateway]\nenabled = false\n[exchanges.binance]\n[exchanges.bybit]\n[exchanges.whitebit]\n")
+        let plan = try plan(
+            "[gateway]\nenabled = false\n[exchanges.binance]\n[exchanges.bybit]\n[exchanges.whitebit]\n")
         #expect(plan.changesTopology)
         #expect(plan.action(for: .gateway) == .removed)
         #expect(plan.action(for: .ingestor(.whitebit)) == .added)

@@ -21,12 +21,15 @@ import Testing
     }
 
     @Test func loadedSecretIsRedactedInDescriptionsAndShow() throws {
-        let loaded = try load("[exchanges.binance]\napi_secret = \"\(secret)\"\napi_key = \"public-key\"\n", fileMode: 0o600)
+        let loaded = try load(
+            "[exchanges.binance]\napi_secret = \"\(secret)\"\napi_key = \"public-key\"\n", fileMode: 0o600)
         let exchange = try #require(loaded.configuration.exchange(.binance))
         #expect(exchange.apiSecret.revealed == secret)
         var dumped = ""
         dump(loaded.configuration, to: &dumped)
-        for text in [String(describing: exchange), String(reflecting: loaded.configuration), dumped, loaded.effectiveText()] {
+        for text in [
+            String(describing: exchange), String(reflecting: loaded.configuration), dumped, loaded.effectiveText(),
+        ] {
             #expect(!text.contains(secret))
         }
         #expect(loaded.effectiveText().contains("api_secret = \"<redacted>\""))

@@ -13,21 +13,35 @@ import Testing
     }
 
     static let redefinitions: [Case] = [
-        Case(text: "a = 1\na = 2", line: 2, fragment: "duplicate key \"a\" (first defined at line 1)", kind: .duplicate),
+        Case(
+            text: "a = 1\na = 2", line: 2, fragment: "duplicate key \"a\" (first defined at line 1)", kind: .duplicate),
         Case(text: "[t]\nk = 1\nk = 2", line: 3, fragment: "duplicate key \"t.k\"", kind: .duplicate),
-        Case(text: "[a]\nb = 1\n\n[a]", line: 4, fragment: "table [a] is defined twice (first at line 1)", kind: .duplicate),
+        Case(
+            text: "[a]\nb = 1\n\n[a]", line: 4, fragment: "table [a] is defined twice (first at line 1)",
+            kind: .duplicate),
         Case(text: "[a]\nb = 1\n[a.b]", line: 3, fragment: "\"a.b\" already holds an integer", kind: .duplicate),
-        Case(text: "[fruit]\napple.color = \"red\"\n[fruit.apple]", line: 3, fragment: "already defined by dotted keys", kind: .duplicate),
+        Case(
+            text: "[fruit]\napple.color = \"red\"\n[fruit.apple]", line: 3, fragment: "already defined by dotted keys",
+            kind: .duplicate),
         Case(text: "a = false\na.b = true", line: 2, fragment: "\"a\" already holds a boolean", kind: .duplicate),
-        Case(text: "[a.b.c]\nz = 9\n[a]\nb.c.t = 1", line: 4, fragment: "already defined by a header at line 1", kind: .duplicate),
-        Case(text: "fruits = []\n[[fruits]]", line: 2, fragment: "cannot append to the static array \"fruits\"", kind: .duplicate),
+        Case(
+            text: "[a.b.c]\nz = 9\n[a]\nb.c.t = 1", line: 4, fragment: "already defined by a header at line 1",
+            kind: .duplicate),
+        Case(
+            text: "fruits = []\n[[fruits]]", line: 2, fragment: "cannot append to the static array \"fruits\"",
+            kind: .duplicate),
         Case(text: "[[a]]\n[a]", line: 2, fragment: "[a] is an array of tables (line 1)", kind: .duplicate),
         Case(text: "[a]\n[[a]]", line: 2, fragment: "\"a\" is already a table", kind: .duplicate),
         Case(text: "a = { x = 1 }\n[a]", line: 2, fragment: "cannot extend the inline table \"a\"", kind: .duplicate),
-        Case(text: "a = { x = 1 }\na.y = 2", line: 2, fragment: "cannot extend the inline table \"a\"", kind: .duplicate),
+        Case(
+            text: "a = { x = 1 }\na.y = 2", line: 2, fragment: "cannot extend the inline table \"a\"", kind: .duplicate),
         Case(text: "a = { x = 1, x = 2 }", line: 1, fragment: "duplicate key \"x\"", kind: .duplicate),
-        Case(text: "[[a]]\nb = 1\n[x]\n[[a.b]]", line: 4, fragment: "\"a.b\" already holds an integer (line 2)", kind: .duplicate),
-        Case(text: "[[a]]\nb = [1]\n[[a.b]]", line: 3, fragment: "cannot append to the static array \"a.b\"", kind: .duplicate),
+        Case(
+            text: "[[a]]\nb = 1\n[x]\n[[a.b]]", line: 4, fragment: "\"a.b\" already holds an integer (line 2)",
+            kind: .duplicate),
+        Case(
+            text: "[[a]]\nb = [1]\n[[a.b]]", line: 3, fragment: "cannot append to the static array \"a.b\"",
+            kind: .duplicate),
         Case(text: "\"a\" = 1\na = 2", line: 2, fragment: "duplicate key", kind: .duplicate),
     ]
 
@@ -81,7 +95,9 @@ import Testing
     ]
 
     static let unsupported: [Case] = [
-        Case(text: "d = 1979-05-27T07:32:00Z", line: 1, fragment: "dates and times are not supported", kind: .unsupported),
+        Case(
+            text: "d = 1979-05-27T07:32:00Z", line: 1, fragment: "dates and times are not supported", kind: .unsupported
+        ),
         Case(text: "\nd = 1979-05-27", line: 2, fragment: "quote the value if you meant a string", kind: .unsupported),
         Case(text: "t = 07:32:00", line: 1, fragment: "dates and times are not supported", kind: .unsupported),
     ]

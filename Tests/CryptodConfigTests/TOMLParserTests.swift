@@ -6,20 +6,22 @@ import Testing
 @Suite struct TOMLParserTests {
     // MARK: - Scalars
 
-    @Test(arguments: [
-        ("+99", 99), ("42", 42), ("0", 0), ("-17", -17), ("1_000", 1000), ("5_349_221", 5_349_221),
-        ("0xDEADBEEF", 0xDEAD_BEEF), ("0xdead_beef", 0xDEAD_BEEF), ("0o755", 0o755), ("0b1101_0110", 0b1101_0110),
-        ("0x00ff", 255), ("9223372036854775807", Int64.max), ("-9223372036854775808", Int64.min),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("+99", 99), ("42", 42), ("0", 0), ("-17", -17), ("1_000", 1000), ("5_349_221", 5_349_221),
+            ("0xDEADBEEF", 0xDEAD_BEEF), ("0xdead_beef", 0xDEAD_BEEF), ("0o755", 0o755), ("0b1101_0110", 0b1101_0110),
+            ("0x00ff", 255), ("9223372036854775807", Int64.max), ("-9223372036854775808", Int64.min),
+        ] as [(String, Int64)])
     func integers(text: String, expected: Int64) throws {
         #expect(try tomlValue("n = \(text)", "n") == .integer(expected))
     }
 
-    @Test(arguments: [
-        ("+1.0", 1.0), ("3.1415", 3.1415), ("-0.01", -0.01), ("5e+22", 5e22), ("1e06", 1e6), ("-2E-2", -0.02),
-        ("6.626e-34", 6.626e-34), ("224_617.445_991", 224_617.445_991), ("0.0", 0), ("-0.0", -0.0),
-        ("inf", .infinity), ("+inf", .infinity), ("-inf", -.infinity), ("1e1_0", 1e10),
-    ] as [(String, Double)])
+    @Test(
+        arguments: [
+            ("+1.0", 1.0), ("3.1415", 3.1415), ("-0.01", -0.01), ("5e+22", 5e22), ("1e06", 1e6), ("-2E-2", -0.02),
+            ("6.626e-34", 6.626e-34), ("224_617.445_991", 224_617.445_991), ("0.0", 0), ("-0.0", -0.0),
+            ("inf", .infinity), ("+inf", .infinity), ("-inf", -.infinity), ("1e1_0", 1e10),
+        ] as [(String, Double)])
     func floats(text: String, expected: Double) throws {
         #expect(try tomlValue("x = \(text)", "x") == .float(expected))
     }
@@ -50,14 +52,25 @@ import Testing
         (#"s = 'C:\Users\nodejs\templates'"#, #"C:\Users\nodejs\templates"#),
         (#"s = '<\i\c*\s*>'"#, #"<\i\c*\s*>"#),
         ("s = \"\"\"\nRoses are red\nViolets are blue\"\"\"", "Roses are red\nViolets are blue"),
-        ("s = \"\"\"\nThe quick brown \\\n\n\n  fox jumps over \\\n    the lazy dog.\"\"\"", "The quick brown fox jumps over the lazy dog."),
+        (
+            "s = \"\"\"\nThe quick brown \\\n\n\n  fox jumps over \\\n    the lazy dog.\"\"\"",
+            "The quick brown fox jumps over the lazy dog."
+        ),
         ("s = \"\"\"\\\n       The quick brown \\\n       fox.\\\n       \"\"\"", "The quick brown fox."),
         ("s = \"\"\"trailing space backslash \\   \n  joined\"\"\"", "trailing space backslash joined"),
-        (#"s = """Here are two quotation marks: "". Simple enough.""""#, #"Here are two quotation marks: "". Simple enough."#),
+        (
+            #"s = """Here are two quotation marks: "". Simple enough.""""#,
+            #"Here are two quotation marks: "". Simple enough."#
+        ),
         ("s = \"\"\"Here are three quotation marks: \"\"\\\".\"\"\"", #"Here are three quotation marks: """."#),
-        (##"s = """"This," she said, "is just a pointless statement."""""##, ##""This," she said, "is just a pointless statement.""##),
-        ("s = '''\nThe first newline is\ntrimmed in raw strings.\n   All other whitespace\n   is preserved.\n'''",
-         "The first newline is\ntrimmed in raw strings.\n   All other whitespace\n   is preserved.\n"),
+        (
+            ##"s = """"This," she said, "is just a pointless statement."""""##,
+            ##""This," she said, "is just a pointless statement.""##
+        ),
+        (
+            "s = '''\nThe first newline is\ntrimmed in raw strings.\n   All other whitespace\n   is preserved.\n'''",
+            "The first newline is\ntrimmed in raw strings.\n   All other whitespace\n   is preserved.\n"
+        ),
         (#"s = '''I [dw]on't need \d{2} apples'''"#, #"I [dw]on't need \d{2} apples"#),
         (##"s = ''''That,' she said, 'is still pointless.''''"##, ##"'That,' she said, 'is still pointless.'"##),
         (#"s = """#, ""),
@@ -100,7 +113,10 @@ import Testing
         #expect(table.value(at: ["site", "google.com"])?.kind == .integer(8))
         #expect(table.value(at: ["fruit", "color"])?.kind == .integer(9))
         #expect(table.value(at: ["3", "14159"])?.kind == .string("pi"))
-        #expect(table.keys == ["bare_key", "bare-key", "1234", "127.0.0.1", "ʎǝʞ", "quoted \"value\"", "", "site", "fruit", "3"])
+        #expect(
+            table.keys == [
+                "bare_key", "bare-key", "1234", "127.0.0.1", "ʎǝʞ", "quoted \"value\"", "", "site", "fruit", "3",
+            ])
     }
 
     // MARK: - Tables
@@ -160,7 +176,8 @@ import Testing
             name = "plantain"
             """
         let table = try TOML.parse(doc)
-        guard case .array(let products) = table["products"]?.kind, case .array(let fruits) = table["fruits"]?.kind else {
+        guard case .array(let products) = table["products"]?.kind, case .array(let fruits) = table["fruits"]?.kind
+        else {
             Issue.record("arrays of tables missing: \(table)")
             return
         }

@@ -9,7 +9,9 @@ import Testing
 let testWorkingDirectory = "/work/dir"
 
 /// Loads `toml` as if read from `test.toml` in `/cfg`, with only `environment` set.
-func load(_ toml: String?, environment: [String: String] = [:], fileMode: Int? = nil) throws(ConfigErrorList)
+func load(
+    _ toml: String?, environment: [String: String] = [:], fileMode: Int? = nil
+) throws(ConfigErrorList)
     -> LoadedConfiguration
 {
     try ConfigLoader.load(

@@ -5,16 +5,19 @@ import Testing
 
 /// Process names, sockets and order, derived the same way in every process.
 @Suite struct TopologyTests {
-    static let allExchanges = "[daemon]\nruntime_dir = \"/run/x\"\n[exchanges.whitebit]\n[exchanges.binance]\n[exchanges.bybit]\n"
+    static let allExchanges =
+        "[daemon]\nruntime_dir = \"/run/x\"\n[exchanges.whitebit]\n[exchanges.binance]\n[exchanges.bybit]\n"
 
     @Test func everyProcessOfAFullConfiguration() throws {
         let topology = try load(Self.allExchanges).configuration.topology
-        #expect(topology.startOrder.map(\.name.description) == [
-            "writer", "gateway", "scheduler", "ingestor-binance", "ingestor-bybit", "ingestor-whitebit",
-        ])
-        #expect(topology.stopOrder.map(\.name.description) == [
-            "ingestor-whitebit", "ingestor-bybit", "ingestor-binance", "scheduler", "writer", "gateway",
-        ])
+        #expect(
+            topology.startOrder.map(\.name.description) == [
+                "writer", "gateway", "scheduler", "ingestor-binance", "ingestor-bybit", "ingestor-whitebit",
+            ])
+        #expect(
+            topology.stopOrder.map(\.name.description) == [
+                "ingestor-whitebit", "ingestor-bybit", "ingestor-binance", "scheduler", "writer", "gateway",
+            ])
         #expect(topology.controlSocketPath == "/run/x/control.sock")
         #expect(topology.pidFilePath == "/run/x/cryptod.pid")
         #expect(topology.runtimeDirectory == "/run/x")
@@ -33,7 +36,8 @@ import Testing
     }
 
     @Test func onlyEnabledProcessesRun() throws {
-        let doc = "[gateway]\nenabled = false\n[scheduler]\nenabled = false\n[exchanges.bybit]\n[exchanges.binance]\nenabled = false\n"
+        let doc =
+            "[gateway]\nenabled = false\n[scheduler]\nenabled = false\n[exchanges.bybit]\n[exchanges.binance]\nenabled = false\n"
         let topology = try load(doc).configuration.topology
         #expect(topology.processes.map(\.name) == [.writer, .ingestor(.bybit)])
         #expect(topology.spec(for: .gateway) == nil)

@@ -16,7 +16,8 @@ import Testing
 
     @Test(arguments: [
         ("5", "a duration needs a unit: write \"5s\" or \"5ms\""), ("5x", "unknown duration unit \"x\""),
-        ("s", "not a duration"), ("", "not a duration"), ("-1s", "not a duration"), ("1.5s", "unknown duration unit \".5s\""),
+        ("s", "not a duration"), ("", "not a duration"), ("-1s", "not a duration"),
+        ("1.5s", "unknown duration unit \".5s\""),
         ("99999999999999999999d", "too long"), ("9999999999999d", "too long"),
     ])
     func durationsReject(text: String, fragment: String) {
@@ -48,7 +49,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("16mib", "did you mean MiB?"), ("16kb", "did you mean KB?"), ("MiB", "not a size"), ("16 XB", "unknown size unit \"XB\""),
+        ("16mib", "did you mean MiB?"), ("16kb", "did you mean KB?"), ("MiB", "not a size"),
+        ("16 XB", "unknown size unit \"XB\""),
         ("99999999999TiB", "too large"), ("-5", "not a size"),
     ])
     func sizesReject(text: String, fragment: String) {
@@ -59,7 +61,9 @@ import Testing
         #expect(problem.message.contains(fragment), "\(problem.message)")
     }
 
-    @Test(arguments: [(16 << 20, "16MiB"), (1000, "1000B"), (1024, "1KiB"), (3 << 30, "3GiB"), (1536, "1536B"), (0, "0B")])
+    @Test(arguments: [
+        (16 << 20, "16MiB"), (1000, "1000B"), (1024, "1KiB"), (3 << 30, "3GiB"), (1536, "1536B"), (0, "0B"),
+    ])
     func sizesFormat(bytes: Int, text: String) throws {
         #expect(SizeSyntax.format(bytes) == text)
         #expect(try SizeSyntax.parse(text).get() == bytes)
@@ -69,7 +73,8 @@ import Testing
 
     @Test(arguments: [
         ("127.0.0.1:8000", "127.0.0.1", 8000), ("[::1]:8080", "::1", 8080), ("localhost:1", "localhost", 1),
-        ("0.0.0.0:65535", "0.0.0.0", 65535), ("[::]:80", "::", 80), ("gw.internal-1.example:443", "gw.internal-1.example", 443),
+        ("0.0.0.0:65535", "0.0.0.0", 65535), ("[::]:80", "::", 80),
+        ("gw.internal-1.example:443", "gw.internal-1.example", 443),
     ])
     func addressesParse(text: String, host: String, port: Int) throws {
         let address = try ListenAddress.parse(text).get()
@@ -81,8 +86,10 @@ import Testing
         ("127.0.0.1:99999", "port must be 1-65535"), ("127.0.0.1:0", "port must be 1-65535"),
         ("127.0.0.1:", "port must be 1-65535"), ("127.0.0.1:8o", "port must be 1-65535"),
         ("127.0.0.1", "missing \":PORT\""), (":80", "the host is missing"), ("1.2.3:80", "is not an IPv4 address"),
-        ("host_name:80", "is not a valid host name"), ("-bad:80", "is not a valid host name"), ("[::1]", "missing \":PORT\""),
-        ("[::1:80", "missing ']'"), ("[zz]:80", "is not an IPv6 address"), ("fe80::1:80", "must be written in brackets"),
+        ("host_name:80", "is not a valid host name"), ("-bad:80", "is not a valid host name"),
+        ("[::1]", "missing \":PORT\""),
+        ("[::1:80", "missing ']'"), ("[zz]:80", "is not an IPv6 address"),
+        ("fe80::1:80", "must be written in brackets"),
     ])
     func addressesReject(text: String, fragment: String) {
         guard case .failure(let problem) = ListenAddress.parse(text) else {

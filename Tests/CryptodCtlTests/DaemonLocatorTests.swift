@@ -11,7 +11,9 @@ struct Checkout: ~Copyable {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("ctl-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/Sources/deep/er", withIntermediateDirectories: true)
-        if let localConfig { try localConfig.write(toFile: root + "/etc/cryptod.local.toml", atomically: true, encoding: .utf8) }
+        if let localConfig {
+            try localConfig.write(toFile: root + "/etc/cryptod.local.toml", atomically: true, encoding: .utf8)
+        }
     }
 
     func write(_ text: String, to relative: String) throws -> String {
@@ -35,7 +37,8 @@ struct DaemonLocatorTests {
     func flagFirst() throws {
         let checkout = try Checkout()
         let found = locator(
-            socket: "/tmp/x/control.sock", config: "/nowhere.toml", environment: ["CRYPTOD_CONTROL_SOCKET": "/tmp/env.sock"],
+            socket: "/tmp/x/control.sock", config: "/nowhere.toml",
+            environment: ["CRYPTOD_CONTROL_SOCKET": "/tmp/env.sock"],
             cwd: checkout.root
         ).sockets()
         #expect(found.sockets == [ControlSocket(path: "/tmp/x/control.sock", origin: "--socket")])
@@ -50,8 +53,10 @@ struct DaemonLocatorTests {
     @Test("$CRYPTOD_CONTROL_SOCKET comes before any configuration")
     func environmentSocket() throws {
         let checkout = try Checkout()
-        let found = locator(config: "/nowhere.toml", environment: ["CRYPTOD_CONTROL_SOCKET": "/tmp/env.sock"], cwd: checkout.root)
-            .sockets()
+        let found = locator(
+            config: "/nowhere.toml", environment: ["CRYPTOD_CONTROL_SOCKET": "/tmp/env.sock"], cwd: checkout.root
+        )
+        .sockets()
         #expect(found.sockets == [ControlSocket(path: "/tmp/env.sock", origin: "$CRYPTOD_CONTROL_SOCKET")])
     }
 
@@ -71,14 +76,17 @@ struct DaemonLocatorTests {
         let plain = locator(environment: ["CRYPTOD_CONFIG": file], cwd: "/").sockets()
         #expect(plain.sockets.map(\.path) == ["/tmp/from-file/control.sock"])
         #expect(plain.sockets[0].origin.contains("$CRYPTOD_CONFIG"))
-        let overridden = locator(environment: ["CRYPTOD_CONFIG": file, "CRYPTOD_RUNTIME_DIR": "/tmp/from-env"], cwd: "/").sockets()
+        let overridden = locator(
+            environment: ["CRYPTOD_CONFIG": file, "CRYPTOD_RUNTIME_DIR": "/tmp/from-env"], cwd: "/"
+        ).sockets()
         #expect(overridden.sockets.map(\.path) == ["/tmp/from-env/control.sock"])
     }
 
     @Test("an invalid file still names its runtime_dir")
     func invalidConfig() throws {
         let checkout = try Checkout()
-        let file = try checkout.write("[daemon]\nruntime_dir = \"/tmp/broken-run\"\nlog_level = \"loud\"\n", to: "etc/bad.toml")
+        let file = try checkout.write(
+            "[daemon]\nruntime_dir = \"/tmp/broken-run\"\nlog_level = \"loud\"\n", to: "etc/bad.toml")
         let found = locator(config: file, cwd: "/").sockets()
         #expect(found.sockets.map(\.path) == ["/tmp/broken-run/control.sock"])
         #expect(found.sockets[0].origin.contains("invalid"))
@@ -96,7 +104,8 @@ struct DaemonLocatorTests {
         let checkout = try Checkout()
         for cwd in [checkout.root, checkout.root + "/etc", checkout.root + "/Sources/deep/er"] {
             let found = locator(cwd: cwd).sockets()
-            #expect(found.sockets.map(\.path) == [checkout.root + "/var/run/control.sock", "/run/cryptod/control.sock"])
+            #expect(
+                found.sockets.map(\.path) == [checkout.root + "/var/run/control.sock", "/run/cryptod/control.sock"])
             #expect(found.sockets[0].origin.contains(checkout.root + "/etc/cryptod.local.toml"))
             #expect(found.sockets[1].origin == "the default")
         }
@@ -113,7 +122,9 @@ struct DaemonLocatorTests {
     @Test("the config in use follows the same precedence")
     func configInUse() throws {
         let checkout = try Checkout()
-        #expect(locator(config: "a.toml", environment: ["CRYPTOD_CONFIG": "/b.toml"], cwd: "/srv").configFile().path == "/srv/a.toml")
+        #expect(
+            locator(config: "a.toml", environment: ["CRYPTOD_CONFIG": "/b.toml"], cwd: "/srv").configFile().path
+                == "/srv/a.toml")
         #expect(locator(environment: ["CRYPTOD_CONFIG": "/b.toml"], cwd: checkout.root).configFile().path == "/b.toml")
         #expect(locator(cwd: checkout.root + "/Sources").configFile().path == checkout.root + "/etc/cryptod.local.toml")
         let outside = try Checkout(localConfig: nil)
@@ -125,7 +136,9 @@ struct DaemonLocatorTests {
         let error = Unreachable(
             attempts: [
                 .init(socket: ControlSocket(path: "/a/control.sock", origin: "one"), reason: "no such socket"),
-                .init(socket: ControlSocket(path: "/run/cryptod/control.sock", origin: "the default"), reason: "nothing is listening"),
+                .init(
+                    socket: ControlSocket(path: "/run/cryptod/control.sock", origin: "the default"),
+                    reason: "nothing is listening"),
             ],
             notes: ["/x.toml (--config): no such file"])
         let text = error.description

@@ -12,12 +12,15 @@ func sampleReply() -> ControlReply {
         requestID: 7, result: .ok, message: "", serverTime: now,
         children: [
             ChildStatus(
-                name: "writer", role: .writer, state: .running, pid: 4242, startedAt: now.advanced(byNanoseconds: -192_500_000_000),
-                restarts: 2, lastExit: .init(kind: .signaled, code: 9, at: now.advanced(byNanoseconds: -193_000_000_000)),
+                name: "writer", role: .writer, state: .running, pid: 4242,
+                startedAt: now.advanced(byNanoseconds: -192_500_000_000),
+                restarts: 2,
+                lastExit: .init(kind: .signaled, code: 9, at: now.advanced(byNanoseconds: -193_000_000_000)),
                 nextRestartAt: nil),
             ChildStatus(
                 name: "ingestor-binance", role: .ingestor, state: .backoff, pid: 0, startedAt: nil, restarts: 1,
-                lastExit: .init(kind: .exited, code: 1, at: now), nextRestartAt: now.advanced(byNanoseconds: 2_000_000_000),
+                lastExit: .init(kind: .exited, code: 1, at: now),
+                nextRestartAt: now.advanced(byNanoseconds: 2_000_000_000),
                 message: "exited with status 1 (crash 1 of 5 within 5m); restarting in 2s"),
             ChildStatus(
                 name: "scheduler", role: .scheduler, state: .failed, pid: 0, startedAt: nil, restarts: 4, lastExit: nil,
@@ -29,7 +32,8 @@ func sampleReply() -> ControlReply {
 struct StatusTableTests {
     @Test("has a header and one aligned row per child")
     func layout() {
-        let lines = StatusReport.table(sampleReply()).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = StatusReport.table(sampleReply()).split(separator: "\n", omittingEmptySubsequences: false).map(
+            String.init)
         #expect(lines.count == 5)  // header, three children, and the empty string after the final newline
         #expect(lines.last == "")
         #expect(lines[0].hasPrefix("NAME"))
@@ -89,9 +93,11 @@ struct StatusJSONTests {
         let children = try #require(document["children"] as? [[String: Any]])
         #expect(children.count == 3)
         let writer = children[0]
-        #expect(Set(writer.keys) == [
-            "name", "role", "state", "pid", "started_at", "uptime_seconds", "restarts", "last_exit", "next_restart_at", "message",
-        ])
+        #expect(
+            Set(writer.keys) == [
+                "name", "role", "state", "pid", "started_at", "uptime_seconds", "restarts", "last_exit",
+                "next_restart_at", "message",
+            ])
         #expect(writer["name"] as? String == "writer")
         #expect(writer["role"] as? String == "writer")
         #expect(writer["state"] as? String == "running")
@@ -122,8 +128,10 @@ struct StatusJSONTests {
     func stableOrder() {
         let text = StatusReport.json(sampleReply()).rendered()
         #expect(text == StatusReport.json(sampleReply()).rendered())
-        let keys = ["\"name\"", "\"role\"", "\"state\"", "\"pid\"", "\"started_at\"", "\"uptime_seconds\"", "\"restarts\"",
-                    "\"last_exit\"", "\"next_restart_at\"", "\"message\""]
+        let keys = [
+            "\"name\"", "\"role\"", "\"state\"", "\"pid\"", "\"started_at\"", "\"uptime_seconds\"", "\"restarts\"",
+            "\"last_exit\"", "\"next_restart_at\"", "\"message\"",
+        ]
         let offsets = keys.map { text.range(of: $0)!.lowerBound }
         #expect(offsets == offsets.sorted())
         #expect(text.hasPrefix("{\n  \"server_time\""))
@@ -132,13 +140,15 @@ struct StatusJSONTests {
     @Test("escapes control characters")
     func escaping() throws {
         let value = JSONValue.object([("text", .string("tab\there \u{01} \\ \"q\""))])
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(value.rendered().utf8)) as? [String: String])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(value.rendered().utf8)) as? [String: String])
         #expect(object["text"] == "tab\there \u{01} \\ \"q\"")
     }
 
     @Test("renders command results with their exit code")
     func result() throws {
-        let reply = ControlReply(requestID: 1, result: .unknownTarget, message: "no child named 'x'", serverTime: .epoch)
+        let reply = ControlReply(
+            requestID: 1, result: .unknownTarget, message: "no child named 'x'", serverTime: .epoch)
         let text = StatusReport.result(json: reply).rendered()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(object["result"] as? String == "unknown target")

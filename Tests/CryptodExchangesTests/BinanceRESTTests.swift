@@ -25,7 +25,9 @@ struct BinanceRESTTests {
 
     @Test("rest_time: serverTime")
     func time() throws {
-        #expect(try T.api.parseServerTime(Fixtures.bytes(Self.fx, "rest_time")) == Timestamp(milliseconds: 1_499_827_319_559))
+        #expect(
+            try T.api.parseServerTime(Fixtures.bytes(Self.fx, "rest_time"))
+                == Timestamp(milliseconds: 1_499_827_319_559))
         #expect(T.errorKind { _ = try T.api.parseServerTime(Array("{}".utf8)) } == .missingField)
         #expect(T.errorKind { _ = try T.api.parseServerTime(Array(#"{"serverTime":"soon"}"#.utf8)) } == .invalidValue)
     }
@@ -57,20 +59,28 @@ struct BinanceRESTTests {
         }
         let cases: [(String, InstrumentStatus)] = [
             ("TRADING", .trading), ("HALT", .halted), ("BREAK", .halted), ("CANCEL_ONLY", .cancelOnly),
-            ("PRE_TRADING", .preTrading), ("AUCTION_MATCH", .preTrading), ("END_OF_DAY", .halted), ("SOMETHING_NEW", .halted),
+            ("PRE_TRADING", .preTrading), ("AUCTION_MATCH", .preTrading), ("END_OF_DAY", .halted),
+            ("SOMETHING_NEW", .halted),
         ]
         for (status, expected) in cases {
-            let instrument = try #require(try T.api.parseInstruments(info(status: status, extraFilter: ""), type: .spot).instruments.first)
+            let instrument = try #require(
+                try T.api.parseInstruments(info(status: status, extraFilter: ""), type: .spot).instruments.first)
             #expect(instrument.status == expected, "\(status)")
             #expect(instrument.tickSize.description == "0.0001")
         }
-        let notional = #"{"filterType":"MIN_NOTIONAL","minNotional":"5.00000000"},{"filterType":"NOTIONAL","minNotional":"10.00000000","maxNotional":"9000000.00000000"},{"filterType":"MARKET_LOT_SIZE","stepSize":"0.00000000","minQty":"0.00000000"},"#
-        let both = try #require(try T.api.parseInstruments(info(status: "TRADING", extraFilter: notional), type: .spot).instruments.first)
+        let notional =
+            #"{"filterType":"MIN_NOTIONAL","minNotional":"5.00000000"},{"filterType":"NOTIONAL","minNotional":"10.00000000","maxNotional":"9000000.00000000"},{"filterType":"MARKET_LOT_SIZE","stepSize":"0.00000000","minQty":"0.00000000"},"#
+        let both = try #require(
+            try T.api.parseInstruments(info(status: "TRADING", extraFilter: notional), type: .spot).instruments.first)
         #expect(both.minNotional?.description == "10.00000000")
         #expect(both.lotSize.description == "0.01")  // MARKET_LOT_SIZE does not overwrite LOT_SIZE
         let legacy = #"{"filterType":"MIN_NOTIONAL","minNotional":"5.00000000"},"#
-        #expect(try T.api.parseInstruments(info(status: "TRADING", extraFilter: legacy), type: .spot).instruments.first?.minNotional?.description == "5.00000000")
-        let noPrice = Array(#"{"symbols":[{"symbol":"A","status":"TRADING","baseAsset":"A","quoteAsset":"B","filters":[{"filterType":"LOT_SIZE","stepSize":"1"}]}]}"#.utf8)
+        #expect(
+            try T.api.parseInstruments(info(status: "TRADING", extraFilter: legacy), type: .spot).instruments.first?
+                .minNotional?.description == "5.00000000")
+        let noPrice = Array(
+            #"{"symbols":[{"symbol":"A","status":"TRADING","baseAsset":"A","quoteAsset":"B","filters":[{"filterType":"LOT_SIZE","stepSize":"1"}]}]}"#
+                .utf8)
         #expect(T.errorKind { _ = try T.api.parseInstruments(noPrice, type: .spot) } == .missingField)
         #expect(T.errorKind { _ = try T.api.parseInstruments(Array("{}".utf8), type: .spot) } == .missingField)
         #expect(T.api.instrumentsRequests(type: .linear).isEmpty)
@@ -79,7 +89,8 @@ struct BinanceRESTTests {
     @Test("rest_depth: BookSnapshot with updateID = lastUpdateId")
     func depth() throws {
         let market = T.market("LTCBTC")
-        let book = try T.api.parseBookSnapshot(Fixtures.bytes(Self.fx, "rest_depth"), market: market, receivedAt: T.receivedAt)
+        let book = try T.api.parseBookSnapshot(
+            Fixtures.bytes(Self.fx, "rest_depth"), market: market, receivedAt: T.receivedAt)
         #expect(book.market == market)
         #expect(book.updateID == 1_027_024)
         #expect(book.time == nil)
@@ -87,9 +98,13 @@ struct BinanceRESTTests {
         #expect(book.bids.map { [$0.price.description, $0.quantity.description] } == [["4.00000000", "431.00000000"]])
         #expect(book.asks.map { [$0.price.description, $0.quantity.description] } == [["4.00000200", "12.00000000"]])
         let negative = Array(#"{"lastUpdateId":1,"bids":[["-4.0","1"]],"asks":[]}"#.utf8)
-        #expect(T.errorKind { _ = try T.api.parseBookSnapshot(negative, market: market, receivedAt: T.receivedAt) } == .invalidValue)
+        #expect(
+            T.errorKind { _ = try T.api.parseBookSnapshot(negative, market: market, receivedAt: T.receivedAt) }
+                == .invalidValue)
         let noID = Array(#"{"bids":[],"asks":[]}"#.utf8)
-        #expect(T.errorKind { _ = try T.api.parseBookSnapshot(noID, market: market, receivedAt: T.receivedAt) } == .missingField)
+        #expect(
+            T.errorKind { _ = try T.api.parseBookSnapshot(noID, market: market, receivedAt: T.receivedAt) }
+                == .missingField)
     }
 
     @Test("rest_klines: 12-column rows, closed by the exchange's clock")
@@ -99,7 +114,8 @@ struct BinanceRESTTests {
         // The row opens 1499040000000 and closes 1499644799999: a 1w candle (7 days).
         let closeTime: Int64 = 1_499_644_799_999
         let open = try T.api.parseCandles(
-            body, market: market, interval: .w1, receivedAt: T.receivedAt, exchangeNow: Timestamp(milliseconds: closeTime)
+            body, market: market, interval: .w1, receivedAt: T.receivedAt,
+            exchangeNow: Timestamp(milliseconds: closeTime)
         )
         let candle = try #require(open.first)
         #expect(open.count == 1)
@@ -119,13 +135,18 @@ struct BinanceRESTTests {
         )
         #expect(closed.first?.isClosed == true)
         let short = Array(#"[[1499040000000,"1","1","1","1"]]"#.utf8)
-        #expect(T.errorKind { _ = try T.api.parseCandles(short, market: market, interval: .m1, receivedAt: T.receivedAt, exchangeNow: T.receivedAt) } == .missingField)
+        #expect(
+            T.errorKind {
+                _ = try T.api.parseCandles(
+                    short, market: market, interval: .m1, receivedAt: T.receivedAt, exchangeNow: T.receivedAt)
+            } == .missingField)
     }
 
     @Test("rest_trades: Trade with id text and taker side")
     func trades() throws {
         let market = T.market("LTCBTC")
-        let trades = try T.api.parseTrades(Fixtures.bytes(Self.fx, "rest_trades"), market: market, receivedAt: T.receivedAt)
+        let trades = try T.api.parseTrades(
+            Fixtures.bytes(Self.fx, "rest_trades"), market: market, receivedAt: T.receivedAt)
         let trade = try #require(trades.first)
         #expect(trades.count == 1)
         #expect(trade.market == market)
@@ -139,8 +160,10 @@ struct BinanceRESTTests {
 
     @Test("rest_ticker_24hr_single and _batch: every Ticker field")
     func tickers() throws {
-        let single = try T.api.parseTickers(Fixtures.bytes(Self.fx, "rest_ticker_24hr_single"), type: .spot, receivedAt: T.receivedAt)
-        let batch = try T.api.parseTickers(Fixtures.bytes(Self.fx, "rest_ticker_24hr_batch"), type: .spot, receivedAt: T.receivedAt)
+        let single = try T.api.parseTickers(
+            Fixtures.bytes(Self.fx, "rest_ticker_24hr_single"), type: .spot, receivedAt: T.receivedAt)
+        let batch = try T.api.parseTickers(
+            Fixtures.bytes(Self.fx, "rest_ticker_24hr_batch"), type: .spot, receivedAt: T.receivedAt)
         #expect(single == batch)
         let ticker = try #require(single.first)
         #expect(single.count == 1)
@@ -164,7 +187,10 @@ struct BinanceRESTTests {
     @Test("rest_book_ticker_single: not a 24 h ticker (no closeTime) → missingField")
     func bookTickerREST() throws {
         // cryptod asks /ticker/24hr only; a book ticker in its place lacks the window end.
-        let error = T.error { _ = try T.api.parseTickers(Fixtures.bytes(Self.fx, "rest_book_ticker_single"), type: .spot, receivedAt: T.receivedAt) }
+        let error = T.error {
+            _ = try T.api.parseTickers(
+                Fixtures.bytes(Self.fx, "rest_book_ticker_single"), type: .spot, receivedAt: T.receivedAt)
+        }
         #expect(error?.kind == .missingField)
         #expect(error?.detail.contains("closeTime") == true)
     }
@@ -183,7 +209,10 @@ struct BinanceRESTTests {
                 { _ = try T.api.parseServerTime(body) },
                 { _ = try T.api.parseInstruments(body, type: .spot) },
                 { _ = try T.api.parseBookSnapshot(body, market: market, receivedAt: T.receivedAt) },
-                { _ = try T.api.parseCandles(body, market: market, interval: .m1, receivedAt: T.receivedAt, exchangeNow: T.receivedAt) },
+                {
+                    _ = try T.api.parseCandles(
+                        body, market: market, interval: .m1, receivedAt: T.receivedAt, exchangeNow: T.receivedAt)
+                },
                 { _ = try T.api.parseTrades(body, market: market, receivedAt: T.receivedAt) },
                 { _ = try T.api.parseTickers(body, type: .spot, receivedAt: T.receivedAt) },
             ]
@@ -199,8 +228,12 @@ struct BinanceRESTTests {
         let valid = T.api.parseKeyVerification(status: 200, body: Fixtures.bytes(Self.fx, "rest_account"))
         #expect(valid.outcome == .valid)
         #expect(valid.permissions == ["SPOT", "trade", "withdraw", "deposit"])
-        #expect(T.api.parseKeyVerification(status: 401, body: Fixtures.bytes(Self.fx, "err_invalid_api_key")).outcome == .invalidKey)
-        #expect(T.api.parseKeyVerification(status: 400, body: Fixtures.bytes(Self.fx, "err_invalid_signature")).outcome == .invalidSignature)
+        #expect(
+            T.api.parseKeyVerification(status: 401, body: Fixtures.bytes(Self.fx, "err_invalid_api_key")).outcome
+                == .invalidKey)
+        #expect(
+            T.api.parseKeyVerification(status: 400, body: Fixtures.bytes(Self.fx, "err_invalid_signature")).outcome
+                == .invalidSignature)
         let format = Array(#"{"code":-2014,"msg":"API-key format invalid."}"#.utf8)
         #expect(T.api.parseKeyVerification(status: 401, body: format).outcome == .invalidKey)
         let skew = Array(#"{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}"#.utf8)
@@ -211,6 +244,8 @@ struct BinanceRESTTests {
         #expect(T.api.parseKeyVerification(status: 500, body: Array("oops".utf8)).outcome == .unknown)
         #expect(T.api.parseKeyVerification(status: 200, body: Array("[]".utf8)).outcome == .unknown)
         let readOnly = Array(#"{"canTrade":false,"canWithdraw":false,"canDeposit":false,"permissions":[]}"#.utf8)
-        #expect(T.api.parseKeyVerification(status: 200, body: readOnly) == KeyVerification(outcome: .valid, permissions: [], detail: "account readable ()"))
+        #expect(
+            T.api.parseKeyVerification(status: 200, body: readOnly)
+                == KeyVerification(outcome: .valid, permissions: [], detail: "account readable ()"))
     }
 }

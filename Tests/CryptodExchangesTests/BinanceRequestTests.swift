@@ -48,7 +48,10 @@ struct BinanceRequestTests {
             market: T.market("BTCUSDT"), interval: .month1, start: Timestamp(milliseconds: 1_499_040_000_000),
             end: Timestamp(milliseconds: 1_499_644_799_999), limit: 5000
         )
-        #expect(request.description == "GET /api/v3/klines?symbol=BTCUSDT&interval=1M&startTime=1499040000000&endTime=1499644799999&limit=1000")
+        #expect(
+            request.description
+                == "GET /api/v3/klines?symbol=BTCUSDT&interval=1M&startTime=1499040000000&endTime=1499644799999&limit=1000"
+        )
         #expect(request.weight == 2)
         let plain = T.api.candlesRequest(market: T.market("ETHBTC"), interval: .m1, start: nil, end: nil, limit: 10)
         #expect(plain.description == "GET /api/v3/klines?symbol=ETHBTC&interval=1m&limit=10")
@@ -85,19 +88,26 @@ struct BinanceRequestTests {
 
     @Test("signing reproduces binance.md §2.6's documented vector")
     func signatureVector() {
-        let payload = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
+        let payload =
+            "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
         let secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
-        #expect(T.signer.hex(.sha256, key: secret, message: payload) == "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71")
+        #expect(
+            T.signer.hex(.sha256, key: secret, message: payload)
+                == "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71")
     }
 
     @Test("account request: timestamp, recvWindow, signature of that query, secret API-key header")
     func account() {
-        let credentials = APICredentials(key: "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A", secret: "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j")
-        let request = T.api.verifyKeyRequest(credentials: credentials, now: Timestamp(milliseconds: 1_499_827_319_559), sign: T.signer)
+        let credentials = APICredentials(
+            key: "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+            secret: "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j")
+        let request = T.api.verifyKeyRequest(
+            credentials: credentials, now: Timestamp(milliseconds: 1_499_827_319_559), sign: T.signer)
         #expect(request.method == .get)
         #expect(request.path == "/api/v3/account")
         #expect(request.weight == 20)
-        let expected = T.signer.hex(.sha256, key: credentials.secret, message: "timestamp=1499827319559&recvWindow=5000")
+        let expected = T.signer.hex(
+            .sha256, key: credentials.secret, message: "timestamp=1499827319559&recvWindow=5000")
         #expect(request.encodedQuery == "timestamp=1499827319559&recvWindow=5000&signature=\(expected)")
         #expect(request.headers == [RESTRequest.Header("X-MBX-APIKEY", credentials.key, isSecret: true)])
         #expect(!request.description.contains(credentials.secret))
@@ -111,10 +121,16 @@ struct BinanceRequestTests {
             StreamSubscription(market: btc, channel: .candles(.m1)), StreamSubscription(market: btc, channel: .book),
             StreamSubscription(market: btc, channel: .candles(.month1)),
         ]
-        #expect(subs.map(BinanceAPI.streamName) == ["btcusdt@ticker", "btcusdt@trade", "btcusdt@kline_1m", "btcusdt@depth@100ms", "btcusdt@kline_1M"])
+        #expect(
+            subs.map(BinanceAPI.streamName) == [
+                "btcusdt@ticker", "btcusdt@trade", "btcusdt@kline_1m", "btcusdt@depth@100ms", "btcusdt@kline_1M",
+            ])
         var id: UInt64 = 7
         let messages = T.api.subscribeMessages(subs, all: subs, nextID: &id)
-        #expect(messages == [#"{"method":"SUBSCRIBE","params":["btcusdt@ticker","btcusdt@trade","btcusdt@kline_1m","btcusdt@depth@100ms","btcusdt@kline_1M"],"id":7}"#])
+        #expect(
+            messages == [
+                #"{"method":"SUBSCRIBE","params":["btcusdt@ticker","btcusdt@trade","btcusdt@kline_1m","btcusdt@depth@100ms","btcusdt@kline_1M"],"id":7}"#
+            ])
         #expect(id == 8)
         let gone = T.api.unsubscribeMessages([subs[1]], remaining: [subs[0]], nextID: &id)
         #expect(gone == [#"{"method":"UNSUBSCRIBE","params":["btcusdt@trade"],"id":8}"#])

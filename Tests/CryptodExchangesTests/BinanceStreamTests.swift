@@ -11,7 +11,8 @@ struct BinanceStreamTests {
 
     @Test("ws_depth_diff: depthUpdate → BookDelta (U, u, E, exact levels), raw and combined")
     func depthDiff() throws {
-        for events in [try T.fixture("ws_depth_diff"), try T.stream(T.combined("bnbbtc@depth@100ms", "ws_depth_diff"))] {
+        for events in [try T.fixture("ws_depth_diff"), try T.stream(T.combined("bnbbtc@depth@100ms", "ws_depth_diff"))]
+        {
             guard case .bookDelta(let delta) = try #require(events.first), events.count == 1 else {
                 Issue.record("expected one bookDelta, got \(events)")
                 continue
@@ -110,7 +111,8 @@ struct BinanceStreamTests {
         #expect(ticker.quoteVolume?.description == "18")
         #expect(ticker.bid == nil && ticker.ask == nil && ticker.changePercent == nil && ticker.lastQuantity == nil)
         // `!miniTicker@arr` carries an array of them.
-        let array = try T.stream(#"{"stream":"!miniTicker@arr","data":[\#(T.text("ws_mini_ticker")),\#(T.text("ws_mini_ticker"))]}"#)
+        let array = try T.stream(
+            #"{"stream":"!miniTicker@arr","data":[\#(T.text("ws_mini_ticker")),\#(T.text("ws_mini_ticker"))]}"#)
         #expect(array.count == 2)
         #expect(try T.stream("[" + T.text("ws_mini_ticker") + "]").count == 1)
     }
@@ -128,7 +130,9 @@ struct BinanceStreamTests {
 
     @Test("ws_book_ticker: bookTicker (no e) → Ticker with best bid/ask at receive time")
     func bookTicker() throws {
-        for events in [try T.fixture("ws_book_ticker"), try T.stream(T.combined("bnbusdt@bookTicker", "ws_book_ticker"))] {
+        for events in [
+            try T.fixture("ws_book_ticker"), try T.stream(T.combined("bnbusdt@bookTicker", "ws_book_ticker")),
+        ] {
             guard case .ticker(let ticker) = try #require(events.first) else { Issue.record("no ticker"); return }
             #expect(ticker.market == T.market("BNBUSDT"))
             #expect(ticker.time == T.receivedAt)
@@ -166,13 +170,18 @@ struct BinanceStreamTests {
             try T.stream(#"{"error":{"code":2,"msg":"Invalid request: invalid stream name foo"},"id":7}"#)
                 == [.rejected(id: "7", message: "code 2: Invalid request: invalid stream name foo")]
         )
-        #expect(try T.stream(#"{"code":3,"msg":"Invalid JSON","id":null}"#) == [.rejected(id: nil, message: "code 3: Invalid JSON")])
+        #expect(
+            try T.stream(#"{"code":3,"msg":"Invalid JSON","id":null}"#) == [
+                .rejected(id: nil, message: "code 3: Invalid JSON")
+            ])
     }
 
     @Test("a payload naming its type late is read in a second pass")
     func lateEventType() throws {
         let late = #"{"s":"BNBBTC","U":1,"u":2,"b":[["1.5","2"]],"a":[],"E":1672515782136,"e":"depthUpdate"}"#
-        guard case .bookDelta(let delta) = try #require(try T.stream(late).first) else { Issue.record("no delta"); return }
+        guard case .bookDelta(let delta) = try #require(try T.stream(late).first) else {
+            Issue.record("no delta"); return
+        }
         #expect(delta.firstUpdateID == 1 && delta.lastUpdateID == 2)
         #expect(delta.bids.map(\.price.description) == ["1.5"])
         let wrapped = #"{"stream":"bnbbtc@depth@100ms","data":\#(late)}"#
@@ -203,19 +212,29 @@ struct BinanceStreamTests {
     @Test("missing fields: missingField naming the field")
     func missing() throws {
         let depth = T.text("ws_depth_diff")
-        for (field, pattern) in [("U", #""U": 157,"#), ("u", #""u": 160,"#), ("s", #""s": "BNBBTC","#), ("E", #""E": 1672515782136,"#)] {
+        for (field, pattern) in [
+            ("U", #""U": 157,"#), ("u", #""u": 160,"#), ("s", #""s": "BNBBTC","#), ("E", #""E": 1672515782136,"#),
+        ] {
             let error = T.error { _ = try T.stream(depth.replacingOccurrences(of: pattern, with: "")) }
             #expect(error?.kind == .missingField, "\(field)")
             #expect(error?.detail.contains("\"\(field)\"") == true, "\(String(describing: error))")
         }
         let trade = T.text("ws_trade")
         for pattern in [#""p": "0.001","#, #""q": "100","#, #""t": 12345,"#, #""m": true,"#, #""T": 1672515782136,"#] {
-            #expect(T.errorKind { _ = try T.stream(trade.replacingOccurrences(of: pattern, with: "")) } == .missingField, "\(pattern)")
+            #expect(
+                T.errorKind { _ = try T.stream(trade.replacingOccurrences(of: pattern, with: "")) } == .missingField,
+                "\(pattern)")
         }
         #expect(T.errorKind { _ = try T.stream(#"{"e":"kline","E":1,"s":"X"}"#) } == .missingField)
-        #expect(T.errorKind { _ = try T.stream(T.text("ws_kline").replacingOccurrences(of: #""i": "1m","#, with: "")) } == .missingField)
-        #expect(T.errorKind { _ = try T.stream(#"{"stream":"a@depth5","data":{"lastUpdateId":1,"bids":[]}}"#) } == .missingField)
-        #expect(T.errorKind { _ = try T.stream(#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":1,"b":[["1"]],"a":[]}"#) } == .missingField)
+        #expect(
+            T.errorKind { _ = try T.stream(T.text("ws_kline").replacingOccurrences(of: #""i": "1m","#, with: "")) }
+                == .missingField)
+        #expect(
+            T.errorKind { _ = try T.stream(#"{"stream":"a@depth5","data":{"lastUpdateId":1,"bids":[]}}"#) }
+                == .missingField)
+        #expect(
+            T.errorKind { _ = try T.stream(#"{"e":"depthUpdate","E":1,"s":"X","U":1,"u":1,"b":[["1"]],"a":[]}"#) }
+                == .missingField)
     }
 
     @Test("invalid values: negative or NaN prices and quantities, U > u, empty symbols, wrong types")

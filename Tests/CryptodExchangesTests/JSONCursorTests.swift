@@ -14,7 +14,8 @@ private indirect enum JSONTree: Equatable, CustomStringConvertible {
 
     static func == (lhs: JSONTree, rhs: JSONTree) -> Bool {
         switch (lhs, rhs) {
-        case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.object(let a), .object(let b)):
+            a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         case (.array(let a), .array(let b)): a == b
         case (.string(let a), .string(let b)): a == b
         case (.number(let a), .number(let b)): a == b
@@ -66,7 +67,9 @@ private indirect enum JSONTree: Equatable, CustomStringConvertible {
 }
 
 /// Runs `body` on a cursor over `text`.
-private func withCursor<T>(_ text: String, _ body: (inout JSONCursor) throws(ExchangeParseError) -> T) throws(ExchangeParseError) -> T {
+private func withCursor<T>(
+    _ text: String, _ body: (inout JSONCursor) throws(ExchangeParseError) -> T
+) throws(ExchangeParseError) -> T {
     try JSONCursor.parse(Array(text.utf8), body)
 }
 
@@ -96,13 +99,16 @@ struct JSONCursorTests {
         for (text, kind) in cases {
             #expect(try withCursor(text) { c throws(ExchangeParseError) in try c.peek() } == kind, "\(text)")
         }
-        #expect(errorKind { try withCursor("   ") { c throws(ExchangeParseError) in _ = try c.peek() } } == .malformedJSON)
-        #expect(errorKind { try withCursor("x") { c throws(ExchangeParseError) in _ = try c.peek() } } == .malformedJSON)
+        #expect(
+            errorKind { try withCursor("   ") { c throws(ExchangeParseError) in _ = try c.peek() } } == .malformedJSON)
+        #expect(
+            errorKind { try withCursor("x") { c throws(ExchangeParseError) in _ = try c.peek() } } == .malformedJSON)
     }
 
     @Test("objects, arrays and scalars read in one pass with key matching")
     func objectWalk() throws {
-        let text = #"{"e":"trade","E":1700000000123,"p":"0.00010000","q":12.5,"m":true,"n":null,"a":[1,2,3],"o":{"x":[]}}"#
+        let text =
+            #"{"e":"trade","E":1700000000123,"p":"0.00010000","q":12.5,"m":true,"n":null,"a":[1,2,3],"o":{"x":[]}}"#
         try withCursor(text) { c throws(ExchangeParseError) in
             var seen: [String] = []
             try c.object { key, c throws(ExchangeParseError) in
@@ -134,9 +140,12 @@ struct JSONCursorTests {
         #expect(try JSONTree.parse("{}") == .object([]))
         #expect(try JSONTree.parse("[ ]") == .array([]))
         #expect(try JSONTree.parse("[[[]],{}]") == .array([.array([.array([])]), .object([])]))
-        let legal = String(repeating: "[", count: JSONCursor.maxDepth) + String(repeating: "]", count: JSONCursor.maxDepth)
+        let legal =
+            String(repeating: "[", count: JSONCursor.maxDepth) + String(repeating: "]", count: JSONCursor.maxDepth)
         #expect(throws: Never.self) { try JSONTree.parse(legal) }
-        let deep = String(repeating: "[", count: JSONCursor.maxDepth + 1) + String(repeating: "]", count: JSONCursor.maxDepth + 1)
+        let deep =
+            String(repeating: "[", count: JSONCursor.maxDepth + 1)
+            + String(repeating: "]", count: JSONCursor.maxDepth + 1)
         #expect(errorKind { _ = try JSONTree.parse(deep) } == .malformedJSON)
         let deepObjects = String(repeating: #"{"a":"#, count: 100) + "1" + String(repeating: "}", count: 100)
         #expect(errorKind { _ = try JSONTree.parse(deepObjects) } == .malformedJSON)
@@ -149,7 +158,9 @@ struct JSONCursorTests {
     @Test("whitespace anywhere between tokens")
     func whitespace() throws {
         let text = " \n\t{ \r\n\"a\" \t: [ 1 , \"b\" , { } ] ,\"c\":true } \n"
-        #expect(try JSONTree.parse(text) == .object([("a", .array([.number("1"), .string("b"), .object([])])), ("c", .bool(true))]))
+        #expect(
+            try JSONTree.parse(text)
+                == .object([("a", .array([.number("1"), .string("b"), .object([])])), ("c", .bool(true))]))
     }
 
     // MARK: - Strings
@@ -169,11 +180,15 @@ struct JSONCursorTests {
             "\"a\u{01}b\"", "\"tab\there\"", #""abc"#, #""\"#,
         ]
         for json in bad {
-            #expect(errorKind { _ = try withCursor(json) { c throws(ExchangeParseError) in try c.string() } } == .malformedJSON, "\(json)")
+            #expect(
+                errorKind { _ = try withCursor(json) { c throws(ExchangeParseError) in try c.string() } }
+                    == .malformedJSON, "\(json)")
         }
         // Invalid UTF-8 bytes in a string.
         let invalidUTF8: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
-        #expect(errorKind { _ = try JSONCursor.parse(invalidUTF8) { c throws(ExchangeParseError) in try c.string() } } == .malformedJSON)
+        #expect(
+            errorKind { _ = try JSONCursor.parse(invalidUTF8) { c throws(ExchangeParseError) in try c.string() } }
+                == .malformedJSON)
         // rawString keeps escapes as written.
         try withCursor(#""BTC\u0055SDT""#) { c throws(ExchangeParseError) in
             let raw = try c.rawString()
@@ -186,10 +201,15 @@ struct JSONCursorTests {
         try withCursor(#"{"lastUpdateId":1,"bids":2,"b":3,"":4}"#) { c throws(ExchangeParseError) in
             var hits: [Int64] = []
             try c.object { key, c throws(ExchangeParseError) in
-                if key == "lastUpdateId" { hits.append(try c.int64() * 10) }
-                else if key == "b" { hits.append(try c.int64() * 100) }
-                else if key == "" { hits.append(try c.int64() * 1000) }
-                else { #expect(!(key == "bid")); #expect(!(key == "bidsx")); try c.skip() }
+                if key == "lastUpdateId" {
+                    hits.append(try c.int64() * 10)
+                } else if key == "b" {
+                    hits.append(try c.int64() * 100)
+                } else if key == "" {
+                    hits.append(try c.int64() * 1000)
+                } else {
+                    #expect(!(key == "bid")); #expect(!(key == "bidsx")); try c.skip()
+                }
             }
             #expect(hits == [10, 300, 4000])
         }
@@ -199,8 +219,12 @@ struct JSONCursorTests {
 
     @Test("decimals keep the exact text, from strings and number tokens")
     func decimals() throws {
-        for text in ["0.00010000", "12345.67800000", "-1.5", "0", "0.0", "99999999999999999999999999999999999999", "0.00000000000000000000000000000000000001"] {
-            #expect(try withCursor("\"\(text)\"") { c throws(ExchangeParseError) in try c.decimal() }.description == text)
+        for text in [
+            "0.00010000", "12345.67800000", "-1.5", "0", "0.0", "99999999999999999999999999999999999999",
+            "0.00000000000000000000000000000000000001",
+        ] {
+            #expect(
+                try withCursor("\"\(text)\"") { c throws(ExchangeParseError) in try c.decimal() }.description == text)
             #expect(try withCursor(text) { c throws(ExchangeParseError) in try c.decimal() }.description == text)
         }
     }
@@ -213,7 +237,9 @@ struct JSONCursorTests {
             "\"123456789012345678901234567890123456789\"", "123456789012345678901234567890123456789", "\"1\\u0030\"",
         ]
         for text in invalid {
-            #expect(errorKind { _ = try withCursor(text) { c throws(ExchangeParseError) in try c.decimal() } } == .invalidValue, "\(text)")
+            #expect(
+                errorKind { _ = try withCursor(text) { c throws(ExchangeParseError) in try c.decimal() } }
+                    == .invalidValue, "\(text)")
         }
         for text in ["NaN", "Infinity", "-", "01x", "1.", ".5", "+1", "--1"] {
             let kind = errorKind {
@@ -234,10 +260,13 @@ struct JSONCursorTests {
         for round in 0..<20_000 {
             let text: String
             if round % 2 == 0 {
-                text = String((0..<Int.random(in: 0...24, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+                text = String(
+                    (0..<Int.random(in: 0...24, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
             } else {
-                let whole = String(UInt64.random(in: 0...UInt64.max, using: &rng)).prefix(Int.random(in: 1...20, using: &rng))
-                let fraction = String((0..<Int.random(in: 0...20, using: &rng)).map { _ in "0123456789".randomElement(using: &rng)! })
+                let whole = String(UInt64.random(in: 0...UInt64.max, using: &rng)).prefix(
+                    Int.random(in: 1...20, using: &rng))
+                let fraction = String(
+                    (0..<Int.random(in: 0...20, using: &rng)).map { _ in "0123456789".randomElement(using: &rng)! })
                 text = (Bool.random(using: &rng) ? "-" : "") + whole + (fraction.isEmpty ? "" : "." + fraction)
             }
             let reference = ExactDecimal(text)
@@ -250,21 +279,39 @@ struct JSONCursorTests {
 
     @Test("decimalPair reads [price, quantity] and skips extras")
     func decimalPair() throws {
-        let pair = try withCursor(#"[ "0.0024" , "10", 3, ["x"] ]"#) { c throws(ExchangeParseError) in try c.decimalPair() }
+        let pair = try withCursor(#"[ "0.0024" , "10", 3, ["x"] ]"#) { c throws(ExchangeParseError) in
+            try c.decimalPair()
+        }
         #expect(pair.0.description == "0.0024" && pair.1.description == "10")
         #expect(try withCursor("[1.5,2]") { c throws(ExchangeParseError) in try c.decimalPair() }.1.description == "2")
-        #expect(errorKind { _ = try withCursor("[]") { c throws(ExchangeParseError) in try c.decimalPair() } } == .missingField)
-        #expect(errorKind { _ = try withCursor(#"["1"]"#) { c throws(ExchangeParseError) in try c.decimalPair() } } == .missingField)
-        #expect(errorKind { _ = try withCursor(#"["1" "2"]"#) { c throws(ExchangeParseError) in try c.decimalPair() } } == .malformedJSON)
-        #expect(errorKind { _ = try withCursor(#"["1","x"]"#) { c throws(ExchangeParseError) in try c.decimalPair() } } == .invalidValue)
-        #expect(errorKind { _ = try withCursor(#"{"a":1}"#) { c throws(ExchangeParseError) in try c.decimalPair() } } == .invalidValue)
-        #expect(errorKind { _ = try withCursor(#"["1","2""#) { c throws(ExchangeParseError) in try c.decimalPair() } } == .malformedJSON)
+        #expect(
+            errorKind { _ = try withCursor("[]") { c throws(ExchangeParseError) in try c.decimalPair() } }
+                == .missingField)
+        #expect(
+            errorKind { _ = try withCursor(#"["1"]"#) { c throws(ExchangeParseError) in try c.decimalPair() } }
+                == .missingField)
+        #expect(
+            errorKind { _ = try withCursor(#"["1" "2"]"#) { c throws(ExchangeParseError) in try c.decimalPair() } }
+                == .malformedJSON)
+        #expect(
+            errorKind { _ = try withCursor(#"["1","x"]"#) { c throws(ExchangeParseError) in try c.decimalPair() } }
+                == .invalidValue)
+        #expect(
+            errorKind { _ = try withCursor(#"{"a":1}"#) { c throws(ExchangeParseError) in try c.decimalPair() } }
+                == .invalidValue)
+        #expect(
+            errorKind { _ = try withCursor(#"["1","2""#) { c throws(ExchangeParseError) in try c.decimalPair() } }
+                == .malformedJSON)
     }
 
     @Test("integers from tokens and digit strings, range-checked")
     func integers() throws {
-        func int(_ text: String) throws(ExchangeParseError) -> Int64 { try withCursor(text) { c throws(ExchangeParseError) in try c.int64() } }
-        func uint(_ text: String) throws(ExchangeParseError) -> UInt64 { try withCursor(text) { c throws(ExchangeParseError) in try c.uint64() } }
+        func int(_ text: String) throws(ExchangeParseError) -> Int64 {
+            try withCursor(text) { c throws(ExchangeParseError) in try c.int64() }
+        }
+        func uint(_ text: String) throws(ExchangeParseError) -> UInt64 {
+            try withCursor(text) { c throws(ExchangeParseError) in try c.uint64() }
+        }
         #expect(try int("1700000000000") == 1_700_000_000_000)
         #expect(try int("\"1700000000000\"") == 1_700_000_000_000)
         #expect(try int("-42") == -42)
@@ -272,7 +319,10 @@ struct JSONCursorTests {
         #expect(try int("-9223372036854775808") == Int64.min)
         #expect(try uint("18446744073709551615") == UInt64.max)
         #expect(try uint("0") == 0)
-        for text in ["9223372036854775808", "-9223372036854775809", "1.0", "1e3", "\"\"", "\"1.5\"", "\"01\"", "\"-\"", "true", "\"x\"", "[1]"] {
+        for text in [
+            "9223372036854775808", "-9223372036854775809", "1.0", "1e3", "\"\"", "\"1.5\"", "\"01\"", "\"-\"", "true",
+            "\"x\"", "[1]",
+        ] {
             #expect(errorKind { _ = try int(text) } == .invalidValue, "\(text)")
         }
         for text in ["18446744073709551616", "-1", "\"-1\"", "99999999999999999999999999", "1.5"] {
@@ -280,16 +330,31 @@ struct JSONCursorTests {
         }
         // Huge numbers are still skippable and well-formed.
         let huge = "[" + String(repeating: "9", count: 5000) + ".5e+999]"
-        #expect(throws: Never.self) { try withCursor(huge) { c throws(ExchangeParseError) in try c.skip(); try c.finish() } }
+        #expect(throws: Never.self) {
+            try withCursor(huge) { c throws(ExchangeParseError) in
+                try c.skip(); try c.finish()
+            }
+        }
     }
 
     @Test("number grammar is strict")
     func numberGrammar() throws {
-        for bad in ["[01]", "[1.]", "[.1]", "[-]", "[1e]", "[1e+]", "[+1]", "[1.e5]", "[- 1]", "[0x1]", "[Infinity]", "[NaN]"] {
-            #expect(errorKind { try withCursor(bad) { c throws(ExchangeParseError) in try c.skip(); try c.finish() } } == .malformedJSON, "\(bad)")
+        for bad in [
+            "[01]", "[1.]", "[.1]", "[-]", "[1e]", "[1e+]", "[+1]", "[1.e5]", "[- 1]", "[0x1]", "[Infinity]", "[NaN]",
+        ] {
+            #expect(
+                errorKind {
+                    try withCursor(bad) { c throws(ExchangeParseError) in
+                        try c.skip(); try c.finish()
+                    }
+                } == .malformedJSON, "\(bad)")
         }
         for good in ["[0]", "[-0]", "[1.5E+3]", "[1e-7]", "[-0.0e0]", "[123]"] {
-            #expect(throws: Never.self) { try withCursor(good) { c throws(ExchangeParseError) in try c.skip(); try c.finish() } }
+            #expect(throws: Never.self) {
+                try withCursor(good) { c throws(ExchangeParseError) in
+                    try c.skip(); try c.finish()
+                }
+            }
         }
     }
 
@@ -300,8 +365,10 @@ struct JSONCursorTests {
         #expect(try withCursor("true") { c throws(ExchangeParseError) in try c.bool() })
         #expect(try !withCursor("false") { c throws(ExchangeParseError) in try c.bool() })
         #expect(errorKind { _ = try withCursor("1") { c throws(ExchangeParseError) in try c.bool() } } == .invalidValue)
-        #expect(errorKind { _ = try withCursor("tru") { c throws(ExchangeParseError) in try c.bool() } } == .malformedJSON)
-        #expect(errorKind { _ = try withCursor("trux") { c throws(ExchangeParseError) in try c.bool() } } == .malformedJSON)
+        #expect(
+            errorKind { _ = try withCursor("tru") { c throws(ExchangeParseError) in try c.bool() } } == .malformedJSON)
+        #expect(
+            errorKind { _ = try withCursor("trux") { c throws(ExchangeParseError) in try c.bool() } } == .malformedJSON)
         try withCursor("[null, 1, nul]") { c throws(ExchangeParseError) in
             var index = 0
             let kind = errorKind {
@@ -326,12 +393,33 @@ struct JSONCursorTests {
             #expect(errorKind { _ = try JSONTree.parse(text) } == .malformedJSON, "\(text)")
         }
         // A body that does not consume an element is caught, never loops.
-        #expect(errorKind { try withCursor("[1,2]") { c throws(ExchangeParseError) in try c.array { _ throws(ExchangeParseError) in } } } == .malformedJSON)
-        #expect(errorKind { try withCursor("{\"a\":1}") { c throws(ExchangeParseError) in try c.object { _, _ throws(ExchangeParseError) in } } } == .malformedJSON)
+        #expect(
+            errorKind {
+                try withCursor("[1,2]") { c throws(ExchangeParseError) in
+                    try c.array { _ throws(ExchangeParseError) in }
+                }
+            } == .malformedJSON)
+        #expect(
+            errorKind {
+                try withCursor("{\"a\":1}") { c throws(ExchangeParseError) in
+                    try c.object { _, _ throws(ExchangeParseError) in }
+                }
+            } == .malformedJSON)
         // Wrong kinds are invalidValue.
-        #expect(errorKind { try withCursor("[1]") { c throws(ExchangeParseError) in try c.object { _, c throws(ExchangeParseError) in try c.skip() } } } == .invalidValue)
-        #expect(errorKind { try withCursor("{}") { c throws(ExchangeParseError) in try c.array { c throws(ExchangeParseError) in try c.skip() } } } == .invalidValue)
-        #expect(errorKind { _ = try withCursor("12") { c throws(ExchangeParseError) in try c.string() } } == .invalidValue)
+        #expect(
+            errorKind {
+                try withCursor("[1]") { c throws(ExchangeParseError) in
+                    try c.object { _, c throws(ExchangeParseError) in try c.skip() }
+                }
+            } == .invalidValue)
+        #expect(
+            errorKind {
+                try withCursor("{}") { c throws(ExchangeParseError) in
+                    try c.array { c throws(ExchangeParseError) in try c.skip() }
+                }
+            } == .invalidValue)
+        #expect(
+            errorKind { _ = try withCursor("12") { c throws(ExchangeParseError) in try c.string() } } == .invalidValue)
     }
 
     @Test("errors name the byte offset and never the payload")
@@ -355,21 +443,46 @@ struct JSONCursorTests {
     @Test("every truncation of a sample throws, never crashes or hangs")
     func truncation() throws {
         let bytes = Array(Self.sample.utf8)
-        #expect(throws: Never.self) { try JSONCursor.parse(bytes) { c throws(ExchangeParseError) in _ = try JSONTree.read(&c); try c.finish() } }
-        #expect(throws: Never.self) { try JSONCursor.parse(bytes) { c throws(ExchangeParseError) in try c.skip(); try c.finish() } }
+        #expect(throws: Never.self) {
+            try JSONCursor.parse(bytes) { c throws(ExchangeParseError) in
+                _ = try JSONTree.read(&c); try c.finish()
+            }
+        }
+        #expect(throws: Never.self) {
+            try JSONCursor.parse(bytes) { c throws(ExchangeParseError) in
+                try c.skip(); try c.finish()
+            }
+        }
         for length in 0..<bytes.count where !bytes[length...].allSatisfy({ $0 == 0x20 || $0 == 0x0A }) {
             let prefix = Array(bytes[..<length])
-            let viaTree = errorKind { _ = try JSONCursor.parse(prefix) { c throws(ExchangeParseError) in let t = try JSONTree.read(&c); try c.finish(); return t } }
-            let viaSkip = errorKind { try JSONCursor.parse(prefix) { c throws(ExchangeParseError) in try c.skip(); try c.finish() } }
+            let viaTree = errorKind {
+                _ = try JSONCursor.parse(prefix) { c throws(ExchangeParseError) in
+                    let t = try JSONTree.read(&c); try c.finish(); return t
+                }
+            }
+            let viaSkip = errorKind {
+                try JSONCursor.parse(prefix) { c throws(ExchangeParseError) in
+                    try c.skip(); try c.finish()
+                }
+            }
             #expect(viaTree == .malformedJSON, "prefix \(length)")
             #expect(viaSkip == .malformedJSON, "prefix \(length)")
         }
         // Exponents are legal JSON (skip() accepts them) even though decimal() refuses them.
         let withExponent = Array(#"{"a":[-1.5e+3,2E-7,0e0],"b":"x"}"#.utf8)
-        #expect(throws: Never.self) { try JSONCursor.parse(withExponent) { c throws(ExchangeParseError) in try c.skip(); try c.finish() } }
+        #expect(throws: Never.self) {
+            try JSONCursor.parse(withExponent) { c throws(ExchangeParseError) in
+                try c.skip(); try c.finish()
+            }
+        }
         for length in 0..<withExponent.count {
             let prefix = Array(withExponent[..<length])
-            #expect(errorKind { try JSONCursor.parse(prefix) { c throws(ExchangeParseError) in try c.skip(); try c.finish() } } == .malformedJSON)
+            #expect(
+                errorKind {
+                    try JSONCursor.parse(prefix) { c throws(ExchangeParseError) in
+                        try c.skip(); try c.finish()
+                    }
+                } == .malformedJSON)
         }
     }
 
@@ -383,8 +496,14 @@ struct JSONCursorTests {
             for _ in 0..<Int.random(in: 1...3, using: &rng) {
                 mutated[Int.random(in: 0..<mutated.count, using: &rng)] = alphabet.randomElement(using: &rng)!
             }
-            _ = errorKind { try JSONCursor.parse(mutated) { c throws(ExchangeParseError) in try c.skip(); try c.finish() } }
-            _ = errorKind { _ = try JSONCursor.parse(mutated) { c throws(ExchangeParseError) in try JSONTree.read(&c) } }
+            _ = errorKind {
+                try JSONCursor.parse(mutated) { c throws(ExchangeParseError) in
+                    try c.skip(); try c.finish()
+                }
+            }
+            _ = errorKind {
+                _ = try JSONCursor.parse(mutated) { c throws(ExchangeParseError) in try JSONTree.read(&c) }
+            }
         }
     }
 
@@ -487,7 +606,8 @@ private struct DocumentGenerator {
             return ("\(integer)", .number("\(integer)"))
         case 4:
             let whole = Int.random(in: 0...99999, using: &rng)
-            let fraction = String((0..<Int.random(in: 1...8, using: &rng)).map { _ in "0123456789".randomElement(using: &rng)! })
+            let fraction = String(
+                (0..<Int.random(in: 1...8, using: &rng)).map { _ in "0123456789".randomElement(using: &rng)! })
             let text = (Bool.random(using: &rng) ? "-" : "") + "\(whole).\(fraction)"
             return (text, .number(ExactDecimal(text)!.description))
         case 5:

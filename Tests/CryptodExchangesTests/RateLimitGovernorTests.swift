@@ -25,7 +25,9 @@ private func fill(
     }
 }
 
-private func budget(_ governor: RateLimitGovernor, _ name: String, endpoint: String? = nil, at offset: Int64)
+private func budget(
+    _ governor: RateLimitGovernor, _ name: String, endpoint: String? = nil, at offset: Int64
+)
     -> CapacityReport.Budget?
 {
     governor.snapshot(now: at(offset)).budgets.first { $0.name == name && (endpoint == nil || $0.endpoint == endpoint) }
@@ -78,7 +80,8 @@ struct RateLimitBudgetTests {
     func budgetWithShare(_ row: BudgetRow) {
         var governor = RateLimitGovernor(policy: row.policy)
         let unit = row.policy.dialect == .binance ? row.weight : 1
-        let (admitted, answer) = fill(&governor, weight: row.weight, endpoint: row.endpoint, priority: .bookResync, at: 3_000)
+        let (admitted, answer) = fill(
+            &governor, weight: row.weight, endpoint: row.endpoint, priority: .bookResync, at: 3_000)
         #expect(admitted * unit <= row.budget)
         #expect(admitted * unit > row.budget - unit, "the budget must be used, not wasted")
         let report = governor.snapshot(now: at(3_000)).budgets.first { $0.used > 0 }
@@ -100,8 +103,11 @@ struct RateLimitBudgetTests {
     func reserveForResync() {
         var governor = RateLimitGovernor(policy: .binance(share: 0.8))
         #expect(fill(&governor, weight: 25, priority: .backfill, at: 5_000).admitted == 134)  // 3350 of 3360
-        #expect(governor.request(weight: 2, endpoint: "/api/v3/klines", priority: .backfill, now: at(5_000)) == .proceed)
-        #expect(governor.request(weight: 25, endpoint: "/api/v3/trades", priority: .backfill, now: at(5_000)) == waitUntil(61_000))
+        #expect(
+            governor.request(weight: 2, endpoint: "/api/v3/klines", priority: .backfill, now: at(5_000)) == .proceed)
+        #expect(
+            governor.request(weight: 25, endpoint: "/api/v3/trades", priority: .backfill, now: at(5_000))
+                == waitUntil(61_000))
         #expect(fill(&governor, weight: 40, priority: .polling, at: 6_000).admitted == 24)  // 3352 + 960 = 4312
         // The resync still gets every remaining unit of the budget: 4800 − 4312 = 488 = 9 × 50 + 19 × 2.
         #expect(fill(&governor, weight: 50, endpoint: "/api/v3/depth", priority: .bookResync, at: 7_000).admitted == 9)
@@ -112,9 +118,13 @@ struct RateLimitBudgetTests {
     @Test("a request heavier than its priority's cap goes alone into an empty window")
     func oversizeAlone() {
         var governor = RateLimitGovernor(policy: .binance(share: 0.01))  // budget 60, backfill cap 42
-        #expect(governor.request(weight: 250, endpoint: "/api/v3/depth", priority: .backfill, now: at(1_000)) == .proceed)
-        #expect(governor.request(weight: 1, endpoint: "/api/v3/ping", priority: .verification, now: at(1_000)) == waitUntil(61_000))
-        #expect(governor.request(weight: 250, endpoint: "/api/v3/depth", priority: .backfill, now: at(61_000)) == .proceed)
+        #expect(
+            governor.request(weight: 250, endpoint: "/api/v3/depth", priority: .backfill, now: at(1_000)) == .proceed)
+        #expect(
+            governor.request(weight: 1, endpoint: "/api/v3/ping", priority: .verification, now: at(1_000))
+                == waitUntil(61_000))
+        #expect(
+            governor.request(weight: 250, endpoint: "/api/v3/depth", priority: .backfill, now: at(61_000)) == .proceed)
     }
 }
 
@@ -126,10 +136,16 @@ struct RateLimitWindowTests {
     func windowReset() {
         var governor = RateLimitGovernor(policy: .binance(share: 0.8))
         #expect(fill(&governor, weight: 50, priority: .bookResync, at: 10_000).admitted == 96)
-        #expect(governor.request(weight: 1, endpoint: "/api/v3/time", priority: .verification, now: at(59_999)) == waitUntil(61_000))
+        #expect(
+            governor.request(weight: 1, endpoint: "/api/v3/time", priority: .verification, now: at(59_999))
+                == waitUntil(61_000))
         // Within the tolerance after the boundary the request could still land in the full window.
-        #expect(governor.request(weight: 1, endpoint: "/api/v3/time", priority: .verification, now: at(60_500)) == waitUntil(61_000))
-        #expect(governor.nextAdmissionTime(weight: 1, endpoint: "/api/v3/time", priority: .backfill, now: at(60_500)) == at(61_000))
+        #expect(
+            governor.request(weight: 1, endpoint: "/api/v3/time", priority: .verification, now: at(60_500))
+                == waitUntil(61_000))
+        #expect(
+            governor.nextAdmissionTime(weight: 1, endpoint: "/api/v3/time", priority: .backfill, now: at(60_500))
+                == at(61_000))
         #expect(governor.request(weight: 1, endpoint: "/api/v3/time", priority: .backfill, now: at(61_000)) == .proceed)
         let report = budget(governor, "REQUEST_WEIGHT", at: 61_000)
         #expect(report?.used == 1)
@@ -143,7 +159,9 @@ struct RateLimitWindowTests {
     @Test("a request near a boundary is charged to both windows, so a skewed exchange never sees more")
     func boundaryChargesBoth() {
         var governor = RateLimitGovernor(policy: .binance(share: 0.8))
-        #expect(governor.request(weight: 250, endpoint: "/api/v3/depth", priority: .bookResync, now: at(59_200)) == .proceed)
+        #expect(
+            governor.request(weight: 250, endpoint: "/api/v3/depth", priority: .bookResync, now: at(59_200)) == .proceed
+        )
         #expect(budget(governor, "REQUEST_WEIGHT", at: 59_200)?.used == 250)
         #expect(budget(governor, "REQUEST_WEIGHT", at: 61_000)?.used == 250)
         #expect(budget(governor, "REQUEST_WEIGHT", at: 120_000)?.used == 0)
@@ -152,8 +170,11 @@ struct RateLimitWindowTests {
     @Test("a clock that steps back does not reopen a spent window")
     func clockBackwards() {
         var governor = RateLimitGovernor(policy: .bybit(share: 0.8))
-        #expect(fill(&governor, weight: 1, endpoint: "/v5/market/tickers", priority: .polling, at: 7_000).admitted == 432)
-        #expect(governor.request(weight: 1, endpoint: "/v5/market/tickers", priority: .polling, now: at(1_000)) == waitUntil(10_250))
+        #expect(
+            fill(&governor, weight: 1, endpoint: "/v5/market/tickers", priority: .polling, at: 7_000).admitted == 432)
+        #expect(
+            governor.request(weight: 1, endpoint: "/v5/market/tickers", priority: .polling, now: at(1_000))
+                == waitUntil(10_250))
     }
 
     @Test("after a restart nothing is sent in the window a predecessor may have spent")
@@ -161,8 +182,11 @@ struct RateLimitWindowTests {
         var governor = RateLimitGovernor(policy: .bybit(share: 0.8))
         governor.assumePriorInstance(now: at(1_000))
         // Bybit reports no usage: wait for the next window (at most 5 s) rather than risk a 10-minute block.
-        #expect(fill(&governor, weight: 1, endpoint: "/v5/market/tickers", priority: .bookResync, at: 1_000).admitted == 0)
-        #expect(governor.request(weight: 1, endpoint: "/v5/market/tickers", priority: .bookResync, now: at(5_250)) == .proceed)
+        #expect(
+            fill(&governor, weight: 1, endpoint: "/v5/market/tickers", priority: .bookResync, at: 1_000).admitted == 0)
+        #expect(
+            governor.request(weight: 1, endpoint: "/v5/market/tickers", priority: .bookResync, now: at(5_250))
+                == .proceed)
     }
 }
 
@@ -190,27 +214,41 @@ private func counters(_ change: (inout RateLimitCounters) -> Void) -> RateLimitC
 }
 
 let refusalTable: [RefusalRow] = [
-    .init(name: "Binance 429 with Retry-After beyond the window", policy: .binance(), status: 429,
-          headers: [.init(name: "Retry-After", value: "120")], body: #"{"code":-1003,"msg":"Too much request weight used"}"#,
-          until: 130_000, counters: counters { $0.throttled429 = 1 }),
-    .init(name: "Binance 429 with a short Retry-After still skips the rest of the window", policy: .binance(), status: 429,
-          headers: [.init(name: "retry-after", value: "5")], body: nil, until: 61_000, counters: counters { $0.throttled429 = 1 }),
-    .init(name: "Binance 429 without Retry-After waits for the next window", policy: .binance(), status: 429,
-          headers: [], body: nil, until: 61_000, counters: counters { $0.throttled429 = 1 }),
-    .init(name: "Binance 418 with Retry-After", policy: .binance(), status: 418,
-          headers: [.init(name: "Retry-After", value: "240")], body: nil, until: 250_000, counters: counters { $0.banned418 = 1 }),
-    .init(name: "Binance 418 body's ban time wins when later", policy: .binance(), status: 418,
-          headers: [.init(name: "Retry-After", value: "60")],
-          body: #"{"code":-1003,"msg":"Way too much request weight used; IP banned until 1700000340000. Please use WebSocket Streams."}"#,
-          until: 300_000, counters: counters { $0.banned418 = 1 }),
-    .init(name: "Binance 418 without times bans for the 2-minute minimum", policy: .binance(), status: 418,
-          headers: [], body: nil, until: 130_000, counters: counters { $0.banned418 = 1 }),
-    .init(name: "Binance 403 (WAF) waits for the next window", policy: .binance(), status: 403,
-          headers: [], body: nil, until: 61_000, counters: counters { $0.blocked403 = 1 }),
-    .init(name: "Bybit 403 blocks the IP for 10 minutes", policy: .bybit(), status: 403,
-          headers: [], body: Optional("access too frequent"), until: 610_000, counters: counters { $0.blocked403 = 1 }),
-    .init(name: "Bybit 429 waits for the next 5-second window", policy: .bybit(), status: 429,
-          headers: [], body: nil, until: 15_250, counters: counters { $0.throttled429 = 1 }),
+    .init(
+        name: "Binance 429 with Retry-After beyond the window", policy: .binance(), status: 429,
+        headers: [.init(name: "Retry-After", value: "120")],
+        body: #"{"code":-1003,"msg":"Too much request weight used"}"#,
+        until: 130_000, counters: counters { $0.throttled429 = 1 }),
+    .init(
+        name: "Binance 429 with a short Retry-After still skips the rest of the window", policy: .binance(),
+        status: 429,
+        headers: [.init(name: "retry-after", value: "5")], body: nil, until: 61_000,
+        counters: counters { $0.throttled429 = 1 }),
+    .init(
+        name: "Binance 429 without Retry-After waits for the next window", policy: .binance(), status: 429,
+        headers: [], body: nil, until: 61_000, counters: counters { $0.throttled429 = 1 }),
+    .init(
+        name: "Binance 418 with Retry-After", policy: .binance(), status: 418,
+        headers: [.init(name: "Retry-After", value: "240")], body: nil, until: 250_000,
+        counters: counters { $0.banned418 = 1 }),
+    .init(
+        name: "Binance 418 body's ban time wins when later", policy: .binance(), status: 418,
+        headers: [.init(name: "Retry-After", value: "60")],
+        body:
+            #"{"code":-1003,"msg":"Way too much request weight used; IP banned until 1700000340000. Please use WebSocket Streams."}"#,
+        until: 300_000, counters: counters { $0.banned418 = 1 }),
+    .init(
+        name: "Binance 418 without times bans for the 2-minute minimum", policy: .binance(), status: 418,
+        headers: [], body: nil, until: 130_000, counters: counters { $0.banned418 = 1 }),
+    .init(
+        name: "Binance 403 (WAF) waits for the next window", policy: .binance(), status: 403,
+        headers: [], body: nil, until: 61_000, counters: counters { $0.blocked403 = 1 }),
+    .init(
+        name: "Bybit 403 blocks the IP for 10 minutes", policy: .bybit(), status: 403,
+        headers: [], body: Optional("access too frequent"), until: 610_000, counters: counters { $0.blocked403 = 1 }),
+    .init(
+        name: "Bybit 429 waits for the next 5-second window", policy: .bybit(), status: 429,
+        headers: [], body: nil, until: 15_250, counters: counters { $0.throttled429 = 1 }),
 ]
 
 @Suite("RateLimitGovernor answers")
@@ -225,14 +263,19 @@ struct RateLimitObserveTests {
             endpoint: endpoint, weight: 5, sentAt: at(9_900), now: at(10_000)
         )
         for priority in RequestPriority.allCases {
-            #expect(governor.request(weight: 1, endpoint: "/api/v3/ping", priority: priority, now: at(10_001)) == waitUntil(row.until))
-            #expect(governor.request(weight: 1, endpoint: "/api/v3/ping", priority: priority, now: at(row.until - 1)) == waitUntil(row.until))
+            #expect(
+                governor.request(weight: 1, endpoint: "/api/v3/ping", priority: priority, now: at(10_001))
+                    == waitUntil(row.until))
+            #expect(
+                governor.request(weight: 1, endpoint: "/api/v3/ping", priority: priority, now: at(row.until - 1))
+                    == waitUntil(row.until))
         }
         let report = governor.snapshot(now: at(10_001))
         #expect(report.blockedUntil == at(row.until))
         #expect(report.budgets.allSatisfy { $0.blockedUntil == at(row.until) })
         #expect((report.bannedUntil != nil) == (row.status == 418))
-        #expect(governor.request(weight: 1, endpoint: "/api/v3/ping", priority: .backfill, now: at(row.until)) == .proceed)
+        #expect(
+            governor.request(weight: 1, endpoint: "/api/v3/ping", priority: .backfill, now: at(row.until)) == .proceed)
         var expected = row.counters
         expected.admitted = 2
         expected.deferred = RequestPriority.allCases.count * 2
@@ -244,11 +287,14 @@ struct RateLimitObserveTests {
     func headerCorrectsUpwards() {
         var governor = RateLimitGovernor(policy: .binance(share: 0.8))
         for _ in 0..<10 {
-            #expect(governor.request(weight: 20, endpoint: "/api/v3/exchangeInfo", priority: .polling, now: at(1_000)) == .proceed)
+            #expect(
+                governor.request(weight: 20, endpoint: "/api/v3/exchangeInfo", priority: .polling, now: at(1_000))
+                    == .proceed)
         }
         // Another process on this IP has used 2980: the exchange counts 3000 with our first request.
-        governor.observe(status: 200, headers: [("x-mbx-used-weight-1m", "3000")], body: nil,
-                         endpoint: "/api/v3/exchangeInfo", weight: 20, sentAt: at(1_000), now: at(1_100))
+        governor.observe(
+            status: 200, headers: [("x-mbx-used-weight-1m", "3000")], body: nil,
+            endpoint: "/api/v3/exchangeInfo", weight: 20, sentAt: at(1_000), now: at(1_100))
         #expect(budget(governor, "REQUEST_WEIGHT", at: 1_100)?.used == 3_180)
         #expect(budget(governor, "REQUEST_WEIGHT", at: 1_100)?.inFlight == 180)
         #expect(governor.counters.usageHeadersApplied == 1)
@@ -261,15 +307,21 @@ struct RateLimitObserveTests {
         governor.assumePriorInstance(now: at(2_000))
         #expect(budget(governor, "REQUEST_WEIGHT", at: 2_000)?.used == 4_800)
         // Until the exchange says what the predecessor spent, one probe at a time goes out.
-        #expect(governor.request(weight: 1, endpoint: "/api/v3/time", priority: .verification, now: at(2_000)) == .proceed)
-        #expect(governor.request(weight: 1, endpoint: "/api/v3/time", priority: .verification, now: at(2_000)) == waitUntil(61_000))
-        governor.observe(status: 200, headers: [("X-MBX-USED-WEIGHT-1M", "41")], body: nil,
-                         endpoint: "/api/v3/time", weight: 1, sentAt: at(2_000), now: at(2_050))
+        #expect(
+            governor.request(weight: 1, endpoint: "/api/v3/time", priority: .verification, now: at(2_000)) == .proceed)
+        #expect(
+            governor.request(weight: 1, endpoint: "/api/v3/time", priority: .verification, now: at(2_000))
+                == waitUntil(61_000))
+        governor.observe(
+            status: 200, headers: [("X-MBX-USED-WEIGHT-1M", "41")], body: nil,
+            endpoint: "/api/v3/time", weight: 1, sentAt: at(2_000), now: at(2_050))
         #expect(budget(governor, "REQUEST_WEIGHT", at: 2_050)?.used == 41)
         // Sent before the boundary, answered after it: which minute does "4000" describe? Ignore it.
-        #expect(governor.request(weight: 1, endpoint: "/api/v3/time", priority: .verification, now: at(59_900)) == .proceed)
-        governor.observe(status: 200, headers: [("X-MBX-USED-WEIGHT-1M", "4000")], body: nil,
-                         endpoint: "/api/v3/time", weight: 1, sentAt: at(59_900), now: at(61_500))
+        #expect(
+            governor.request(weight: 1, endpoint: "/api/v3/time", priority: .verification, now: at(59_900)) == .proceed)
+        governor.observe(
+            status: 200, headers: [("X-MBX-USED-WEIGHT-1M", "4000")], body: nil,
+            endpoint: "/api/v3/time", weight: 1, sentAt: at(59_900), now: at(61_500))
         #expect(budget(governor, "REQUEST_WEIGHT", at: 61_500)?.used == 1)
         #expect(governor.counters.usageHeadersAmbiguous == 1)
         #expect(budget(governor, "REQUEST_WEIGHT", at: 61_500)?.inFlight == 0)
@@ -280,17 +332,26 @@ struct RateLimitObserveTests {
         var governor = RateLimitGovernor(policy: .bybit(share: 0.8))
         let wallet = "/v5/account/wallet-balance?accountType=UNIFIED"
         #expect(governor.request(weight: 1, endpoint: wallet, priority: .verification, now: at(1_000)) == .proceed)
-        let body = Array(#"{"retCode":10006,"retMsg":"Too many visits!","result":{},"retExtInfo":{},"time":1700000041010}"#.utf8)
+        let body = Array(
+            #"{"retCode":10006,"retMsg":"Too many visits!","result":{},"retExtInfo":{},"time":1700000041010}"#.utf8)
         governor.observe(
             status: 200,
-            headers: [("X-Bapi-Limit", "50"), ("X-Bapi-Limit-Status", "0"), ("X-Bapi-Limit-Reset-Timestamp", "\(t0 + 1_800)")],
+            headers: [
+                ("X-Bapi-Limit", "50"), ("X-Bapi-Limit-Status", "0"), ("X-Bapi-Limit-Reset-Timestamp", "\(t0 + 1_800)"),
+            ],
             body: body, endpoint: wallet, weight: 1, now: at(1_010)
         )
         #expect(governor.rateLimited10006 == 1)
-        #expect(governor.request(weight: 1, endpoint: "/v5/account/wallet-balance", priority: .verification, now: at(1_100)) == waitUntil(1_800))
-        #expect(governor.request(weight: 1, endpoint: "/v5/market/tickers", priority: .polling, now: at(1_100)) == .proceed)
+        #expect(
+            governor.request(weight: 1, endpoint: "/v5/account/wallet-balance", priority: .verification, now: at(1_100))
+                == waitUntil(1_800))
+        #expect(
+            governor.request(weight: 1, endpoint: "/v5/market/tickers", priority: .polling, now: at(1_100)) == .proceed)
         let endpoint = governor.snapshot(now: at(1_100)).endpoints.first
-        #expect(endpoint == CapacityReport.Endpoint(endpoint: "/v5/account/wallet-balance", limit: 50, remaining: 0, blockedUntil: at(1_800)))
+        #expect(
+            endpoint
+                == CapacityReport.Endpoint(
+                    endpoint: "/v5/account/wallet-balance", limit: 50, remaining: 0, blockedUntil: at(1_800)))
         #expect(governor.request(weight: 1, endpoint: wallet, priority: .verification, now: at(1_800)) == .proceed)
     }
 
@@ -298,12 +359,16 @@ struct RateLimitObserveTests {
     func bybitRemaining() {
         var governor = RateLimitGovernor(policy: .bybit(share: 0.8))
         let query = "/v5/user/query-api"
-        governor.observe(status: 200, headers: [("X-Bapi-Limit-Status", "0"), ("X-Bapi-Limit-Reset-Timestamp", "\(t0 + 2_500)")],
-                         body: Array(#"{"retCode":0}"#.utf8), endpoint: query, weight: 1, now: at(2_000))
-        #expect(governor.request(weight: 1, endpoint: query, priority: .verification, now: at(2_000)) == waitUntil(2_500))
-        governor.observe(status: 200, headers: [], body: Array(#"{"retCode": 10006, "retMsg":"Too many visits!"}"#.utf8),
-                         endpoint: query, weight: 1, now: at(3_000))
-        #expect(governor.request(weight: 1, endpoint: query, priority: .verification, now: at(3_000)) == waitUntil(4_000))
+        governor.observe(
+            status: 200, headers: [("X-Bapi-Limit-Status", "0"), ("X-Bapi-Limit-Reset-Timestamp", "\(t0 + 2_500)")],
+            body: Array(#"{"retCode":0}"#.utf8), endpoint: query, weight: 1, now: at(2_000))
+        #expect(
+            governor.request(weight: 1, endpoint: query, priority: .verification, now: at(2_000)) == waitUntil(2_500))
+        governor.observe(
+            status: 200, headers: [], body: Array(#"{"retCode": 10006, "retMsg":"Too many visits!"}"#.utf8),
+            endpoint: query, weight: 1, now: at(3_000))
+        #expect(
+            governor.request(weight: 1, endpoint: query, priority: .verification, now: at(3_000)) == waitUntil(4_000))
         #expect(governor.counters.rateLimited10006 == 1)
     }
 
@@ -311,20 +376,45 @@ struct RateLimitObserveTests {
     func whitebitEndpoints() {
         var governor = RateLimitGovernor(policy: .whitebit(share: 0.8))
         // Every market shares the order-book endpoint's 480.
-        #expect(fill(&governor, weight: 1, endpoint: "/api/v4/public/orderbook/BTC_USDT", priority: .bookResync, at: 2_000).admitted == 480)
-        #expect(governor.request(weight: 1, endpoint: "/api/v4/public/orderbook/ETH_USDT?limit=100", priority: .bookResync, now: at(2_000)) == waitUntil(10_250))
+        #expect(
+            fill(&governor, weight: 1, endpoint: "/api/v4/public/orderbook/BTC_USDT", priority: .bookResync, at: 2_000)
+                .admitted == 480)
+        #expect(
+            governor.request(
+                weight: 1, endpoint: "/api/v4/public/orderbook/ETH_USDT?limit=100", priority: .bookResync,
+                now: at(2_000)) == waitUntil(10_250))
         // Other endpoints have their own windows: each v4 public endpoint 1600, v1 kline 800.
-        #expect(fill(&governor, weight: 1, endpoint: "/api/v4/public/trades/BTC_USDT", priority: .bookResync, at: 2_000).admitted == 1_600)
-        #expect(fill(&governor, weight: 1, endpoint: "/api/v4/public/trades/ETH_USDT", priority: .bookResync, at: 2_000).admitted == 0)
-        #expect(fill(&governor, weight: 1, endpoint: "/api/v4/public/ticker", priority: .polling, at: 2_000).admitted == 1_440)
-        #expect(fill(&governor, weight: 1, endpoint: "/api/v1/public/kline?market=BTC_USDT", priority: .backfill, at: 2_000).admitted == 560)
-        #expect(fill(&governor, weight: 1, endpoint: "http://127.0.0.1:9103/api/v1/public/kline?market=ETH_USDT", priority: .polling, at: 2_000).admitted == 160)
+        #expect(
+            fill(&governor, weight: 1, endpoint: "/api/v4/public/trades/BTC_USDT", priority: .bookResync, at: 2_000)
+                .admitted == 1_600)
+        #expect(
+            fill(&governor, weight: 1, endpoint: "/api/v4/public/trades/ETH_USDT", priority: .bookResync, at: 2_000)
+                .admitted == 0)
+        #expect(
+            fill(&governor, weight: 1, endpoint: "/api/v4/public/ticker", priority: .polling, at: 2_000).admitted
+                == 1_440)
+        #expect(
+            fill(&governor, weight: 1, endpoint: "/api/v1/public/kline?market=BTC_USDT", priority: .backfill, at: 2_000)
+                .admitted == 560)
+        #expect(
+            fill(
+                &governor, weight: 1, endpoint: "http://127.0.0.1:9103/api/v1/public/kline?market=ETH_USDT",
+                priority: .polling, at: 2_000
+            ).admitted == 160)
         // A 429 on the ticker (someone else on this IP): only the ticker waits.
-        governor.observe(status: 429, headers: [], body: Array(#"{"code":0,"errors":{},"message":"Too many requests."}"#.utf8),
-                         endpoint: "/api/v4/public/ticker", weight: 1, now: at(12_000))
-        #expect(governor.request(weight: 1, endpoint: "/api/v4/public/ticker", priority: .bookResync, now: at(12_000)) == waitUntil(20_250))
-        #expect(governor.request(weight: 1, endpoint: "/api/v4/public/markets", priority: .polling, now: at(12_000)) == .proceed)
-        #expect(governor.request(weight: 1, endpoint: "/api/v4/public/orderbook/BTC_USDT", priority: .polling, now: at(12_000)) == .proceed)
+        governor.observe(
+            status: 429, headers: [], body: Array(#"{"code":0,"errors":{},"message":"Too many requests."}"#.utf8),
+            endpoint: "/api/v4/public/ticker", weight: 1, now: at(12_000))
+        #expect(
+            governor.request(weight: 1, endpoint: "/api/v4/public/ticker", priority: .bookResync, now: at(12_000))
+                == waitUntil(20_250))
+        #expect(
+            governor.request(weight: 1, endpoint: "/api/v4/public/markets", priority: .polling, now: at(12_000))
+                == .proceed)
+        #expect(
+            governor.request(
+                weight: 1, endpoint: "/api/v4/public/orderbook/BTC_USDT", priority: .polling, now: at(12_000))
+                == .proceed)
         #expect(governor.throttled429 == 1)
         let report = governor.snapshot(now: at(12_000))
         #expect(report.blockedUntil == nil)
@@ -335,18 +425,23 @@ struct RateLimitObserveTests {
     @Test("per-endpoint state is bounded: beyond the limit endpoints share one stricter window")
     func boundedEndpoints() {
         let base = RateLimitPolicy.whitebit(share: 0.8)
-        let policy = RateLimitPolicy(dialect: base.dialect, share: base.share, rules: base.rules, fallback: base.fallback,
-                                     clockToleranceMilliseconds: base.clockToleranceMilliseconds,
-                                     ipBlockMilliseconds: base.ipBlockMilliseconds, maxTrackedEndpoints: 4)
+        let policy = RateLimitPolicy(
+            dialect: base.dialect, share: base.share, rules: base.rules, fallback: base.fallback,
+            clockToleranceMilliseconds: base.clockToleranceMilliseconds,
+            ipBlockMilliseconds: base.ipBlockMilliseconds, maxTrackedEndpoints: 4)
         var governor = RateLimitGovernor(policy: policy)
         for index in 0..<100 {
-            #expect(governor.request(weight: 1, endpoint: "/api/v4/public/x\(index)", priority: .polling, now: at(1_000)) == .proceed)
+            #expect(
+                governor.request(weight: 1, endpoint: "/api/v4/public/x\(index)", priority: .polling, now: at(1_000))
+                    == .proceed)
         }
         let tracked = governor.snapshot(now: at(1_000)).budgets.filter { $0.name == "v4 public" }
         #expect(tracked.count == 5)
         #expect(tracked.first { $0.endpoint == "*" }?.used == 96)
         // Once their windows have passed, idle endpoints are forgotten to make room.
-        #expect(governor.request(weight: 1, endpoint: "/api/v4/public/new", priority: .polling, now: at(30_000)) == .proceed)
+        #expect(
+            governor.request(weight: 1, endpoint: "/api/v4/public/new", priority: .polling, now: at(30_000)) == .proceed
+        )
         #expect(governor.snapshot(now: at(30_000)).budgets.contains { $0.endpoint == "/api/v4/public/new" })
     }
 }
@@ -401,10 +496,14 @@ struct RateLimitQueueTests {
     @Test("when capacity frees up, higher priorities are admitted first, FIFO within one")
     func priorityOrder() {
         var queue = RateLimitQueue(governor: RateLimitGovernor(policy: .binance(share: 0.8)))
-        queue.governor.observe(status: 429, headers: [], body: nil, endpoint: "/api/v3/depth", weight: 5, now: at(1_000))
+        queue.governor.observe(
+            status: 429, headers: [], body: nil, endpoint: "/api/v3/depth", weight: 5, now: at(1_000))
         var tickets: [RequestPriority: [RateLimitQueue.Ticket]] = [:]
         for priority in [RequestPriority.backfill, .polling, .bookResync, .backfill, .bookResync, .polling] {
-            guard case .queued(let ticket) = queue.enqueue(weight: 5, endpoint: "/api/v3/depth", priority: priority, now: at(1_000)) else {
+            guard
+                case .queued(let ticket) = queue.enqueue(
+                    weight: 5, endpoint: "/api/v3/depth", priority: priority, now: at(1_000))
+            else {
                 Issue.record("not queued")
                 return
             }
@@ -424,13 +523,18 @@ struct RateLimitQueueTests {
         #expect(fill(&queue.governor, weight: 100, priority: .polling, at: 1_000).admitted == 43)  // 4300 of 4320
         #expect(fill(&queue.governor, weight: 20, priority: .polling, at: 1_000).admitted == 1)  // 4320
         // 480 left for resyncs: a 500-weight pair of deep snapshots does not fit, a 5-weight one would.
-        guard case .queued(let heavy) = queue.enqueue(weight: 500, endpoint: "/api/v3/depth", priority: .bookResync, now: at(1_002)),
-            case .queued(let light) = queue.enqueue(weight: 5, endpoint: "/api/v3/depth", priority: .bookResync, now: at(1_002))
+        guard
+            case .queued(let heavy) = queue.enqueue(
+                weight: 500, endpoint: "/api/v3/depth", priority: .bookResync, now: at(1_002)),
+            case .queued(let light) = queue.enqueue(
+                weight: 5, endpoint: "/api/v3/depth", priority: .bookResync, now: at(1_002))
         else {
             Issue.record("not queued")
             return
         }
-        #expect(queue.governor.nextAdmissionTime(weight: 5, endpoint: "/api/v3/depth", priority: .bookResync, now: at(1_002)) == at(1_002))
+        #expect(
+            queue.governor.nextAdmissionTime(
+                weight: 5, endpoint: "/api/v3/depth", priority: .bookResync, now: at(1_002)) == at(1_002))
         #expect(queue.admitReady(now: at(1_002)).isEmpty)
         #expect(queue.nextWakeTime(now: at(1_002)) == at(61_000))
         #expect(queue.admitReady(now: at(61_000)) == [heavy, light])
@@ -439,14 +543,20 @@ struct RateLimitQueueTests {
     @Test("a full queue sheds its newest lowest-priority waiter for a more important one")
     func shedding() {
         var queue = RateLimitQueue(governor: RateLimitGovernor(policy: .bybit()), capacity: 2)
-        guard case .queued(let first) = queue.enqueue(weight: 1, endpoint: "/v5/market/kline", priority: .backfill, now: at(0)),
-            case .queued(let second) = queue.enqueue(weight: 1, endpoint: "/v5/market/kline", priority: .backfill, now: at(0))
+        guard
+            case .queued(let first) = queue.enqueue(
+                weight: 1, endpoint: "/v5/market/kline", priority: .backfill, now: at(0)),
+            case .queued(let second) = queue.enqueue(
+                weight: 1, endpoint: "/v5/market/kline", priority: .backfill, now: at(0))
         else {
             Issue.record("not queued")
             return
         }
         #expect(queue.enqueue(weight: 1, endpoint: "/v5/market/kline", priority: .backfill, now: at(0)) == .rejected)
-        guard case .queuedShedding(let resync, let shed) = queue.enqueue(weight: 1, endpoint: "/v5/market/orderbook", priority: .bookResync, now: at(0)) else {
+        guard
+            case .queuedShedding(let resync, let shed) = queue.enqueue(
+                weight: 1, endpoint: "/v5/market/orderbook", priority: .bookResync, now: at(0))
+        else {
             Issue.record("not queued")
             return
         }
@@ -481,7 +591,9 @@ private struct StrictBinance {
     var count429 = 0
     var count418 = 0
 
-    mutating func handle(weight: Int, exchangeTime: Int64, ours: Bool = true) -> (status: Int, headers: [(String, String)]) {
+    mutating func handle(
+        weight: Int, exchangeTime: Int64, ours: Bool = true
+    ) -> (status: Int, headers: [(String, String)]) {
         let minute = exchangeTime.floorDivided(by: 60_000)
         if throttled.contains(minute) {
             if ours { count418 += 1 }
@@ -521,7 +633,9 @@ let simulationTable: [SimulationRow] = [
     .init(seed: 4, skew: -700, policy: .binance(share: 0.8), neighbourPerMinute: 0, expectClean: true),
     .init(seed: 5, skew: 150, policy: .binance(share: 0.8), neighbourPerMinute: 2_500, expectClean: true),
     // Control: the whole limit and no tolerance against a clock 400 ms behind: the exchange must catch it.
-    .init(seed: 6, skew: -400, policy: .binance(share: 1, clockToleranceMilliseconds: 0), neighbourPerMinute: 0, expectClean: false),
+    .init(
+        seed: 6, skew: -400, policy: .binance(share: 1, clockToleranceMilliseconds: 0), neighbourPerMinute: 0,
+        expectClean: false),
 ]
 
 @Suite("RateLimitGovernor against a simulated Binance")
@@ -541,7 +655,8 @@ struct RateLimitSimulationTests {
         var wantedAt: Int64 = 0
     }
 
-    @Test("ten minutes of mixed demand: no 429, no 418, and at least 70 % of the budget used", arguments: simulationTable)
+    @Test(
+        "ten minutes of mixed demand: no 429, no 418, and at least 70 % of the budget used", arguments: simulationTable)
     func simulate(_ row: SimulationRow) {
         var random = SplitMix64(state: row.seed)
         var exchange = StrictBinance()
@@ -550,9 +665,15 @@ struct RateLimitSimulationTests {
         let end = start + 600_000
         // 8 resync callers (deep snapshots), 16 pollers, 16 backfillers: far more demand than 4800 a minute.
         var callers: [Caller] = []
-        for _ in 0..<8 { callers.append(Caller(priority: .bookResync, weights: [50, 250, 25], endpoint: "/api/v3/depth")) }
-        for _ in 0..<16 { callers.append(Caller(priority: .polling, weights: [2, 4, 40], endpoint: "/api/v3/ticker/24hr")) }
-        for _ in 0..<16 { callers.append(Caller(priority: .backfill, weights: [2, 4, 25], endpoint: "/api/v3/klines")) }
+        for _ in 0..<8 {
+            callers.append(Caller(priority: .bookResync, weights: [50, 250, 25], endpoint: "/api/v3/depth"))
+        }
+        for _ in 0..<16 {
+            callers.append(Caller(priority: .polling, weights: [2, 4, 40], endpoint: "/api/v3/ticker/24hr"))
+        }
+        for _ in 0..<16 {
+            callers.append(Caller(priority: .backfill, weights: [2, 4, 25], endpoint: "/api/v3/klines"))
+        }
         var ticket: [RateLimitQueue.Ticket: (caller: Int, weight: Int)] = [:]
         var waited: [RequestPriority: (total: Int64, count: Int64)] = [:]
 
@@ -562,32 +683,41 @@ struct RateLimitSimulationTests {
             order += 1
             events.append((time, order, event))
         }
-        for index in callers.indices { schedule(start + Int64.random(in: 0..<2_000, using: &random), .want(caller: index)) }
+        for index in callers.indices {
+            schedule(start + Int64.random(in: 0..<2_000, using: &random), .want(caller: index))
+        }
         if row.neighbourPerMinute > 0 {
             let firstMinute = (start + row.skew).floorDivided(by: 60_000) + 1
             schedule(firstMinute * 60_000 + 200 - row.skew, .neighbour)
         }
         var wakeAt = Int64.max
 
-        while let next = events.indices.min(by: { (events[$0].time, events[$0].order) < (events[$1].time, events[$1].order) }) {
+        while let next = events.indices.min(by: {
+            (events[$0].time, events[$0].order) < (events[$1].time, events[$1].order)
+        }) {
             let (now, _, event) = events.remove(at: next)
             guard now < end else { continue }
             switch event {
             case .want(let caller):
                 let weight = callers[caller].weights.randomElement(using: &random)!
                 callers[caller].wantedAt = now
-                switch queue.enqueue(weight: weight, endpoint: callers[caller].endpoint, priority: callers[caller].priority,
-                                     now: Timestamp(milliseconds: now)) {
+                switch queue.enqueue(
+                    weight: weight, endpoint: callers[caller].endpoint, priority: callers[caller].priority,
+                    now: Timestamp(milliseconds: now))
+                {
                 case .queued(let id): ticket[id] = (caller, weight)
                 case .queuedShedding, .rejected: Issue.record("the queue should hold 40 callers")
                 }
             case .arrive(let caller, let weight, let sentAt):
                 let answer = exchange.handle(weight: weight, exchangeTime: now + row.skew)
-                schedule(now + Int64.random(in: 2...150, using: &random),
-                         .answer(caller: caller, weight: weight, sentAt: sentAt, status: answer.status, headers: answer.headers))
+                schedule(
+                    now + Int64.random(in: 2...150, using: &random),
+                    .answer(
+                        caller: caller, weight: weight, sentAt: sentAt, status: answer.status, headers: answer.headers))
             case .answer(let caller, let weight, let sentAt, let status, let headers):
-                queue.governor.observe(status: status, headers: headers, body: nil, endpoint: callers[caller].endpoint,
-                                       weight: weight, sentAt: Timestamp(milliseconds: sentAt), now: Timestamp(milliseconds: now))
+                queue.governor.observe(
+                    status: status, headers: headers, body: nil, endpoint: callers[caller].endpoint,
+                    weight: weight, sentAt: Timestamp(milliseconds: sentAt), now: Timestamp(milliseconds: now))
                 schedule(now + Int64.random(in: 0...300, using: &random), .want(caller: caller))
             case .neighbour:
                 for _ in 0..<(row.neighbourPerMinute / 10) {
@@ -602,7 +732,9 @@ struct RateLimitSimulationTests {
                 let priority = callers[caller].priority
                 waited[priority, default: (0, 0)].total += now - callers[caller].wantedAt
                 waited[priority, default: (0, 0)].count += 1
-                schedule(now + Int64.random(in: 2...150, using: &random), .arrive(caller: caller, weight: weight, sentAt: now))
+                schedule(
+                    now + Int64.random(in: 2...150, using: &random),
+                    .arrive(caller: caller, weight: weight, sentAt: now))
             }
             if let wake = queue.nextWakeTime(now: Timestamp(milliseconds: now))?.milliseconds {
                 let time = max(wake, now + 1)
@@ -633,8 +765,11 @@ struct RateLimitSimulationTests {
                 let entry = waited[priority, default: (0, 1)]
                 return entry.total / max(1, entry.count)
             }
-            #expect(mean(.bookResync) < mean(.polling), "resync waits \(mean(.bookResync)) ms, polling \(mean(.polling)) ms")
-            #expect(mean(.polling) < mean(.backfill), "polling waits \(mean(.polling)) ms, backfill \(mean(.backfill)) ms")
+            #expect(
+                mean(.bookResync) < mean(.polling), "resync waits \(mean(.bookResync)) ms, polling \(mean(.polling)) ms"
+            )
+            #expect(
+                mean(.polling) < mean(.backfill), "polling waits \(mean(.polling)) ms, backfill \(mean(.backfill)) ms")
             #expect(waited[.backfill, default: (0, 0)].count > 0, "backfill must not starve entirely")
         } else {
             #expect(exchange.count429 > 0, "the strict exchange must catch a governor without margin")

@@ -225,7 +225,9 @@ struct WhiteBITRESTTests {
         }
     }
 
-    private func restKind(_ body: String, _ parse: ([UInt8]) throws(ExchangeParseError) -> Void) -> ExchangeParseError
+    private func restKind(
+        _ body: String, _ parse: ([UInt8]) throws(ExchangeParseError) -> Void
+    ) -> ExchangeParseError
         .Kind?
     {
         do throws(ExchangeParseError) {

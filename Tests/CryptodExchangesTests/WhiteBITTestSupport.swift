@@ -33,7 +33,9 @@ enum WhiteBITTest {
         return events
     }
 
-    static func stream(_ text: String, candleInterval: CandleInterval? = nil) throws(ExchangeParseError)
+    static func stream(
+        _ text: String, candleInterval: CandleInterval? = nil
+    ) throws(ExchangeParseError)
         -> [StreamEvent]
     {
         try stream(Array(text.utf8), candleInterval: candleInterval)

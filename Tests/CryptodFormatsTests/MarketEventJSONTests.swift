@@ -10,7 +10,8 @@ struct MarketEventJSONTests {
     @Test("decimals leave as the exchange's exact strings, scale included")
     func exactDecimals() throws {
         let trade = Trade(
-            market: market, id: "a1", price: "0.00010000", quantity: "12.50", side: .sell, time: Timestamp(milliseconds: 1_700_000_000_123),
+            market: market, id: "a1", price: "0.00010000", quantity: "12.50", side: .sell,
+            time: Timestamp(milliseconds: 1_700_000_000_123),
             receivedAt: Timestamp(nanoseconds: 1_700_000_000_123_456_789))
         let text = String(decoding: MarketEventJSON.encode(.trades([trade])), as: UTF8.self)
         #expect(text.contains("\"price\":\"0.00010000\""))
@@ -26,7 +27,8 @@ struct MarketEventJSONTests {
     @Test("absent figures are null, so every event of a type has the same keys")
     func nulls() throws {
         let ticker = Ticker(market: market, time: Timestamp(seconds: 1), receivedAt: Timestamp(seconds: 1))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(MarketEventJSON.encode(.ticker(ticker)))) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(MarketEventJSON.encode(.ticker(ticker)))) as? [String: Any])
         for key in ["last", "bid", "ask", "volume", "change_percent"] {
             #expect(object[key] is NSNull, "\(key) is null")
         }

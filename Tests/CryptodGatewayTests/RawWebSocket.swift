@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A minimal WebSocket client over a blocking POSIX socket, for what a client library will not do: stop

@@ -24,7 +24,9 @@ final class RawClient: @unchecked Sendable {  // one test uses it at a time
             for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
         }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
         // Generous: reads return as soon as frames or EOF arrive; the limit only ends a hung test.
@@ -79,13 +81,17 @@ struct LinkTests {
     let settings = fastSettings()
 
     func startStatusListener(_ socket: String, requests: RequestCounter? = nil) -> Task<Void, any Error> {
-        let listener = LinkListener(path: socket, identity: LinkIdentity(role: .writer, name: "writer"), settings: settings, logger: testLogger("listener"))
+        let listener = LinkListener(
+            path: socket, identity: LinkIdentity(role: .writer, name: "writer"), settings: settings,
+            logger: testLogger("listener"))
         return Task {
             try await listener.run { _ in
                 LinkEndpoint(onMessage: { message, writer in
                     guard case .statusRequest = message else { return }
                     requests?.increment()
-                    let status = ProcessStatus(name: "writer", role: .writer, pid: getpid(), startedAt: Timestamp(seconds: 1), ready: true, configGeneration: 7)
+                    let status = ProcessStatus(
+                        name: "writer", role: .writer, pid: getpid(), startedAt: Timestamp(seconds: 1), ready: true,
+                        configGeneration: 7)
                     try await writer.send(.statusReply(status))
                 })
             }
@@ -98,7 +104,9 @@ struct LinkTests {
         let socket = dir.path + "/writer.sock"
         let task = startStatusListener(socket)
         #expect(await eventually { LinkListener.isLive(socket) })
-        let reply = try await LinkClient.request(.statusRequest, path: socket, identity: LinkIdentity(role: .control, name: "test"), settings: settings, logger: testLogger("client"))
+        let reply = try await LinkClient.request(
+            .statusRequest, path: socket, identity: LinkIdentity(role: .control, name: "test"), settings: settings,
+            logger: testLogger("client"))
         guard case .statusReply(let status) = reply else {
             Issue.record("unexpected reply \(reply)")
             return
@@ -115,14 +123,17 @@ struct LinkTests {
         let task = startStatusListener(socket)
         #expect(await eventually { LinkListener.isLive(socket) })
         // The listener tightens the mode right after bind (inside an already owner-only directory).
-        #expect(await eventually {
-            var info = stat()
-            return stat(socket, &info) == 0 && info.st_mode & 0o777 == 0o600
-        })
+        #expect(
+            await eventually {
+                var info = stat()
+                return stat(socket, &info) == 0 && info.st_mode & 0o777 == 0o600
+            })
         var info = stat()
         #expect(stat(dir.path + "/run", &info) == 0)
         #expect(info.st_mode & 0o777 == 0o700)
-        let second = LinkListener(path: socket, identity: LinkIdentity(role: .writer, name: "writer"), settings: settings, logger: testLogger("second"))
+        let second = LinkListener(
+            path: socket, identity: LinkIdentity(role: .writer, name: "writer"), settings: settings,
+            logger: testLogger("second"))
         await #expect(throws: LinkError.self) { try await second.run { _ in LinkEndpoint() } }
         task.cancel()
         _ = await task.result
@@ -173,12 +184,13 @@ struct LinkTests {
         task.cancel()
     }
 
-    @Test("garbage, unknown types and oversize frames close that link only; the listener keeps serving",
-          arguments: [
+    @Test(
+        "garbage, unknown types and oversize frames close that link only; the listener keeps serving",
+        arguments: [
             [UInt8](repeating: 0xFF, count: 32),
             [0x7F, 0x7F, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4],
             [0x00, 0x01, 0, 0, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0],
-          ])
+        ])
     func violationsCloseTheLink(bytes: [UInt8]) async throws {
         let dir = try TemporaryDirectory()
         let socket = dir.path + "/writer.sock"
@@ -189,7 +201,9 @@ struct LinkTests {
         bad.send(bytes)
         let (_, closed) = await bad.readFrames()
         #expect(closed)
-        let reply = try await LinkClient.request(.statusRequest, path: socket, identity: LinkIdentity(role: .control, name: "test"), settings: settings, logger: testLogger("client"))
+        let reply = try await LinkClient.request(
+            .statusRequest, path: socket, identity: LinkIdentity(role: .control, name: "test"), settings: settings,
+            logger: testLogger("client"))
         guard case .statusReply = reply else {
             Issue.record("listener stopped serving after a bad peer")
             return
@@ -241,7 +255,9 @@ struct LinkTests {
         let socket = dir.path + "/writer.sock"
         let consumer = RecordingConsumer()
         let receiver = StreamReceiver(name: "writer", consumer: consumer, logger: testLogger("receiver"))
-        let listener = LinkListener(path: socket, identity: LinkIdentity(role: .writer, name: "writer"), settings: settings, logger: testLogger("listener"))
+        let listener = LinkListener(
+            path: socket, identity: LinkIdentity(role: .writer, name: "writer"), settings: settings,
+            logger: testLogger("listener"))
         let task = Task { try await listener.run { _ in LinkEndpoint(inbound: receiver) } }
         #expect(await eventually { LinkListener.isLive(socket) })
         let client = try RawClient(path: socket)
@@ -275,9 +291,13 @@ struct LinkTests {
     func ackBeyondSent() async throws {
         let dir = try TemporaryDirectory()
         let socket = dir.path + "/scheduler.sock"
-        let sender = try ReliableSender(stream: "scheduler>ingestor-binance", directory: dir.path + "/stream", settings: settings, logger: testLogger("sender"))
+        let sender = try ReliableSender(
+            stream: "scheduler>ingestor-binance", directory: dir.path + "/stream", settings: settings,
+            logger: testLogger("sender"))
         try sender.send(tradeMessage(1))
-        let listener = LinkListener(path: socket, identity: LinkIdentity(role: .scheduler, name: "scheduler"), settings: settings, logger: testLogger("listener"))
+        let listener = LinkListener(
+            path: socket, identity: LinkIdentity(role: .scheduler, name: "scheduler"), settings: settings,
+            logger: testLogger("listener"))
         let task = Task { try await listener.run { _ in LinkEndpoint(outbound: sender) } }
         #expect(await eventually { LinkListener.isLive(socket) })
         let client = try RawClient(path: socket)

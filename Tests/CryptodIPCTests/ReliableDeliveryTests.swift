@@ -12,15 +12,24 @@ struct ReliableDeliveryTests {
     let settings = fastSettings()
 
     /// Runs a receiving listener named `writer` until the returned task is cancelled.
-    func startReceiver(socket: String, consumer: RecordingConsumer, settings: LinkSettings) -> (Task<Void, any Error>, StreamReceiver) {
-        let receiver = StreamReceiver(name: "writer", consumer: consumer, logger: testLogger("receiver"), retryInitial: .milliseconds(10), retryMax: .milliseconds(50))
-        let listener = LinkListener(path: socket, identity: LinkIdentity(role: .writer, name: "writer"), settings: settings, logger: testLogger("listener"))
+    func startReceiver(
+        socket: String, consumer: RecordingConsumer, settings: LinkSettings
+    ) -> (Task<Void, any Error>, StreamReceiver) {
+        let receiver = StreamReceiver(
+            name: "writer", consumer: consumer, logger: testLogger("receiver"), retryInitial: .milliseconds(10),
+            retryMax: .milliseconds(50))
+        let listener = LinkListener(
+            path: socket, identity: LinkIdentity(role: .writer, name: "writer"), settings: settings,
+            logger: testLogger("listener"))
         let task = Task { try await listener.run { _ in LinkEndpoint(inbound: receiver) } }
         return (task, receiver)
     }
 
-    func startSender(socket: String, directory: String, settings: LinkSettings) throws -> (Task<Void, any Error>, ReliableSender) {
-        let sender = try ReliableSender(stream: "ingestor-binance>writer", directory: directory, settings: settings, logger: testLogger("sender"))
+    func startSender(
+        socket: String, directory: String, settings: LinkSettings
+    ) throws -> (Task<Void, any Error>, ReliableSender) {
+        let sender = try ReliableSender(
+            stream: "ingestor-binance>writer", directory: directory, settings: settings, logger: testLogger("sender"))
         let connector = LinkConnector(
             path: socket, identity: LinkIdentity(role: .ingestor, name: "ingestor-binance"), settings: settings,
             logger: testLogger("connector"), expectedRole: ProcessRoleFilter(.writer))
@@ -33,7 +42,8 @@ struct ReliableDeliveryTests {
         let dir = try TemporaryDirectory()
         let consumer = RecordingConsumer()
         let (receiverTask, _) = startReceiver(socket: dir.path + "/writer.sock", consumer: consumer, settings: settings)
-        let (senderTask, sender) = try startSender(socket: dir.path + "/writer.sock", directory: dir.path + "/stream", settings: settings)
+        let (senderTask, sender) = try startSender(
+            socket: dir.path + "/writer.sock", directory: dir.path + "/stream", settings: settings)
         for index in 1...5_000 { try sender.send(tradeMessage(index)) }
         #expect(await eventually { await consumer.received.count >= 5_000 })
         let received = await consumer.received
@@ -52,7 +62,8 @@ struct ReliableDeliveryTests {
         let dir = try TemporaryDirectory()
         let consumer = RecordingConsumer()
         let (receiverTask, _) = startReceiver(socket: dir.path + "/writer.sock", consumer: consumer, settings: settings)
-        let (senderTask, sender) = try startSender(socket: dir.path + "/writer.sock", directory: dir.path + "/stream", settings: settings)
+        let (senderTask, sender) = try startSender(
+            socket: dir.path + "/writer.sock", directory: dir.path + "/stream", settings: settings)
         for index in 1...3_000 {
             try sender.send(tradeMessage(index))
             // Send the next frame the moment the ack lands, when the pump is waking up to look for work.
@@ -145,7 +156,9 @@ struct ReliableDeliveryTests {
         let stats = sender.stats
         #expect(stats.spillFrames > 3_000, "expected most frames on disk, stats: \(stats)")
         #expect(stats.memoryBytes <= 16 << 10)
-        let segments = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/stream").filter { $0.hasSuffix(".seg") }
+        let segments = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/stream").filter {
+            $0.hasSuffix(".seg")
+        }
         #expect(segments.count > 1)
         let consumer = RecordingConsumer()
         let (receiverTask, _) = startReceiver(socket: socket, consumer: consumer, settings: small)

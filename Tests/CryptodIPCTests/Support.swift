@@ -39,7 +39,9 @@ actor RecordingConsumer: StreamConsumer {
     func failNext(_ count: Int) { failuresLeft = count }
 
     func position(of stream: String) async throws -> StreamPosition? {
-        if positionFromRecords, let last = received.last { return StreamPosition(epoch: lastEpoch, deliveredThrough: last.sequence) }
+        if positionFromRecords, let last = received.last {
+            return StreamPosition(epoch: lastEpoch, deliveredThrough: last.sequence)
+        }
         return durable
     }
 
@@ -78,7 +80,8 @@ func tradeMessage(_ index: Int) -> Message {
     let trade = Trade(
         market: market, id: String(index), price: ExactDecimal(mantissa: Int128(6_500_000 + index), scale: 2)!,
         quantity: "0.00100000", side: index.isMultiple(of: 2) ? .buy : .sell,
-        time: Timestamp(milliseconds: 1_700_000_000_000 + Int64(index)), receivedAt: Timestamp(milliseconds: 1_700_000_000_001))
+        time: Timestamp(milliseconds: 1_700_000_000_000 + Int64(index)),
+        receivedAt: Timestamp(milliseconds: 1_700_000_000_001))
     return .trades([trade])
 }
 

@@ -6,7 +6,9 @@ import Testing
 private let market = MarketKey(exchange: .whitebit, symbol: "BTC_USDT")
 
 private func trade(_ id: String, _ second: Int64) -> Trade {
-    Trade(market: market, id: id, price: "100.5", quantity: "0.010", side: .buy, time: Timestamp(seconds: second), receivedAt: Timestamp(seconds: second))
+    Trade(
+        market: market, id: id, price: "100.5", quantity: "0.010", side: .buy, time: Timestamp(seconds: second),
+        receivedAt: Timestamp(seconds: second))
 }
 
 private func candle(_ minute: Int64, close: ExactDecimal = "10", closed: Bool = false) -> Candle {
@@ -55,7 +57,8 @@ struct CandleTrackerTests {
         _ = tracker.admit(candle(0))
         #expect(tracker.admit(candle(0, closed: true)).count == 1)
         #expect(tracker.admit(candle(0, closed: true)).isEmpty, "the same closed candle again is a duplicate")
-        #expect(tracker.admit(candle(0, close: "10.1", closed: true)).count == 1, "a revised closed candle is published")
+        #expect(
+            tracker.admit(candle(0, close: "10.1", closed: true)).count == 1, "a revised closed candle is published")
         // The next candle opening does not close the old one a second time.
         #expect(tracker.admit(candle(1)).map(\.isClosed) == [false])
     }

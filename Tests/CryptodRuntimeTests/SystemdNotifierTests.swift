@@ -1,5 +1,5 @@
-import Foundation
 import CryptodRuntime
+import Foundation
 import Testing
 
 #if canImport(Glibc)

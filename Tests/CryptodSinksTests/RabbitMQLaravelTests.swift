@@ -21,7 +21,8 @@ enum RabbitMQLaravelExample {
 @Suite(
     "Laravel consumer example (php-amqplib)",
     .enabled(if: RedisRabbitEnvironment.hasRabbit, "CRYPTOD_TEST_RABBITMQ_URL is not set"),
-    .enabled(if: RabbitMQLaravelExample.phpReady, "php-cli or php-amqplib is missing (apt-get install php-cli php-amqplib)")
+    .enabled(
+        if: RabbitMQLaravelExample.phpReady, "php-cli or php-amqplib is missing (apt-get install php-cli php-amqplib)")
 )
 struct RabbitMQLaravelTests {
     typealias F = RedisRabbitFixtures
@@ -46,14 +47,21 @@ struct RabbitMQLaravelTests {
                 .candle(F.candle()),
                 .candle(F.candle(minute: -10, closed: true, origin: .backfill)),
                 .trades([F.trade(id: 77)]),
-                .gap(StreamGap(market: F.btc, channel: "trades", state: .opened, openedAt: opened, reason: "disconnect")),
-                .gap(StreamGap(market: F.btc, channel: "trades", state: .closed, openedAt: opened, closedAt: opened.advanced(byNanoseconds: 5_000_000_000), recovered: 3)),
-                .status(SourceStatus(exchange: .binance, market: F.btc, state: .resyncing, reason: "checksum", time: opened)),
+                .gap(
+                    StreamGap(market: F.btc, channel: "trades", state: .opened, openedAt: opened, reason: "disconnect")),
+                .gap(
+                    StreamGap(
+                        market: F.btc, channel: "trades", state: .closed, openedAt: opened,
+                        closedAt: opened.advanced(byNanoseconds: 5_000_000_000), recovered: 3)),
+                .status(
+                    SourceStatus(exchange: .binance, market: F.btc, state: .resyncing, reason: "checksum", time: opened)
+                ),
             ]))
         await sink.close()
 
         let (status, output) = try await Self.run([
-            "/usr/bin/php", Self.exampleDirectory + "/consumer.php", "--url", url, "--exchange", exchange, "--queue", queue,
+            "/usr/bin/php", Self.exampleDirectory + "/consumer.php", "--url", url, "--exchange", exchange, "--queue",
+            queue,
             "--expect", "8", "--timeout", "20", "--delete-queue",
         ])
         let lines = output.split(separator: "\n").map(String.init)
@@ -74,10 +82,15 @@ struct RabbitMQLaravelTests {
 
     @Test("the Eloquent models are valid PHP")
     func modelsLint() async throws {
-        let models = try FileManager.default.contentsOfDirectory(atPath: Self.exampleDirectory + "/app/Models").filter { $0.hasSuffix(".php") }
-        #expect(Set(models) == ["Exchange.php", "TradingPair.php", "HistoricalData.php", "Trade.php", "TickerSnapshot.php"])
+        let models = try FileManager.default.contentsOfDirectory(atPath: Self.exampleDirectory + "/app/Models").filter {
+            $0.hasSuffix(".php")
+        }
+        #expect(
+            Set(models) == ["Exchange.php", "TradingPair.php", "HistoricalData.php", "Trade.php", "TickerSnapshot.php"])
         for model in models + ["../../consumer.php"] {
-            let (status, output) = try await Self.run(["/usr/bin/php", "-l", Self.exampleDirectory + "/app/Models/" + model])
+            let (status, output) = try await Self.run([
+                "/usr/bin/php", "-l", Self.exampleDirectory + "/app/Models/" + model,
+            ])
             #expect(status == 0, "\(model): \(output)")
         }
     }

@@ -5,11 +5,14 @@ import Testing
 
 @testable import CryptodSinks
 
-@Suite("RabbitMQ sink (real broker)", .enabled(if: RedisRabbitEnvironment.hasRabbit, "CRYPTOD_TEST_RABBITMQ_URL is not set"))
+@Suite(
+    "RabbitMQ sink (real broker)",
+    .enabled(if: RedisRabbitEnvironment.hasRabbit, "CRYPTOD_TEST_RABBITMQ_URL is not set"))
 struct RabbitMQSinkTests {
     typealias F = RedisRabbitFixtures
 
-    private func makeSink(url: String? = nil, exchange: String, conflation: Duration = .seconds(1)
+    private func makeSink(
+        url: String? = nil, exchange: String, conflation: Duration = .seconds(1)
     ) throws -> RabbitMQSink {
         RabbitMQSink(
             configuration: try RabbitMQSinkConfiguration(
@@ -34,7 +37,8 @@ struct RabbitMQSinkTests {
             events.append(.candle(F.candle(minute: Int64(index), closed: index < 29)))
             events.append(.trades([F.trade(id: 3 * index), F.trade(id: 3 * index + 1), F.trade(id: 3 * index + 2)]))
             events.append(.ticker(F.ticker(offsetMs: Int64(index), last: ExactDecimal("43000.\(10 + index)")!)))
-            events.append(.bookDelta(F.delta(updateID: 101 + UInt64(index), bids: [F.level("99.75", "\(index + 1)")], asks: [])))
+            events.append(
+                .bookDelta(F.delta(updateID: 101 + UInt64(index), bids: [F.level("99.75", "\(index + 1)")], asks: [])))
         }
         try await sink.write(F.batch(events))
         var details = await sink.statusDetails()
@@ -52,7 +56,8 @@ struct RabbitMQSinkTests {
         #expect(byKey["crypto.trade.created"]?.count == 90)
         let trades = try #require(byKey["crypto.trade.created"])
         #expect(trades.map { $0.json["trade_id"] as? String } == (0..<90).map { String($0) })
-        #expect(trades[0].json["price"] as? String == "43000.01" && trades[0].json["quantity"] as? String == "0.00100000")
+        #expect(
+            trades[0].json["price"] as? String == "43000.01" && trades[0].json["quantity"] as? String == "0.00100000")
         #expect(trades[0].headers == ["exchange": "binance", "market": "spot", "symbol": "BTCUSDT"])
         #expect(trades[4].messageID == "ingestor-binance>writer/7/7/1")
         let candles = try #require(byKey["crypto.kline.updated"])
@@ -79,7 +84,8 @@ struct RabbitMQSinkTests {
         try await sink.start()
         try await sink.write(F.batch([.ticker(F.ticker(last: "1.0"))], firstSequence: 1))
         try await sink.write(F.batch([.ticker(F.ticker(last: "2.0")), .candle(F.candle())], firstSequence: 2))
-        try await sink.write(F.batch([.ticker(F.ticker(last: "3.0")), .ticker(F.ticker(F.eth, last: "9.0"))], firstSequence: 4))
+        try await sink.write(
+            F.batch([.ticker(F.ticker(last: "3.0")), .ticker(F.ticker(F.eth, last: "9.0"))], firstSequence: 4))
         let early = try await blocking { consumer.receive(idle: .milliseconds(100)) }
         #expect(early.map(\.routingKey) == ["crypto.price.updated", "crypto.kline.updated", "crypto.price.updated"])
         #expect(early.map { $0.json["last"] as? String } == ["1.0", nil, "9.0"])
@@ -96,7 +102,10 @@ struct RabbitMQSinkTests {
         let exchange = RedisRabbitEnvironment.uniqueName("crypto.events.test")
         let consumer = try RabbitMQTestConsumer(url: RedisRabbitEnvironment.rabbitURL!, exchange: exchange)
         let batch = F.batch(
-            [.candle(F.candle(closed: true)), .trades([F.trade(id: 1), F.trade(id: 2)]), .ticker(F.ticker()), .bookSnapshot(F.snapshot())],
+            [
+                .candle(F.candle(closed: true)), .trades([F.trade(id: 1), F.trade(id: 2)]), .ticker(F.ticker()),
+                .bookSnapshot(F.snapshot()),
+            ],
             stream: "ingestor-bybit>writer", epoch: 3, firstSequence: 500)
         for _ in 0..<2 {
             // A fresh sink each time: the writer restarted after a crash and replays the stream.
@@ -149,11 +158,16 @@ struct RabbitMQSinkTests {
         try await sink.write(F.batch([.candle(F.candle(minute: 1)), .trades([F.trade(id: 9)])], firstSequence: 2))
         #expect(sink.isConnected)
         let deliveries = try await blocking { consumer.receive(count: 3) }
-        #expect(deliveries.compactMap(\.messageID).suffix(2) == ["ingestor-binance>writer/7/2/0", "ingestor-binance>writer/7/3/0"])
+        #expect(
+            deliveries.compactMap(\.messageID).suffix(2) == [
+                "ingestor-binance>writer/7/2/0", "ingestor-binance>writer/7/3/0",
+            ])
         await sink.close()
     }
 
-    @Test("backfilled closed candles are historical; gaps and source status have their keys; unroutable messages are counted, not fatal")
+    @Test(
+        "backfilled closed candles are historical; gaps and source status have their keys; unroutable messages are counted, not fatal"
+    )
     func historicalAndReturned() async throws {
         let exchange = RedisRabbitEnvironment.uniqueName("crypto.events.test")
         let sink = try makeSink(exchange: exchange)
@@ -169,19 +183,33 @@ struct RabbitMQSinkTests {
         try await sink.write(
             F.batch(
                 [
-                    .candle(F.candle(minute: 1, closed: true, origin: .backfill)), .candle(F.candle(minute: 2, closed: true)),
-                    .gap(StreamGap(market: F.btc, channel: "trades", state: .opened, openedAt: Timestamp(seconds: 1_700_000_000), reason: "disconnect")),
-                    .gap(StreamGap(market: F.btc, channel: "trades", state: .closed, openedAt: Timestamp(seconds: 1_700_000_000), closedAt: Timestamp(seconds: 1_700_000_005), recovered: 12)),
-                    .status(SourceStatus(exchange: .bybit, state: .disconnected, reason: "socket closed", time: Timestamp(seconds: 1_700_000_001))),
+                    .candle(F.candle(minute: 1, closed: true, origin: .backfill)),
+                    .candle(F.candle(minute: 2, closed: true)),
+                    .gap(
+                        StreamGap(
+                            market: F.btc, channel: "trades", state: .opened,
+                            openedAt: Timestamp(seconds: 1_700_000_000), reason: "disconnect")),
+                    .gap(
+                        StreamGap(
+                            market: F.btc, channel: "trades", state: .closed,
+                            openedAt: Timestamp(seconds: 1_700_000_000), closedAt: Timestamp(seconds: 1_700_000_005),
+                            recovered: 12)),
+                    .status(
+                        SourceStatus(
+                            exchange: .bybit, state: .disconnected, reason: "socket closed",
+                            time: Timestamp(seconds: 1_700_000_001))),
                 ], firstSequence: 2))
         let deliveries = try await blocking { consumer.receive(count: 5) }
         #expect(
             deliveries.map(\.routingKey) == [
-                "crypto.historical.updated", "crypto.kline.updated", "crypto.gap.opened", "crypto.gap.closed", "crypto.source.status",
+                "crypto.historical.updated", "crypto.kline.updated", "crypto.gap.opened", "crypto.gap.closed",
+                "crypto.source.status",
             ])
         #expect(deliveries.first?.json["event_type"] as? String == "crypto.historical.updated")
         #expect(deliveries.first?.json["origin"] as? String == "backfill")
-        #expect(deliveries[3].json["recovered"] as? Int == 12 && deliveries[3].json["closed_at_ms"] as? Int == 1_700_000_005_000)
+        #expect(
+            deliveries[3].json["recovered"] as? Int == 12
+                && deliveries[3].json["closed_at_ms"] as? Int == 1_700_000_005_000)
         #expect(deliveries[4].json["market"] is NSNull && deliveries[4].json["state"] as? String == "disconnected")
         #expect(deliveries[4].headers == ["exchange": "bybit"])
         await sink.close()
@@ -206,14 +234,19 @@ struct RabbitMQSinkTests {
             sequence += UInt64(batchSize)
         }
         let elapsed = ContinuousClock.now - started
-        let sinkRate = Double(messages) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let sinkRate =
+            Double(messages) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         await sink.close()
-        let body = Array(#"{"event_id":"ingestor-binance>writer/7/1/0","event_type":"crypto.trade.created","schema_version":1,"exchange":"binance","market":"spot","symbol":"BTCUSDT","trade_id":"1","price":"43000.01","quantity":"0.00100000","side":"sell","time":"2023-11-14T22:13:20.124Z","time_ms":1700000000124,"received_at":"2023-11-14T22:13:20.129Z","received_at_ms":1700000000129}"#.utf8)
+        let body = Array(
+            #"{"event_id":"ingestor-binance>writer/7/1/0","event_type":"crypto.trade.created","schema_version":1,"exchange":"binance","market":"spot","symbol":"BTCUSDT","trade_id":"1","price":"43000.01","quantity":"0.00100000","side":"sell","time":"2023-11-14T22:13:20.124Z","time_ms":1700000000124,"received_at":"2023-11-14T22:13:20.129Z","received_at_ms":1700000000129}"#
+                .utf8)
         let rawRate = try await blocking {
             try RabbitMQRawPublisher.run(url: url, exchange: exchange, body: body, messages: messages, batch: batchSize)
         }
         _ = consumer
-        print("RabbitMQ confirmed messages/s (debug build, \(batchSize) per batch): sink \(Int(sinkRate)), raw rabbitmq-c \(Int(rawRate))")
+        print(
+            "RabbitMQ confirmed messages/s (debug build, \(batchSize) per batch): sink \(Int(sinkRate)), raw rabbitmq-c \(Int(rawRate))"
+        )
         #expect(sinkRate > 0 && rawRate > 0)
     }
 }

@@ -34,7 +34,8 @@ final class RabbitMQTestConsumer: @unchecked Sendable {
             throw SinkError(.unavailable, sink: "test-consumer", "cannot connect")
         }
         try Self.check(
-            cryptod_amqp_login_plain(state, configuration.virtualHost, 131_072, 0, configuration.user, configuration.password), "login")
+            cryptod_amqp_login_plain(
+                state, configuration.virtualHost, 131_072, 0, configuration.user, configuration.password), "login")
         amqp_channel_open(state, 1)
         try Self.check(amqp_get_rpc_reply(state), "channel.open")
         amqp_exchange_declare(state, 1, strings.bytes(exchange), strings.bytes("topic"), 0, 1, 0, 0, amqp_empty_table)
@@ -44,7 +45,8 @@ final class RabbitMQTestConsumer: @unchecked Sendable {
         }
         let queue = declared.pointee.queue
         let queueName = RabbitMQConnection.string(queue)
-        amqp_queue_bind(state, 1, strings.bytes(queueName), strings.bytes(exchange), strings.bytes(binding), amqp_empty_table)
+        amqp_queue_bind(
+            state, 1, strings.bytes(queueName), strings.bytes(exchange), strings.bytes(binding), amqp_empty_table)
         try Self.check(amqp_get_rpc_reply(state), "queue.bind")
         amqp_basic_consume(state, 1, strings.bytes(queueName), amqp_empty_bytes, 0, 1, 1, amqp_empty_table)
         try Self.check(amqp_get_rpc_reply(state), "basic.consume")
@@ -109,7 +111,8 @@ enum RabbitMQRawPublisher {
         guard cryptod_amqp_socket_open(socket, configuration.host, Int32(configuration.port), 3000) == 0 else {
             throw SinkError(.unavailable, sink: "raw", "connect")
         }
-        _ = cryptod_amqp_login_plain(state, configuration.virtualHost, 131_072, 0, configuration.user, configuration.password)
+        _ = cryptod_amqp_login_plain(
+            state, configuration.virtualHost, 131_072, 0, configuration.user, configuration.password)
         amqp_channel_open(state, 1)
         _ = amqp_get_rpc_reply(state)
         amqp_exchange_declare(state, 1, strings.bytes(exchange), strings.bytes("topic"), 0, 1, 0, 0, amqp_empty_table)
@@ -138,8 +141,12 @@ enum RabbitMQRawPublisher {
             var confirmed: UInt64 = 0
             while confirmed < tag {
                 var frame = amqp_frame_t()
-                guard cryptod_amqp_wait_frame(state, &frame, 10_000) == 0 else { throw SinkError(.unavailable, sink: "raw", "confirm") }
-                if Int32(frame.frame_type) == AMQP_FRAME_METHOD, frame.payload.method.id == cryptod_amqp_basic_ack_method {
+                guard cryptod_amqp_wait_frame(state, &frame, 10_000) == 0 else {
+                    throw SinkError(.unavailable, sink: "raw", "confirm")
+                }
+                if Int32(frame.frame_type) == AMQP_FRAME_METHOD,
+                    frame.payload.method.id == cryptod_amqp_basic_ack_method
+                {
                     let ack = frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
                     confirmed = max(confirmed, ack.delivery_tag)
                 }
@@ -167,7 +174,9 @@ final class RabbitMQTestProxy: @unchecked Sendable {
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(listener, 16) == 0 else { throw SinkError(.unavailable, sink: "proxy", "bind") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -208,7 +217,9 @@ final class RabbitMQTestProxy: @unchecked Sendable {
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(port: upstreamPort)
             let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             guard connected == 0 else {
                 close(client)
@@ -228,7 +239,9 @@ final class RabbitMQTestProxy: @unchecked Sendable {
             if count <= 0 { break }
             var offset = 0
             while offset < count {
-                let written = buffer.withUnsafeBytes { send(target, $0.baseAddress! + offset, count - offset, Int32(MSG_NOSIGNAL)) }
+                let written = buffer.withUnsafeBytes {
+                    send(target, $0.baseAddress! + offset, count - offset, Int32(MSG_NOSIGNAL))
+                }
                 if written <= 0 { break }
                 offset += written
             }

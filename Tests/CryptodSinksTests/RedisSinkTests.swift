@@ -5,7 +5,9 @@ import Testing
 
 @testable import CryptodSinks
 
-@Suite("Redis sink (real redis-server)", .enabled(if: RedisRabbitEnvironment.hasRedis, "CRYPTOD_TEST_REDIS_URL is not set"))
+@Suite(
+    "Redis sink (real redis-server)", .enabled(if: RedisRabbitEnvironment.hasRedis, "CRYPTOD_TEST_REDIS_URL is not set")
+)
 struct RedisSinkTests {
     typealias F = RedisRabbitFixtures
 
@@ -54,7 +56,8 @@ struct RedisSinkTests {
         #expect(bookTTL > 0 && bookTTL <= 1000)
 
         // An older candle (a backfill) does not replace the newer one; trades write no key.
-        try await sink.write(F.batch([.candle(F.candle(minute: -5, closed: true)), .trades([F.trade(id: 1)])], firstSequence: 10))
+        try await sink.write(
+            F.batch([.candle(F.candle(minute: -5, closed: true)), .trades([F.trade(id: 1)])], firstSequence: 10))
         #expect(try client.get(candleKey) == candle)
         let details = await sink.statusDetails()
         #expect(details.contains { $0 == ("connected", "yes") })
@@ -74,7 +77,9 @@ struct RedisSinkTests {
             sequence += UInt64(chunk.count)
         }
         // A stale delta (older id) changes nothing.
-        try await sink.write(F.batch([.bookDelta(F.delta(updateID: 5, bids: [F.level("99.99", "777")], asks: []))], firstSequence: sequence))
+        try await sink.write(
+            F.batch(
+                [.bookDelta(F.delta(updateID: 5, bids: [F.level("99.99", "777")], asks: []))], firstSequence: sequence))
         let client = try RedisTestClient(url: RedisRabbitEnvironment.redisURL!)
         let text = try #require(try client.get("\(prefix):book:binance:spot:BTCUSDT"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
@@ -103,8 +108,12 @@ struct RedisSinkTests {
         // The first write after the stop finds the broken connection; the next ones do not even try.
         for index in 0..<3 {
             try await sink.write(
-                F.batch([.ticker(newer), .candle(F.candle(close: "43222.22")), .bookDelta(F.delta(updateID: 101 + UInt64(index), bids: [F.level("100.10", "9")], asks: []))],
-                firstSequence: 10 + UInt64(index) * 3))
+                F.batch(
+                    [
+                        .ticker(newer), .candle(F.candle(close: "43222.22")),
+                        .bookDelta(F.delta(updateID: 101 + UInt64(index), bids: [F.level("100.10", "9")], asks: [])),
+                    ],
+                    firstSequence: 10 + UInt64(index) * 3))
         }
         #expect(ContinuousClock.now - started < .seconds(2))
         #expect(!sink.isConnected)

@@ -57,7 +57,8 @@ enum RedisRabbitFixtures {
     static func trade(_ market: MarketKey = btc, id: Int, price: ExactDecimal = "43000.01") -> Trade {
         Trade(
             market: market, id: String(id), price: price, quantity: "0.00100000", side: id % 2 == 0 ? .buy : .sell,
-            time: Timestamp(milliseconds: baseMs + Int64(id)), receivedAt: Timestamp(milliseconds: baseMs + Int64(id) + 5))
+            time: Timestamp(milliseconds: baseMs + Int64(id)),
+            receivedAt: Timestamp(milliseconds: baseMs + Int64(id) + 5))
     }
 
     static func level(_ price: String, _ quantity: String) -> BookLevel {
@@ -66,18 +67,23 @@ enum RedisRabbitFixtures {
 
     static func snapshot(_ market: MarketKey = btc, updateID: UInt64 = 100) -> BookSnapshot {
         BookSnapshot(
-            market: market, updateID: updateID, time: Timestamp(milliseconds: baseMs), receivedAt: Timestamp(milliseconds: baseMs + 2),
+            market: market, updateID: updateID, time: Timestamp(milliseconds: baseMs),
+            receivedAt: Timestamp(milliseconds: baseMs + 2),
             bids: [level("100.00", "1"), level("99.50", "2"), level("99.00", "3")],
             asks: [level("100.50", "1.5"), level("101.00", "2.5"), level("102.00", "0.1")])
     }
 
     static func delta(_ market: MarketKey = btc, updateID: UInt64, bids: [BookLevel], asks: [BookLevel]) -> BookDelta {
         BookDelta(
-            market: market, firstUpdateID: updateID, lastUpdateID: updateID, time: Timestamp(milliseconds: baseMs + Int64(updateID)),
+            market: market, firstUpdateID: updateID, lastUpdateID: updateID,
+            time: Timestamp(milliseconds: baseMs + Int64(updateID)),
             receivedAt: Timestamp(milliseconds: baseMs + Int64(updateID) + 1), bids: bids, asks: asks)
     }
 
-    static func batch(_ events: [MarketEvent], stream: String = "ingestor-binance>writer", epoch: UInt64 = 7, firstSequence: UInt64 = 1) -> SinkBatch {
+    static func batch(
+        _ events: [MarketEvent], stream: String = "ingestor-binance>writer", epoch: UInt64 = 7,
+        firstSequence: UInt64 = 1
+    ) -> SinkBatch {
         SinkBatch(
             stream: stream, epoch: epoch,
             items: events.enumerated().map { SinkItem(sequence: firstSequence + UInt64($0.offset), event: $0.element) })
@@ -106,7 +112,11 @@ enum RedisRabbitFixtures {
                 let price = 10050 + Int(random.next() % 100)  // 100.50 ... 101.49
                 let quantity = random.next() % 3 == 0 ? "0.000" : "\(random.next() % 50).\(random.next() % 100)"
                 deltaAsks.append(level(text(price), quantity))
-                if ExactDecimal(quantity)!.isZero { asks[price] = nil } else { asks[price] = ExactDecimal(quantity)!.description }
+                if ExactDecimal(quantity)!.isZero {
+                    asks[price] = nil
+                } else {
+                    asks[price] = ExactDecimal(quantity)!.description
+                }
             }
             events.append(.bookDelta(delta(updateID: 1001 + UInt64(index), bids: deltaBids, asks: deltaAsks)))
         }
@@ -145,12 +155,16 @@ final class RedisTestClient {
     }
 
     func get(_ key: String) throws -> String? {
-        guard case .bulk(let bytes) = try connection.pipeline([[Array("GET".utf8), Array(key.utf8)]])[0] else { return nil }
+        guard case .bulk(let bytes) = try connection.pipeline([[Array("GET".utf8), Array(key.utf8)]])[0] else {
+            return nil
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     func pttl(_ key: String) throws -> Int64 {
-        guard case .integer(let value) = try connection.pipeline([[Array("PTTL".utf8), Array(key.utf8)]])[0] else { return -3 }
+        guard case .integer(let value) = try connection.pipeline([[Array("PTTL".utf8), Array(key.utf8)]])[0] else {
+            return -3
+        }
         return value
     }
 

@@ -120,7 +120,8 @@ import Testing
         await runner.value
         // A crash in the middle of the next append leaves half a record behind.
         let spool = dir.path + "/rabbitmq"
-        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: spool).filter { $0.hasSuffix(".spool") }.sorted().last)
+        let segment = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: spool).filter { $0.hasSuffix(".spool") }.sorted().last)
         let handle = try #require(FileHandle(forWritingAtPath: spool + "/" + segment))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data([0, 0, 1, 0, 0xAB, 0xCD, 0xEF, 0x01, 0x02]))
@@ -153,7 +154,8 @@ import Testing
     }
 
     @Test func breakerOpensAfterTheThresholdAndProbesAfterTheBackoff() {
-        var breaker = CircuitBreaker(failureThreshold: 2, initialBackoff: .seconds(1), maxBackoff: .seconds(4), retryDelay: .milliseconds(10))
+        var breaker = CircuitBreaker(
+            failureThreshold: 2, initialBackoff: .seconds(1), maxBackoff: .seconds(4), retryDelay: .milliseconds(10))
         let now = ContinuousClock.now
         let immediately = breaker.nextAttempt(now: now)
         #expect(immediately == nil)
@@ -194,13 +196,16 @@ let testLogger = Logger(label: "sink-tests")
 }
 
 func batch(_ sequences: ClosedRange<UInt64>, epoch: UInt64 = 7) -> SinkBatch {
-    SinkBatch(stream: stream, epoch: epoch, items: sequences.map { sequence in
-        var ticker = Ticker(
-            market: MarketKey(exchange: .binance, symbol: "BTCUSDT"), time: Timestamp(nanoseconds: Int64(sequence) * 1_000_000),
-            receivedAt: Timestamp(nanoseconds: Int64(sequence) * 1_000_000 + 5))
-        ticker.last = "64000.10"
-        return SinkItem(sequence: sequence, event: .ticker(ticker))
-    })
+    SinkBatch(
+        stream: stream, epoch: epoch,
+        items: sequences.map { sequence in
+            var ticker = Ticker(
+                market: MarketKey(exchange: .binance, symbol: "BTCUSDT"),
+                time: Timestamp(nanoseconds: Int64(sequence) * 1_000_000),
+                receivedAt: Timestamp(nanoseconds: Int64(sequence) * 1_000_000 + 5))
+            ticker.last = "64000.10"
+            return SinkItem(sequence: sequence, event: .ticker(ticker))
+        })
 }
 
 /// Waits until `condition` holds, or fails after `timeout`.

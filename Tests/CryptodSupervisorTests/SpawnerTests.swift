@@ -15,7 +15,9 @@ struct SpawnerTests {
     struct Timeout: Error {}
 
     /// The child's exit, or a recorded failure (and a killed child) after `limit`.
-    private func awaitExit(of child: SpawnedChild, within limit: Duration = .seconds(10)) async throws
+    private func awaitExit(
+        of child: SpawnedChild, within limit: Duration = .seconds(10)
+    ) async throws
         -> ChildStatus.Exit
     {
         try await withThrowingTaskGroup(of: ChildStatus.Exit?.self) { group in
@@ -61,7 +63,9 @@ struct SpawnerTests {
         return fcntl(low, F_DUPFD, 20)
     }
 
-    private func shell(_ script: String, environment: [String: String] = ["PATH": "/usr/bin:/bin"]) throws
+    private func shell(
+        _ script: String, environment: [String: String] = ["PATH": "/usr/bin:/bin"]
+    ) throws
         -> SpawnedChild
     {
         try Spawner(parentEnvironment: environment).spawn(executable: "/bin/sh", arguments: ["-c", script])

@@ -132,7 +132,9 @@ struct PayloadRejectionTests {
         return buffer
     }
 
-    static func candle(interval: UInt8 = 2, isClosed: UInt8 = 1, tradeCountPresence: UInt8 = 0, origin: UInt8 = 0)
+    static func candle(
+        interval: UInt8 = 2, isClosed: UInt8 = 1, tradeCountPresence: UInt8 = 0, origin: UInt8 = 0
+    )
         -> ByteBuffer
     {
         var buffer = ByteBuffer()
@@ -207,7 +209,9 @@ struct PayloadRejectionTests {
         return buffer
     }
 
-    static func sourceStatus(state: UInt8 = 1, exchange: String = "bybit", marketExchange: String? = "bybit")
+    static func sourceStatus(
+        state: UInt8 = 1, exchange: String = "bybit", marketExchange: String? = "bybit"
+    )
         -> ByteBuffer
     {
         var buffer = ByteBuffer()
@@ -263,7 +267,9 @@ struct PayloadRejectionTests {
         return buffer
     }
 
-    static func controlReply(result: UInt8 = 0, childCount: UInt32 = 1, state: UInt8 = 3, exitKind: UInt8 = 1)
+    static func controlReply(
+        result: UInt8 = 0, childCount: UInt32 = 1, state: UInt8 = 3, exitKind: UInt8 = 1
+    )
         -> ByteBuffer
     {
         var buffer = ByteBuffer()

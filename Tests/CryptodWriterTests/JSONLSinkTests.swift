@@ -37,7 +37,9 @@ import Testing
         var sinks = try makeSinkSet(dir.path)
         var runner = Task { [sinks] in await sinks.run() }
         try await WriterConsumer(sinks: sinks).consume(delivery(1...10))
-        #expect(try await WriterConsumer(sinks: sinks).position(of: writerStream) == StreamPosition(epoch: 9, deliveredThrough: 10))
+        #expect(
+            try await WriterConsumer(sinks: sinks).position(of: writerStream)
+                == StreamPosition(epoch: 9, deliveredThrough: 10))
         await sinks.close()
         await runner.value
 
@@ -52,16 +54,27 @@ import Testing
         await runner.value
     }
 
-    @Test func sinksAreBuiltFromConfigurationAndUnwiredOnesSayWhat() throws {
+    @Test("every configured sink is built, in order, from its keys; a bad URL is a configuration error")
+    func sinksAreBuiltFromConfiguration() throws {
         let dir = try WriterTemporaryDirectory()
         let jsonl = try loadWriterConfig("[daemon]\nstate_dir = \"\(dir.path)\"\n[writer]\nsinks = [\"jsonl\"]\n")
         #expect(try makeSinks(configuration: jsonl, logger: writerLogger).map(\.name) == ["jsonl"])
         #expect(jsonl.spoolDirectory == dir.path + "/spool")
-        let postgres = try loadWriterConfig("[daemon]\nstate_dir = \"\(dir.path)\"\n[writer]\nsinks = [\"jsonl\", \"postgres\"]\n")
+        let all = try loadWriterConfig(
+            "[daemon]\nstate_dir = \"\(dir.path)\"\n[writer]\nsinks = [\"jsonl\", \"postgres\", \"redis\", \"rabbitmq\"]\n"
+        )
+        #expect(
+            try makeSinks(configuration: all, logger: writerLogger).map(\.name) == [
+                "jsonl", "postgres", "redis", "rabbitmq",
+            ])
+        // Nothing connects while building: a server that is down is the pipeline's business, not start-up's.
+        let badRedis = try loadWriterConfig(
+            "[daemon]\nstate_dir = \"\(dir.path)\"\n[writer]\nsinks = [\"redis\"]\nredis_url = \"redis://127.0.0.1:6379/x\"\n"
+        )
         #expect {
-            try makeSinks(configuration: postgres, logger: writerLogger)
+            try makeSinks(configuration: badRedis, logger: writerLogger)
         } throws: { error in
-            (error as? SinkError)?.code == .configuration && "\(error)".contains("not wired")
+            (error as? SinkError)?.code == .configuration && "\(error)".contains("database number")
         }
     }
 }
@@ -72,7 +85,9 @@ let writerStream = "ingestor-binance>writer"
 let writerLogger = Logger(label: "writer-tests")
 
 func makeSinkSet(_ root: String) throws -> SinkSet {
-    try SinkSet(sinks: [try JSONLSink(directory: root + "/jsonl", logger: writerLogger)], spoolDirectory: root + "/spool", logger: writerLogger)
+    try SinkSet(
+        sinks: [try JSONLSink(directory: root + "/jsonl", logger: writerLogger)], spoolDirectory: root + "/spool",
+        logger: writerLogger)
 }
 
 func writerBatch(_ sequences: ClosedRange<UInt64>) -> SinkBatch {
@@ -80,18 +95,23 @@ func writerBatch(_ sequences: ClosedRange<UInt64>) -> SinkBatch {
 }
 
 func delivery(_ sequences: ClosedRange<UInt64>) -> StreamDelivery {
-    StreamDelivery(stream: writerStream, epoch: 9, items: sequences.map { sequence in
-        var ticker = Ticker(
-            market: MarketKey(exchange: .binance, symbol: "ETHUSDT"), time: Timestamp(nanoseconds: Int64(sequence) * 1_000),
-            receivedAt: Timestamp(nanoseconds: Int64(sequence) * 1_000 + 1))
-        ticker.last = "3100.25"
-        return SequencedMessage(sequence: sequence, message: Message(.ticker(ticker)))
-    })
+    StreamDelivery(
+        stream: writerStream, epoch: 9,
+        items: sequences.map { sequence in
+            var ticker = Ticker(
+                market: MarketKey(exchange: .binance, symbol: "ETHUSDT"),
+                time: Timestamp(nanoseconds: Int64(sequence) * 1_000),
+                receivedAt: Timestamp(nanoseconds: Int64(sequence) * 1_000 + 1))
+            ticker.last = "3100.25"
+            return SequencedMessage(sequence: sequence, message: Message(.ticker(ticker)))
+        })
 }
 
 func jsonlFiles(_ root: String) throws -> [String] {
     let folder = root + "/jsonl/ingestor-binance"
-    return try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".jsonl") }.sorted().map { folder + "/" + $0 }
+    return try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".jsonl") }.sorted().map {
+        folder + "/" + $0
+    }
 }
 
 /// The `seq` of every line, checking that each line is complete JSON.

@@ -36,7 +36,10 @@ struct BinanceConformanceTests {
         case "err_invalid_signature.json":
             return (try await self.signedAccountPath(port: port, tamper: true), [("X-MBX-APIKEY", key.key)])
         case "err_invalid_api_key.json":
-            return (try await self.signedAccountPath(port: port), [("X-MBX-APIKEY", "UnknownKey000000000000000000000000000000000000000000000000000001")])
+            return (
+                try await self.signedAccountPath(port: port),
+                [("X-MBX-APIKEY", "UnknownKey000000000000000000000000000000000000000000000000000001")]
+            )
         default: return nil
         }
     }
@@ -65,14 +68,17 @@ struct BinanceConformanceTests {
             "err_invalid_symbol.json", "rest_account.json", "err_invalid_signature.json", "err_invalid_api_key.json",
         ]
         for name in names {
-            #expect(restNames.contains(name) || Self.streams[name] != nil || Self.specialStreams.contains(name), "unmapped fixture \(name)")
+            #expect(
+                restNames.contains(name) || Self.streams[name] != nil || Self.specialStreams.contains(name),
+                "unmapped fixture \(name)")
         }
     }
 
     @Test("REST answers have the fixtures' shapes")
     func restShapes() async throws {
         try await SimulatorHarness.withBinance { port, _ in
-            for name in try Fixtures.names(exchange: "binance") where name.hasPrefix("rest_") || name.hasPrefix("err_") {
+            for name in try Fixtures.names(exchange: "binance") where name.hasPrefix("rest_") || name.hasPrefix("err_")
+            {
                 let expected = try Fixtures.load(exchange: "binance", name: name)
                 guard let request = try await Self.restRequest(name, port: port) else {
                     Issue.record("no request for \(name)")
@@ -117,7 +123,9 @@ struct BinanceConformanceTests {
             defer { socket.close() }
             try await socket.send(#"{"method":"SUBSCRIBE","params":["btcusdt@aggTrade","btcusdt@depth"],"id":1}"#)
             let reply = try #require(await socket.nextText())
-            try JSONShape.check(try JSONShape.parse(reply), against: try Fixtures.load(exchange: "binance", name: "ws_subscribe_response.json"))
+            try JSONShape.check(
+                try JSONShape.parse(reply),
+                against: try Fixtures.load(exchange: "binance", name: "ws_subscribe_response.json"))
             #expect(reply == #"{"result":null,"id":1}"#)
 
             let combined = try await TestWebSocket.connect(port: port, path: "/stream?streams=btcusdt@trade")
@@ -132,7 +140,9 @@ struct BinanceConformanceTests {
                 }
             }
             let message = try #require(shutdown)
-            try JSONShape.check(try JSONShape.parse(message), against: try Fixtures.load(exchange: "binance", name: "ws_server_shutdown_combined.json"))
+            try JSONShape.check(
+                try JSONShape.parse(message),
+                against: try Fixtures.load(exchange: "binance", name: "ws_server_shutdown_combined.json"))
             #expect(await combined.waitClosed(), "connection must close after serverShutdown")
         }
     }
@@ -147,6 +157,7 @@ struct BinanceConformanceTests {
         #expect((try? JSONShape.check(try JSONShape.parse(#"{"a":2,"b":false,"c":"y"}"#), against: object)) != nil)
         #expect((try? JSONShape.check(try JSONShape.parse(#"{"a":2,"b":1,"c":"y"}"#), against: object)) == nil)
         #expect((try? JSONShape.check(try JSONShape.parse(#"{"a":2,"b":false}"#), against: object)) == nil)
-        #expect((try? JSONShape.check(try JSONShape.parse(#"{"a":2,"b":false,"c":"y","d":1}"#), against: object)) == nil)
+        #expect(
+            (try? JSONShape.check(try JSONShape.parse(#"{"a":2,"b":false,"c":"y","d":1}"#), against: object)) == nil)
     }
 }

@@ -5,8 +5,11 @@ import Testing
 /// book, and injected stream faults are detected by the same procedure.
 @Suite("Binance depth sync", .serialized)
 struct BinanceDepthSyncTests {
-    static func groundTruth(port: Int, symbol: String, updateId: Int64) async throws -> (bids: [String: String], asks: [String: String]) {
-        let (result, body) = try await TestHTTP.json(port: port, path: "/_sim/book?symbol=\(symbol)&updateId=\(updateId)")
+    static func groundTruth(
+        port: Int, symbol: String, updateId: Int64
+    ) async throws -> (bids: [String: String], asks: [String: String]) {
+        let (result, body) = try await TestHTTP.json(
+            port: port, path: "/_sim/book?symbol=\(symbol)&updateId=\(updateId)")
         #expect(result.status == 200, "ground truth: \(result.text.prefix(200))")
         let object = body as? [String: Any] ?? [:]
         #expect((object["updateId"] as? NSNumber)?.int64Value == updateId)
@@ -44,7 +47,9 @@ struct BinanceDepthSyncTests {
     }
 
     /// Applies events until the procedure reports a gap or `limit` events passed.
-    static func runUntilGap(_ book: inout BinanceLocalBook, socket: TestWebSocket, limit: Int) async -> BinanceLocalBook.Outcome? {
+    static func runUntilGap(
+        _ book: inout BinanceLocalBook, socket: TestWebSocket, limit: Int
+    ) async -> BinanceLocalBook.Outcome? {
         for _ in 0..<limit {
             guard let event = await socket.nextObject().flatMap(BinanceLocalBook.DiffEvent.init) else { return nil }
             let outcome = book.apply(event)
@@ -84,7 +89,8 @@ struct BinanceDepthSyncTests {
                 switch book.apply(event) {
                 case .applied: applied += 1
                 case .ignored: ignored += 1
-                case .gap: Issue.record("duplicates must not look like gaps")
+                case .gap:
+                    Issue.record("duplicates must not look like gaps")
                     return
                 }
             }

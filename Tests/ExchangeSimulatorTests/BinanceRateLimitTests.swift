@@ -19,7 +19,8 @@ struct BinanceRateLimitTests {
                 ("/api/v3/depth?symbol=BTCUSDT&limit=1000", 50), ("/api/v3/depth?symbol=BTCUSDT&limit=5000", 250),
                 ("/api/v3/depth?symbol=BTCUSDT&limit=9000", 250),
                 ("/api/v3/trades?symbol=BTCUSDT&limit=1", 25), ("/api/v3/historicalTrades?symbol=BTCUSDT&limit=1", 25),
-                ("/api/v3/aggTrades?symbol=BTCUSDT&limit=1", 4), ("/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1", 2),
+                ("/api/v3/aggTrades?symbol=BTCUSDT&limit=1", 4),
+                ("/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1", 2),
                 ("/api/v3/uiKlines?symbol=BTCUSDT&interval=1m&limit=1", 2), ("/api/v3/ticker/24hr?symbol=BTCUSDT", 2),
                 ("/api/v3/ticker/24hr?symbols=%5B%22BTCUSDT%22%5D", 2), ("/api/v3/ticker/24hr", 80),
                 ("/api/v3/ticker/price?symbol=BTCUSDT", 2), ("/api/v3/ticker/price", 4),
@@ -33,7 +34,9 @@ struct BinanceRateLimitTests {
             for (path, weight) in requests {
                 let result = try await TestHTTP.request(port: port, path: path)
                 expected += weight
-                #expect(Self.weight(result) == expected, "\(path): header \(result.header("X-MBX-USED-WEIGHT-1M") ?? "nil"), expected \(expected)")
+                #expect(
+                    Self.weight(result) == expected,
+                    "\(path): header \(result.header("X-MBX-USED-WEIGHT-1M") ?? "nil"), expected \(expected)")
             }
             // The admin API reports the same usage for this IP and is not itself weighted.
             let (_, limits) = try await TestHTTP.json(port: port, path: "/_sim/limits")
@@ -58,7 +61,9 @@ struct BinanceRateLimitTests {
             #expect(Int(limited.header("Retry-After") ?? "") ?? 0 > 0)
             let body = try JSONShape.parse(limited.text) as? [String: Any]
             #expect((body?["code"] as? NSNumber)?.intValue == -1003)
-            #expect((body?["msg"] as? String)?.hasPrefix("Too much request weight used; current limit is 60 request weight per 1 MINUTE.") == true)
+            #expect(
+                (body?["msg"] as? String)?.hasPrefix(
+                    "Too much request weight used; current limit is 60 request weight per 1 MINUTE.") == true)
             #expect(Self.weight(limited) == 60)
             // Keep going regardless of the 429 (default: 5 ignored 429s → ban).
             var statuses: [Int] = []
@@ -107,7 +112,10 @@ struct BinanceRateLimitTests {
     @Test("rate_limit_storm and http_5xx faults answer with Binance's bodies and are counted")
     func restFaults() async throws {
         try await SimulatorHarness.withBinance { port, _ in
-            _ = try await SimulatorHarness.admin(port, "/_sim/faults", #"[{"kind":"rate_limit_storm","count":2},{"kind":"http_5xx","count":1,"status":502,"target":"/api/v3/time"}]"#)
+            _ = try await SimulatorHarness.admin(
+                port, "/_sim/faults",
+                #"[{"kind":"rate_limit_storm","count":2},{"kind":"http_5xx","count":1,"status":502,"target":"/api/v3/time"}]"#
+            )
             let first = try await TestHTTP.request(port: port, path: "/api/v3/ping")
             let second = try await TestHTTP.request(port: port, path: "/api/v3/ping")
             #expect(first.status == 429 && second.status == 429)

@@ -19,10 +19,19 @@ struct BinanceWebSocketTests {
             let socket = try await TestWebSocket.connect(port: port, path: "/ws/btcusdt@trade")
             defer { socket.close() }
             let exchanges: [(String, String)] = [
-                (#"{"method":"SUBSCRIBE","params":["ethusdt@depth@100ms","bnbbtc@kline_1h"],"id":7}"#, #"{"result":null,"id":7}"#),
-                (#"{"method":"LIST_SUBSCRIPTIONS","id":"a1"}"#, #"{"result":["btcusdt@trade","ethusdt@depth@100ms","bnbbtc@kline_1h"],"id":"a1"}"#),
+                (
+                    #"{"method":"SUBSCRIBE","params":["ethusdt@depth@100ms","bnbbtc@kline_1h"],"id":7}"#,
+                    #"{"result":null,"id":7}"#
+                ),
+                (
+                    #"{"method":"LIST_SUBSCRIPTIONS","id":"a1"}"#,
+                    #"{"result":["btcusdt@trade","ethusdt@depth@100ms","bnbbtc@kline_1h"],"id":"a1"}"#
+                ),
                 (#"{"method":"UNSUBSCRIBE","params":["btcusdt@trade"],"id":8}"#, #"{"result":null,"id":8}"#),
-                (#"{"method":"LIST_SUBSCRIPTIONS","id":9}"#, #"{"result":["ethusdt@depth@100ms","bnbbtc@kline_1h"],"id":9}"#),
+                (
+                    #"{"method":"LIST_SUBSCRIPTIONS","id":9}"#,
+                    #"{"result":["ethusdt@depth@100ms","bnbbtc@kline_1h"],"id":9}"#
+                ),
                 (#"{"method":"GET_PROPERTY","params":["combined"],"id":10}"#, #"{"result":false,"id":10}"#),
             ]
             for (request, expected) in exchanges {
@@ -128,11 +137,15 @@ struct BinanceWebSocketTests {
 
     @Test("stream and connection limits")
     func limits() async throws {
-        let options = SimulatorHarness.options(limits: ["binance.ws_connections_per_5m": 3, "binance.ws_streams_per_connection": 4])
+        let options = SimulatorHarness.options(limits: [
+            "binance.ws_connections_per_5m": 3, "binance.ws_streams_per_connection": 4,
+        ])
         try await SimulatorHarness.withBinance(options) { port, _ in
-            let socket = try await TestWebSocket.connect(port: port, path: "/stream?streams=btcusdt@trade/ethusdt@trade")
+            let socket = try await TestWebSocket.connect(
+                port: port, path: "/stream?streams=btcusdt@trade/ethusdt@trade")
             defer { socket.close() }
-            try await socket.send(#"{"method":"SUBSCRIBE","params":["bnbbtc@trade","ltcbtc@trade","solusdt@trade"],"id":1}"#)
+            try await socket.send(
+                #"{"method":"SUBSCRIBE","params":["bnbbtc@trade","ltcbtc@trade","solusdt@trade"],"id":1}"#)
             let reply = try #require(await socket.nextObject())
             #expect(((reply["error"] as? [String: Any])?["code"] as? NSNumber)?.intValue == 2)
             try await socket.send(#"{"method":"SUBSCRIBE","params":["bnbbtc@trade","ltcbtc@trade"],"id":2}"#)
@@ -143,7 +156,10 @@ struct BinanceWebSocketTests {
             // The refusal is Binance's 429 with a Retry-After.
             let refused = try await TestHTTP.request(
                 port: port, path: "/ws",
-                headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")])
+                headers: [
+                    ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                    ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
+                ])
             #expect(refused.status == 429)
             #expect(refused.header("Retry-After") != nil)
             // A new 5-minute window allows connections again.
@@ -166,7 +182,8 @@ struct BinanceWebSocketTests {
             #expect(dropped.text == #"{"dropped":1}"#)
             #expect(await victim.waitClosed(timeout: .seconds(5)))
             #expect(await bystander.nextText() != nil)
-            _ = try await SimulatorHarness.admin(port, "/_sim/faults", #"{"kind":"malformed_frame","count":1,"target":"ethusdt@trade"}"#)
+            _ = try await SimulatorHarness.admin(
+                port, "/_sim/faults", #"{"kind":"malformed_frame","count":1,"target":"ethusdt@trade"}"#)
             var sawBroken = false
             for _ in 0..<200 {
                 guard let text = await bystander.nextText(timeout: .seconds(5)) else { break }

@@ -16,14 +16,19 @@ struct BybitConformanceTests {
         case "rest_tickers_spot.json": return ("/v5/market/tickers?category=spot&symbol=BTCUSDT", [], 0)
         case "rest_kline.json": return ("/v5/market/kline?category=linear&symbol=BTCUSDT&interval=60&limit=3", [], 0)
         case "rest_orderbook_spot.json": return ("/v5/market/orderbook?category=spot&symbol=BTCUSDT&limit=5", [], 0)
-        case "rest_recent_trade_spot.json": return ("/v5/market/recent-trade?category=spot&symbol=BTCUSDT&limit=3", [], 0)
+        case "rest_recent_trade_spot.json":
+            return ("/v5/market/recent-trade?category=spot&symbol=BTCUSDT&limit=3", [], 0)
         case "rest_query_api_key.json":
             return ("/v5/user/query-api", BybitHarness.signedHeaders(query: "", timestamp: Self.now), 0)
         case "rest_wallet_balance.json":
             let query = "accountType=UNIFIED"
-            return ("/v5/account/wallet-balance?\(query)", BybitHarness.signedHeaders(query: query, timestamp: Self.now), 0)
+            return (
+                "/v5/account/wallet-balance?\(query)", BybitHarness.signedHeaders(query: query, timestamp: Self.now), 0
+            )
         case "err_invalid_api_key_10003.json":
-            return ("/v5/user/query-api", BybitHarness.signedHeaders(query: "", timestamp: Self.now, apiKey: "NoSuchKey"), 0)
+            return (
+                "/v5/user/query-api", BybitHarness.signedHeaders(query: "", timestamp: Self.now, apiKey: "NoSuchKey"), 0
+            )
         case "err_rate_limited_10006.json":
             // The 11th call within a second is over query-api's 10/s; the clock is pinned.
             return ("/v5/user/query-api", BybitHarness.signedHeaders(query: "", timestamp: Self.now), 10)
@@ -71,7 +76,9 @@ struct BybitConformanceTests {
                 }
                 let result = try await TestHTTP.request(port: port, path: request.path, headers: request.headers)
                 var actual = try JSONShape.parse(result.text)
-                if Self.fragments.contains(name), let fragment = expected as? [String: Any], let body = actual as? [String: Any] {
+                if Self.fragments.contains(name), let fragment = expected as? [String: Any],
+                    let body = actual as? [String: Any]
+                {
                     actual = body.filter { fragment[$0.key] != nil }
                     expected = fragment
                 }
@@ -82,7 +89,8 @@ struct BybitConformanceTests {
                 }
                 #expect(result.status == 200, "\(name) status \(result.status)")
                 let code = BybitHarness.retCode(actual as? [String: Any] ?? [:])
-                #expect(code == BybitHarness.retCode(expected as? [String: Any] ?? [:]), "\(name): retCode \(code ?? -1)")
+                #expect(
+                    code == BybitHarness.retCode(expected as? [String: Any] ?? [:]), "\(name): retCode \(code ?? -1)")
             }
         }
     }
@@ -96,11 +104,13 @@ struct BybitConformanceTests {
                 for category in [stream.category, stream.category == "spot" ? "linear" : "spot"] {
                     if name == "ws_ticker_linear_perp.json" && category == "spot" { continue }
                     if name == "ws_ticker_spot.json" && category == "linear" { continue }
-                    let socket = try await BybitHarness.subscribe(port: port, category: category, topics: [stream.topic])
+                    let socket = try await BybitHarness.subscribe(
+                        port: port, category: category, topics: [stream.topic])
                     defer { socket.close() }
                     var message: [String: Any]?
                     for _ in 0..<200 {
-                        guard let next = await BybitHarness.next(socket, topic: stream.topic, timeout: .seconds(20)) else { break }
+                        guard let next = await BybitHarness.next(socket, topic: stream.topic, timeout: .seconds(20))
+                        else { break }
                         if stream.type == nil || next["type"] as? String == stream.type {
                             message = next
                             break
@@ -111,7 +121,9 @@ struct BybitConformanceTests {
                         continue
                     }
                     // Spot trades carry no tick direction `L` (derivatives only, per the topic's table).
-                    if name == "ws_public_trade.json" && category == "spot", let data = found["data"] as? [[String: Any]] {
+                    if name == "ws_public_trade.json" && category == "spot",
+                        let data = found["data"] as? [[String: Any]]
+                    {
                         #expect(data.allSatisfy { $0["L"] == nil })
                         found["data"] = data.map { trade in trade.merging(["L": "PlusTick"]) { current, _ in current } }
                     }
@@ -131,7 +143,9 @@ struct BybitConformanceTests {
             let socket = try await TestWebSocket.connect(port: port, path: "/v5/public/spot")
             defer { socket.close() }
             // The documentation's request, sent as is, is accepted.
-            let request = try String(contentsOf: Fixtures.directory.appendingPathComponent("bybit/ws_subscribe_request.json"), encoding: .utf8)
+            let request = try String(
+                contentsOf: Fixtures.directory.appendingPathComponent("bybit/ws_subscribe_request.json"),
+                encoding: .utf8)
             try await socket.send(request)
             let accepted = try #require(await socket.nextObject())
             #expect(accepted["success"] as? Bool == true && accepted["req_id"] as? String == "test", "\(accepted)")
@@ -143,7 +157,8 @@ struct BybitConformanceTests {
                     break
                 }
             }
-            try JSONShape.check(try #require(ack), against: try Fixtures.load(exchange: "bybit", name: "ws_subscribe_ack_spot.json"))
+            try JSONShape.check(
+                try #require(ack), against: try Fixtures.load(exchange: "bybit", name: "ws_subscribe_ack_spot.json"))
             #expect(ack?["ret_msg"] as? String == "subscribe" && ack?["req_id"] as? String == "10001")
             try await socket.send(#"{"req_id":"100001","op":"ping"}"#)
             var pong: [String: Any]?
@@ -153,7 +168,8 @@ struct BybitConformanceTests {
                     break
                 }
             }
-            try JSONShape.check(try #require(pong), against: try Fixtures.load(exchange: "bybit", name: "ws_pong_spot.json"))
+            try JSONShape.check(
+                try #require(pong), against: try Fixtures.load(exchange: "bybit", name: "ws_pong_spot.json"))
         }
     }
 }

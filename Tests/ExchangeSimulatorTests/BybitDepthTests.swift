@@ -13,7 +13,8 @@ struct BybitDepthTests {
         _ = book.apply(first)
         var applied = 0
         while applied < count {
-            let message = try #require(await BybitHarness.next(socket, topic: topic), "stream stalled after \(applied) deltas")
+            let message = try #require(
+                await BybitHarness.next(socket, topic: topic), "stream stalled after \(applied) deltas")
             switch book.apply(message) {
             case .applied: applied += 1
             case .snapshot: continue
@@ -27,7 +28,10 @@ struct BybitDepthTests {
 
     @Test(
         "snapshot + deltas equal the ground truth at the same seq",
-        arguments: [("spot", "orderbook.50.BTCUSDT", 50), ("linear", "orderbook.200.ETHUSDT", 200), ("spot", "orderbook.1000.BNBBTC", 1000)])
+        arguments: [
+            ("spot", "orderbook.50.BTCUSDT", 50), ("linear", "orderbook.200.ETHUSDT", 200),
+            ("spot", "orderbook.1000.BNBBTC", 1000),
+        ])
     func bookMatchesGroundTruth(category: String, topic: String, depth: Int) async throws {
         try await BybitHarness.withBybit(BybitHarness.options(scale: 20)) { port, _ in
             let socket = try await BybitHarness.subscribe(port: port, category: category, topics: [topic])
@@ -59,8 +63,9 @@ struct BybitDepthTests {
         }
     }
 
-    @Test("skipped, duplicated and reordered deltas break the u sequence and are counted",
-          arguments: ["skip_depth", "duplicate_depth", "reorder_depth"])
+    @Test(
+        "skipped, duplicated and reordered deltas break the u sequence and are counted",
+        arguments: ["skip_depth", "duplicate_depth", "reorder_depth"])
     func faultsAreDetected(fault: String) async throws {
         try await BybitHarness.withBybit(BybitHarness.options(scale: 20)) { port, _ in
             let topic = "orderbook.50.BTCUSDT"
@@ -82,7 +87,9 @@ struct BybitDepthTests {
             let outcome = try #require(detected, "the \(fault) must show in u")
             if case .outOfSequence(let expected, let got) = outcome {
                 // A duplicate repeats the last u; a skip, or a delta held back behind the next one, jumps.
-                #expect(fault == "duplicate_depth" ? got == expected - 1 : got == expected + 1, "expected \(expected), got \(got)")
+                #expect(
+                    fault == "duplicate_depth" ? got == expected - 1 : got == expected + 1,
+                    "expected \(expected), got \(got)")
             }
             #expect(try await BybitHarness.faultCount(port, fault) == 1)
         }
@@ -130,7 +137,8 @@ struct BybitDepthTests {
             var book = BybitLocalBook()
             _ = book.apply(try #require(await BybitHarness.next(socket, topic: topic)))
             #expect(book.u > 1)
-            let restarted = try await SimulatorHarness.admin(port, "/_sim/bybit/restart", #"{"category":"spot","symbol":"ETHUSDT"}"#)
+            let restarted = try await SimulatorHarness.admin(
+                port, "/_sim/bybit/restart", #"{"category":"spot","symbol":"ETHUSDT"}"#)
             #expect(restarted.text == #"{"restarted":1}"#)
             let fresh = try #require(await BybitHarness.next(socket, topic: topic))
             #expect(fresh["type"] as? String == "snapshot")

@@ -66,10 +66,12 @@ struct BybitRESTTests {
             let (_, bounded) = try await BybitHarness.get(port, range)
             #expect(Self.rows(bounded).count == 5)
             // Weeks start on Monday; months on the 1st.
-            let (_, weeks) = try await BybitHarness.get(port, "/v5/market/kline?category=spot&symbol=ETHUSDT&interval=W&limit=2")
+            let (_, weeks) = try await BybitHarness.get(
+                port, "/v5/market/kline?category=spot&symbol=ETHUSDT&interval=W&limit=2")
             let monday = try #require(Self.rows(weeks).first.flatMap { Int64($0[0]) })
             #expect((monday / 86_400_000 + 3) % 7 == 0, "1970-01-05 was a Monday")
-            let (_, months) = try await BybitHarness.get(port, "/v5/market/kline?category=spot&symbol=ETHUSDT&interval=M&limit=1")
+            let (_, months) = try await BybitHarness.get(
+                port, "/v5/market/kline?category=spot&symbol=ETHUSDT&interval=M&limit=1")
             #expect(Self.rows(months).first?[0] == "1782864000000", "2026-07-01")
             // The sum of sixty 1-minute volumes is the hour's volume (same trades, both ways).
             let base = "/v5/market/kline?category=spot&symbol=BTCUSDT"
@@ -84,37 +86,46 @@ struct BybitRESTTests {
     @Test("klines, trades and the book agree with the /_sim/ ground truth")
     func groundTruth() async throws {
         try await BybitHarness.withBybit { port, _ in
-            let (_, kline) = try await BybitHarness.get(port, "/v5/market/kline?category=spot&symbol=ETHUSDT&interval=1&limit=5")
-            let (_, candles) = try await TestHTTP.json(port: port, path: "/_sim/candles?symbol=ETHUSDT&interval=1m&limit=5")
+            let (_, kline) = try await BybitHarness.get(
+                port, "/v5/market/kline?category=spot&symbol=ETHUSDT&interval=1&limit=5")
+            let (_, candles) = try await TestHTTP.json(
+                port: port, path: "/_sim/candles?symbol=ETHUSDT&interval=1m&limit=5")
             let truth = (candles as? [[String: Any]] ?? []).reversed().map { candle in
-                [String(describing: candle["openTime"] ?? "")] + ["open", "high", "low", "close", "volume"].map {
-                    BybitHarness.canonical(candle[$0] as? String ?? "")
-                }
+                [String(describing: candle["openTime"] ?? "")]
+                    + ["open", "high", "low", "close", "volume"].map {
+                        BybitHarness.canonical(candle[$0] as? String ?? "")
+                    }
             }
             #expect(truth.count == 5)
             #expect(Self.rows(kline).map { Array($0.prefix(6)) } == truth)
-            let (_, recent) = try await BybitHarness.get(port, "/v5/market/recent-trade?category=spot&symbol=ETHUSDT&limit=20")
+            let (_, recent) = try await BybitHarness.get(
+                port, "/v5/market/recent-trade?category=spot&symbol=ETHUSDT&limit=20")
             let (_, trades) = try await TestHTTP.json(port: port, path: "/_sim/trades?symbol=ETHUSDT&limit=20")
             let expected = (trades as? [[String: Any]] ?? []).reversed().map { trade in
                 [
                     // Spot execution ids are the trade ids offset into Bybit's 19-digit range.
                     String(((trade["id"] as? NSNumber)?.int64Value ?? 0) + 2_100_000_000_000_000_000),
-                    BybitHarness.canonical(trade["price"] as? String ?? ""), BybitHarness.canonical(trade["qty"] as? String ?? ""),
-                    String((trade["time"] as? NSNumber)?.int64Value ?? 0), trade["isBuyerMaker"] as? Bool == true ? "Sell" : "Buy",
+                    BybitHarness.canonical(trade["price"] as? String ?? ""),
+                    BybitHarness.canonical(trade["qty"] as? String ?? ""),
+                    String((trade["time"] as? NSNumber)?.int64Value ?? 0),
+                    trade["isBuyerMaker"] as? Bool == true ? "Sell" : "Buy",
                 ]
             }
             let actual = BybitHarness.list(recent).compactMap { $0 as? [String: Any] }.map { trade in
                 ["execId", "price", "size", "time", "side"].map { trade[$0] as? String ?? "" }
             }
             #expect(expected.count == 20 && actual == expected)
-            let (_, book) = try await BybitHarness.get(port, "/v5/market/orderbook?category=linear&symbol=ETHUSDT&limit=5")
+            let (_, book) = try await BybitHarness.get(
+                port, "/v5/market/orderbook?category=linear&symbol=ETHUSDT&limit=5")
             let result = book["result"] as? [String: Any] ?? [:]
             let u = try #require((result["u"] as? NSNumber)?.int64Value)
             #expect((result["seq"] as? NSNumber)?.int64Value == u)
             let levels = try await BybitHarness.groundTruth(port: port, symbol: "ETHUSDT", updateId: u, limit: 5)
             func side(_ name: String) -> [String: String] {
                 var map: [String: String] = [:]
-                for level in result[name] as? [[String]] ?? [] { map[BybitHarness.canonical(level[0])] = BybitHarness.canonical(level[1]) }
+                for level in result[name] as? [[String]] ?? [] {
+                    map[BybitHarness.canonical(level[0])] = BybitHarness.canonical(level[1])
+                }
                 return map
             }
             #expect(side("b") == levels.bids && side("a") == levels.asks)
@@ -129,7 +140,8 @@ struct BybitRESTTests {
             var pages = 0
             repeat {
                 let encoded = cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-                let (_, body) = try await BybitHarness.get(port, "/v5/market/instruments-info?category=linear&limit=7&cursor=\(encoded)")
+                let (_, body) = try await BybitHarness.get(
+                    port, "/v5/market/instruments-info?category=linear&limit=7&cursor=\(encoded)")
                 #expect(BybitHarness.retCode(body) == 0)
                 let page = BybitHarness.list(body).compactMap { ($0 as? [String: Any])?["symbol"] as? String }
                 #expect(page.count <= 7 && !page.isEmpty)
@@ -150,7 +162,8 @@ struct BybitRESTTests {
             let (_, all) = try await BybitHarness.get(port, "/v5/market/instruments-info?category=linear")
             #expect(BybitHarness.list(all).count == usdt.count)
             #expect((all["result"] as? [String: Any])?["nextPageCursor"] as? String == "")
-            let (_, badCursor) = try await BybitHarness.get(port, "/v5/market/instruments-info?category=linear&cursor=nonsense")
+            let (_, badCursor) = try await BybitHarness.get(
+                port, "/v5/market/instruments-info?category=linear&cursor=nonsense")
             #expect(BybitHarness.retCode(badCursor) == 10001)
         }
     }
@@ -175,10 +188,14 @@ struct BybitRESTTests {
             for (path, message) in cases {
                 let (result, body) = try await BybitHarness.get(port, path)
                 #expect(result.status == 200)
-                #expect(BybitHarness.retCode(body) == 10001 && body["retMsg"] as? String == message, "\(path): \(result.text)")
-                #expect(body["result"] is [String: Any] && body["retExtInfo"] is [String: Any] && body["time"] is NSNumber)
+                #expect(
+                    BybitHarness.retCode(body) == 10001 && body["retMsg"] as? String == message,
+                    "\(path): \(result.text)")
+                #expect(
+                    body["result"] is [String: Any] && body["retExtInfo"] is [String: Any] && body["time"] is NSNumber)
             }
-            let (_, spotUnknown) = try await BybitHarness.get(port, "/v5/market/instruments-info?category=spot&symbol=NOSUCH")
+            let (_, spotUnknown) = try await BybitHarness.get(
+                port, "/v5/market/instruments-info?category=spot&symbol=NOSUCH")
             #expect(BybitHarness.retCode(spotUnknown) == 0 && BybitHarness.list(spotUnknown).isEmpty)
             let (missing, missingBody) = try await BybitHarness.get(port, "/v5/market/nothing")
             #expect(missing.status == 404 && BybitHarness.retCode(missingBody) == 10017)
@@ -205,9 +222,11 @@ struct BybitRESTTests {
             #expect(item["fundingIntervalHour"] as? String == "8")
             let change = try #require(Double(item["price24hPcnt"] as? String ?? ""))
             #expect(abs(change) < 1, "a fraction, not a percentage")
-            let (_, spotTrades) = try await BybitHarness.get(port, "/v5/market/recent-trade?category=spot&symbol=BTCUSDT&limit=100")
+            let (_, spotTrades) = try await BybitHarness.get(
+                port, "/v5/market/recent-trade?category=spot&symbol=BTCUSDT&limit=100")
             #expect(BybitHarness.list(spotTrades).count == 60)
-            let (_, defaults) = try await BybitHarness.get(port, "/v5/market/recent-trade?category=linear&symbol=BTCUSDT")
+            let (_, defaults) = try await BybitHarness.get(
+                port, "/v5/market/recent-trade?category=linear&symbol=BTCUSDT")
             let trades = BybitHarness.list(defaults).compactMap { $0 as? [String: Any] }
             #expect(trades.count == 500)
             let times = trades.compactMap { Int64($0["time"] as? String ?? "") }

@@ -65,7 +65,8 @@ struct BybitRateLimitTests {
             // Another endpoint has its own budget (50/s); one second later query-api works again.
             let query = "accountType=UNIFIED"
             let (wallet, walletBody) = try await BybitHarness.get(
-                port, "/v5/account/wallet-balance?\(query)", headers: BybitHarness.signedHeaders(query: query, timestamp: now))
+                port, "/v5/account/wallet-balance?\(query)",
+                headers: BybitHarness.signedHeaders(query: query, timestamp: now))
             #expect(BybitHarness.retCode(walletBody) == 0)
             #expect(wallet.header("X-Bapi-Limit") == "50" && wallet.header("X-Bapi-Limit-Status") == "49")
             _ = try await SimulatorHarness.admin(port, "/_sim/clock", #"{"advance_ms":1000}"#)
@@ -78,7 +79,10 @@ struct BybitRateLimitTests {
     @Test("public market endpoints carry no X-Bapi headers")
     func publicHeaders() async throws {
         try await BybitHarness.withBybit { port, _ in
-            let paths = ["/v5/market/time", "/v5/market/tickers?category=spot&symbol=BTCUSDT", "/v5/market/orderbook?category=linear&symbol=BTCUSDT"]
+            let paths = [
+                "/v5/market/time", "/v5/market/tickers?category=spot&symbol=BTCUSDT",
+                "/v5/market/orderbook?category=linear&symbol=BTCUSDT",
+            ]
             for path in paths {
                 let result = try await TestHTTP.request(port: port, path: path)
                 #expect(result.status == 200)
@@ -91,7 +95,8 @@ struct BybitRateLimitTests {
     @Test("rate_limit_storm answers 403, http_5xx the given status with 10016; both are counted")
     func restFaults() async throws {
         try await BybitHarness.withBybit { port, _ in
-            let rules = #"[{"kind":"rate_limit_storm","count":2},{"kind":"http_5xx","count":1,"status":502,"target":"/v5/market/kline"}]"#
+            let rules =
+                #"[{"kind":"rate_limit_storm","count":2},{"kind":"http_5xx","count":1,"status":502,"target":"/v5/market/kline"}]"#
             _ = try await SimulatorHarness.admin(port, "/_sim/faults", rules)
             #expect(try await TestHTTP.request(port: port, path: "/v5/market/time").status == 403)
             #expect(try await TestHTTP.request(port: port, path: "/v5/market/time").status == 403)
@@ -99,7 +104,9 @@ struct BybitRateLimitTests {
             let (failed, body) = try await BybitHarness.get(port, "/v5/market/kline?symbol=BTCUSDT&interval=1")
             #expect(failed.status == 502)
             #expect(BybitHarness.retCode(body) == 10016)
-            #expect(try await TestHTTP.request(port: port, path: "/v5/market/kline?symbol=BTCUSDT&interval=1").status == 200)
+            #expect(
+                try await TestHTTP.request(port: port, path: "/v5/market/kline?symbol=BTCUSDT&interval=1").status == 200
+            )
             #expect(try await BybitHarness.faultCount(port, "rate_limit_storm") == 2)
             #expect(try await BybitHarness.faultCount(port, "http_5xx") == 1)
             // A storm is not an IP block: nothing is recorded against the client.

@@ -18,7 +18,8 @@ enum BybitHarness {
     }
 
     static func withBybit<T: Sendable>(
-        _ options: SimulatorOptions = BybitHarness.options(), _ body: (_ port: Int, _ host: SimulatorHost) async throws -> T
+        _ options: SimulatorOptions = BybitHarness.options(),
+        _ body: (_ port: Int, _ host: SimulatorHost) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "exchsim-bybit-test")
         logger.logLevel = .warning
@@ -47,7 +48,8 @@ enum BybitHarness {
 
     /// The V5 signing headers for a GET, signed in the test with the test's own HMAC.
     static func signedHeaders(
-        query: String, timestamp: Int64, apiKey: String = key.key, secret: String = key.secret, recvWindow: String? = "5000"
+        query: String, timestamp: Int64, apiKey: String = key.key, secret: String = key.secret,
+        recvWindow: String? = "5000"
     ) -> [(String, String)] {
         let signature = HMACSHA256.hex(key: secret, message: "\(timestamp)\(apiKey)\(recvWindow ?? "")\(query)")
         var headers = [("X-BAPI-API-KEY", apiKey), ("X-BAPI-TIMESTAMP", String(timestamp)), ("X-BAPI-SIGN", signature)]
@@ -95,7 +97,8 @@ enum BybitHarness {
     static func groundTruth(
         port: Int, symbol: String, updateId: Int64, limit: Int
     ) async throws -> (bids: [String: String], asks: [String: String]) {
-        let (result, body) = try await TestHTTP.json(port: port, path: "/_sim/book?symbol=\(symbol)&updateId=\(updateId)&limit=\(limit)")
+        let (result, body) = try await TestHTTP.json(
+            port: port, path: "/_sim/book?symbol=\(symbol)&updateId=\(updateId)&limit=\(limit)")
         #expect(result.status == 200, "ground truth: \(result.text.prefix(200))")
         let object = body as? [String: Any] ?? [:]
         func side(_ name: String) -> [String: String] {

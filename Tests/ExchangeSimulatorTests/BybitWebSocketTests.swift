@@ -49,8 +49,11 @@ struct BybitWebSocketTests {
             }
             try await linear.send(#"{"op":"subscribe","args":["publicTrade.BTCUSDT"]}"#)
             let ack = try #require(await Self.nextReply(linear))
-            #expect(ack["success"] as? Bool == true && ack["ret_msg"] as? String == "" && ack["req_id"] as? String == "")
-            let eleven = ["1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D"].map { "\"kline.\($0).BTCUSDT\"" }
+            #expect(
+                ack["success"] as? Bool == true && ack["ret_msg"] as? String == "" && ack["req_id"] as? String == "")
+            let eleven = ["1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D"].map {
+                "\"kline.\($0).BTCUSDT\""
+            }
             let failures: [(TestWebSocket, String, String)] = [
                 (linear, #"{"req_id":"a","op":"subscribe","args":["orderbook.7.BTCUSDT"]}"#, "error:handler not found"),
                 (linear, #"{"req_id":"b","op":"subscribe","args":["publicTrade.BNBBTC"]}"#, "error:handler not found"),
@@ -59,7 +62,10 @@ struct BybitWebSocketTests {
                     linear, #"{"req_id":"d","op":"subscribe","args":["publicTrade.BTCUSDT"]}"#,
                     "error:already subscribed,topic:publicTrade.BTCUSDT"
                 ),
-                (spot, #"{"req_id":"e","op":"subscribe","args":[\#(eleven.joined(separator: ","))]}"#, "error:args size >10"),
+                (
+                    spot, #"{"req_id":"e","op":"subscribe","args":[\#(eleven.joined(separator: ","))]}"#,
+                    "error:args size >10"
+                ),
                 (spot, #"{"req_id":"f","op":"flip"}"#, "error:unknown op"),
             ]
             for (socket, request, message) in failures {
@@ -95,7 +101,9 @@ struct BybitWebSocketTests {
             try await socket.send(#"{"op":"unsubscribe","args":["publicTrade.ETHUSDT"]}"#)
             _ = await Self.nextReply(socket)
             try await socket.send(#"{"op":"subscribe","args":["publicTrade.SOLUSDT"]}"#)
-            #expect(try #require(await Self.nextReply(socket))["success"] as? Bool == true, "unsubscribing frees the budget")
+            #expect(
+                try #require(await Self.nextReply(socket))["success"] as? Bool == true, "unsubscribing frees the budget"
+            )
         }
     }
 
@@ -123,10 +131,14 @@ struct BybitWebSocketTests {
         try await BybitHarness.withBybit(BybitHarness.options(limits: ["bybit.ws_connections_per_5m": 2])) { port, _ in
             try await TestWebSocket.connect(port: port, path: "/v5/public/spot").close()
             try await TestWebSocket.connect(port: port, path: "/v5/public/linear").close()
-            await #expect(throws: (any Error).self) { _ = try await TestWebSocket.connect(port: port, path: "/v5/public/spot") }
+            await #expect(throws: (any Error).self) {
+                _ = try await TestWebSocket.connect(port: port, path: "/v5/public/spot")
+            }
             _ = try await SimulatorHarness.admin(port, "/_sim/clock", #"{"advance_ms":300000}"#)
             try await TestWebSocket.connect(port: port, path: "/v5/public/spot").close()
-            await #expect(throws: (any Error).self) { _ = try await TestWebSocket.connect(port: port, path: "/v5/public/option") }
+            await #expect(throws: (any Error).self) {
+                _ = try await TestWebSocket.connect(port: port, path: "/v5/public/option")
+            }
         }
     }
 
@@ -150,7 +162,8 @@ struct BybitWebSocketTests {
     @Test("trades stream in batches with contiguous REST history, klines confirm closed candles")
     func tradesAndKlines() async throws {
         try await BybitHarness.withBybit(BybitHarness.options(scale: 60)) { port, _ in
-            let socket = try await BybitHarness.subscribe(port: port, category: "linear", topics: ["publicTrade.BTCUSDT", "kline.1.BTCUSDT"])
+            let socket = try await BybitHarness.subscribe(
+                port: port, category: "linear", topics: ["publicTrade.BTCUSDT", "kline.1.BTCUSDT"])
             defer { socket.close() }
             let batch = try #require(await BybitHarness.next(socket, topic: "publicTrade.BTCUSDT"))
             let trades = batch["data"] as? [[String: Any]] ?? []
@@ -158,9 +171,13 @@ struct BybitWebSocketTests {
             let times = trades.compactMap { ($0["T"] as? NSNumber)?.int64Value }
             #expect(times == times.sorted(), "ascending by match time")
             let id = try #require(trades.last?["i"] as? String)
-            #expect(trades.allSatisfy { ["PlusTick", "ZeroPlusTick", "MinusTick", "ZeroMinusTick"].contains($0["L"] as? String ?? "") })
+            #expect(
+                trades.allSatisfy {
+                    ["PlusTick", "ZeroPlusTick", "MinusTick", "ZeroMinusTick"].contains($0["L"] as? String ?? "")
+                })
             // A thousand trades back: the check survives a slow test machine at 60x speed.
-            let (_, recent) = try await BybitHarness.get(port, "/v5/market/recent-trade?category=linear&symbol=BTCUSDT&limit=1000")
+            let (_, recent) = try await BybitHarness.get(
+                port, "/v5/market/recent-trade?category=linear&symbol=BTCUSDT&limit=1000")
             let restIds = BybitHarness.list(recent).compactMap { ($0 as? [String: Any])?["execId"] as? String }
             #expect(restIds.contains(id), "the streamed trade is in the REST history under the same id")
             // One simulated minute per real second: a candle closes within a few seconds.
@@ -184,12 +201,14 @@ struct BybitWebSocketTests {
     func connectionFaults() async throws {
         try await BybitHarness.withBybit(BybitHarness.options(scale: 30)) { port, _ in
             let victim = try await BybitHarness.subscribe(port: port, category: "spot", topics: ["publicTrade.BTCUSDT"])
-            let bystander = try await BybitHarness.subscribe(port: port, category: "linear", topics: ["orderbook.50.ETHUSDT"])
+            let bystander = try await BybitHarness.subscribe(
+                port: port, category: "linear", topics: ["orderbook.50.ETHUSDT"])
             defer {
                 victim.close()
                 bystander.close()
             }
-            let dropped = try await SimulatorHarness.admin(port, "/_sim/connections/drop", #"{"target":"spot/publicTrade"}"#)
+            let dropped = try await SimulatorHarness.admin(
+                port, "/_sim/connections/drop", #"{"target":"spot/publicTrade"}"#)
             #expect(dropped.text == #"{"dropped":1}"#)
             #expect(await victim.waitClosed(timeout: .seconds(5)))
             _ = try await SimulatorHarness.admin(

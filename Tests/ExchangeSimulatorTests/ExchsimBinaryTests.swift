@@ -14,7 +14,8 @@ struct ExchsimBinaryTests {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             directory = directory.deletingLastPathComponent()
         }
-        throw TestWebSocket.Failure(description: "exchsim not found next to \(executable.path); build it with `swift build --product exchsim`")
+        throw TestWebSocket.Failure(
+            description: "exchsim not found next to \(executable.path); build it with `swift build --product exchsim`")
     }
 
     @Test("the binary serves REST and streams, writes its ports, and exits 0 on SIGTERM")
@@ -25,7 +26,8 @@ struct ExchsimBinaryTests {
         process.executableURL = try Self.binary()
         process.arguments = [
             // Every venue on an ephemeral port: the default ports may be taken by a running demo.
-            "--port", "binance=0", "--port", "bybit=0", "--port", "whitebit=0", "--ready-file", readyFile.path, "--start-time", "2026-07-01T00:00:00Z",
+            "--port", "binance=0", "--port", "bybit=0", "--port", "whitebit=0", "--ready-file", readyFile.path,
+            "--start-time", "2026-07-01T00:00:00Z",
             "--time-scale", "30", "--markets", "5", "--seed", "99", "--log-level", "warning",
         ]
         process.standardOutput = FileHandle.nullDevice

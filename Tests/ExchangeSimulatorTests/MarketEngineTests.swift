@@ -13,10 +13,12 @@ struct MarketEngineTests {
     func candlesAgree() {
         let hour = CandleInterval.milliseconds(3_600_000)
         let minute = CandleInterval.milliseconds(60_000)
-        let hours = Self.history.candles(market: 0, interval: hour, start: nil, end: Self.now - 1, limit: 3, now: Self.now)
+        let hours = Self.history.candles(
+            market: 0, interval: hour, start: nil, end: Self.now - 1, limit: 3, now: Self.now)
         #expect(hours.count == 3)
         for candle in hours {
-            let minutes = Self.history.candles(market: 0, interval: minute, start: candle.openTime, end: candle.closeTime, limit: 60, now: Self.now)
+            let minutes = Self.history.candles(
+                market: 0, interval: minute, start: candle.openTime, end: candle.closeTime, limit: 60, now: Self.now)
             #expect(minutes.count == 60)
             var merged = CandleSummary()
             for item in minutes { merged.merge(item.summary) }
@@ -24,9 +26,12 @@ struct MarketEngineTests {
             #expect(merged.quoteVolume == candle.summary.quoteVolume)
             #expect(merged.count == candle.summary.count)
             #expect(merged.high == candle.summary.high && merged.low == candle.summary.low)
-            #expect(minutes.first?.summary.open == candle.summary.open && minutes.last?.summary.close == candle.summary.close)
+            #expect(
+                minutes.first?.summary.open == candle.summary.open
+                    && minutes.last?.summary.close == candle.summary.close)
         }
-        let one = Self.history.candles(market: 0, interval: minute, start: Self.now - 600_000, end: nil, limit: 1, now: Self.now)[0]
+        let one = Self.history.candles(
+            market: 0, interval: minute, start: Self.now - 600_000, end: nil, limit: 1, now: Self.now)[0]
         let trades = Self.history.trades(market: 0, from: one.openTime, to: one.closeTime, limit: 10_000, now: Self.now)
         #expect(Int64(trades.count) == one.summary.count)
         #expect(trades.reduce(Int128(0)) { $0 + Int128($1.quantity) } == one.summary.volume)
@@ -36,7 +41,8 @@ struct MarketEngineTests {
     @Test("trade and aggregate ids are contiguous across minutes and days")
     func idsAreContiguous() {
         let dayStart = Self.now - 86_400_000
-        let trades = Self.history.trades(market: 1, from: dayStart - 300_000, to: dayStart + 300_000, limit: 100_000, now: Self.now)
+        let trades = Self.history.trades(
+            market: 1, from: dayStart - 300_000, to: dayStart + 300_000, limit: 100_000, now: Self.now)
         #expect(trades.count > 50)
         for (previous, next) in zip(trades, trades.dropFirst()) {
             #expect(next.id == previous.id + 1)
@@ -84,7 +90,8 @@ struct MarketEngineTests {
         }
         #expect(tradeIndex == orders.count, "one trade step per order")
         // The trades streamed live are the history's trades.
-        let historical = Self.history.trades(market: 0, from: Self.now + 1, to: Self.now + 60_000, limit: 100_000, now: Self.now + 60_000)
+        let historical = Self.history.trades(
+            market: 0, from: Self.now + 1, to: Self.now + 60_000, limit: 100_000, now: Self.now + 60_000)
         #expect(batch.trades.filter { $0.market == 0 }.map(\.trade) == historical)
         // Ground truth at the starting id is the starting book.
         if case .success(let rebuilt) = engine.book(market: 0, at: before.updateId) {
@@ -92,7 +99,8 @@ struct MarketEngineTests {
         } else {
             Issue.record("book at the starting update id must be rebuildable")
         }
-        if case .failure(.future) = engine.book(market: 0, at: engine.updateId(market: 0) + 1) {} else {
+        if case .failure(.future) = engine.book(market: 0, at: engine.updateId(market: 0) + 1) {
+        } else {
             Issue.record("a future update id must be refused")
         }
     }
@@ -101,8 +109,10 @@ struct MarketEngineTests {
     func engineDeterminism() {
         let clockA = SimClock(start: Self.now, scale: 0)
         let clockB = SimClock(start: Self.now, scale: 0)
-        let a = MarketEngine(history: MarketHistory(specs: MarketCatalog.builtIn, seed: 5), clock: clockA, config: EngineConfig())
-        let b = MarketEngine(history: MarketHistory(specs: MarketCatalog.builtIn, seed: 5), clock: clockB, config: EngineConfig())
+        let a = MarketEngine(
+            history: MarketHistory(specs: MarketCatalog.builtIn, seed: 5), clock: clockA, config: EngineConfig())
+        let b = MarketEngine(
+            history: MarketHistory(specs: MarketCatalog.builtIn, seed: 5), clock: clockB, config: EngineConfig())
         for _ in 0..<30 {
             clockA.advance(by: 2_000)
             a.advance()
@@ -121,6 +131,8 @@ struct MarketEngineTests {
         #expect(Units.parse("1e5") == nil)
         #expect(Units.string(6_000_050_000_000, digits: 8) == "60000.50000000")
         #expect(Units.string(-123, digits: 8) == "-0.00000123")
-        #expect(Units.string(wide: Int128(12_345) * Int128(Units.one) * Int128(Units.one), scale: 16, digits: 8) == "12345.00000000")
+        #expect(
+            Units.string(wide: Int128(12_345) * Int128(Units.one) * Int128(Units.one), scale: 16, digits: 8)
+                == "12345.00000000")
     }
 }

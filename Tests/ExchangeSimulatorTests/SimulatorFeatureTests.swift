@@ -39,7 +39,8 @@ struct SimulatorFeatureTests {
                 let answer = try #require(await connection.read(through: "{}"))
                 #expect(answer.hasPrefix("HTTP/1.1 200 OK") && !answer.lowercased().contains("connection: close"))
             }
-            let handshake = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            let handshake =
+                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nHost: 127.0.0.1\r\n\r\n"
             // A refused handshake after a REST call gets the venue's answer, then the connection closes.
             let refusing = try await RawTCPConnection.connect(port: port)
@@ -84,7 +85,8 @@ struct SimulatorFeatureTests {
     @Test("latency and stall faults delay answers and streams, and are counted")
     func latencyAndStall() async throws {
         try await SimulatorHarness.withBinance(SimulatorHarness.options(scale: 20)) { port, _ in
-            _ = try await SimulatorHarness.admin(port, "/_sim/faults", #"{"kind":"latency","ms":400,"count":1,"scope":"rest"}"#)
+            _ = try await SimulatorHarness.admin(
+                port, "/_sim/faults", #"{"kind":"latency","ms":400,"count":1,"scope":"rest"}"#)
             let start = ContinuousClock.now
             #expect(try await TestHTTP.request(port: port, path: "/api/v3/ping").status == 200)
             #expect(ContinuousClock.now - start >= .milliseconds(400), "the answer waited for the injected latency")
@@ -107,8 +109,10 @@ struct SimulatorFeatureTests {
     @Test("ground-truth candles and trades agree with the REST history")
     func groundTruth() async throws {
         try await SimulatorHarness.withBinance { port, _ in
-            let (_, klines) = try await TestHTTP.json(port: port, path: "/api/v3/klines?symbol=ETHUSDT&interval=1m&limit=5")
-            let (_, candles) = try await TestHTTP.json(port: port, path: "/_sim/candles?symbol=ETHUSDT&interval=1m&limit=5")
+            let (_, klines) = try await TestHTTP.json(
+                port: port, path: "/api/v3/klines?symbol=ETHUSDT&interval=1m&limit=5")
+            let (_, candles) = try await TestHTTP.json(
+                port: port, path: "/_sim/candles?symbol=ETHUSDT&interval=1m&limit=5")
             let rows = try #require(klines as? [[Any]])
             let truth = try #require(candles as? [[String: Any]])
             #expect(rows.count == 5 && truth.count == 5)

@@ -7,7 +7,8 @@ import Testing
 struct WhiteBITBinaryTests {
     @Test("exchsim --venue whitebit serves REST and /ws on an ephemeral port and exits 0 on SIGTERM")
     func runBinary() async throws {
-        let readyFile = FileManager.default.temporaryDirectory.appendingPathComponent("exchsim-whitebit-ready-\(getpid()).json")
+        let readyFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "exchsim-whitebit-ready-\(getpid()).json")
         try? FileManager.default.removeItem(at: readyFile)
         let process = Process()
         process.executableURL = try ExchsimBinaryTests.binary()

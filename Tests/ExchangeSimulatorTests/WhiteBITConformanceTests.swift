@@ -44,7 +44,8 @@ struct WhiteBITConformanceTests {
         let names = try Fixtures.names(exchange: Self.exchange)
         #expect(!names.isEmpty, "no fixtures found in \(Fixtures.directory.path)")
         for name in names {
-            let mapped = Self.getRequests[name] != nil || Self.signedFixtures.contains(name) || Self.streams[name] != nil
+            let mapped =
+                Self.getRequests[name] != nil || Self.signedFixtures.contains(name) || Self.streams[name] != nil
                 || Self.replyFixtures.contains(name)
             #expect(mapped, "unmapped fixture \(name)")
         }
@@ -105,26 +106,31 @@ struct WhiteBITConformanceTests {
             let balances = try #require(try JSONShape.parse(ok.text) as? [String: Any])
             #expect(balances["BTC"] != nil && balances["USDT"] != nil)
             for (currency, value) in balances {
-                try JSONShape.check(value, against: try JSONShape.parse(#"{"available":"0.123","freeze":"1"}"#), path: "$.\(currency)")
+                try JSONShape.check(
+                    value, against: try JSONShape.parse(#"{"available":"0.123","freeze":"1"}"#), path: "$.\(currency)")
             }
 
             let tampered = try await WhiteBITSignatureTests.post(
                 port: port, body: #"{"request":"/api/v4/trade-account/balance","nonce":"2"}"#, tamper: true)
             try JSONShape.check(
-                try JSONShape.parse(tampered.text), against: try Fixtures.load(exchange: Self.exchange, name: "err_v4_private_unauthorized.json"))
+                try JSONShape.parse(tampered.text),
+                against: try Fixtures.load(exchange: Self.exchange, name: "err_v4_private_unauthorized.json"))
 
             let invalid = try await WhiteBITSignatureTests.post(
                 port: port, body: #"{"request":"/api/v4/trade-account/balance","nonce":"3","ticker":"NOSUCH"}"#)
             #expect(invalid.status == 422)
             try JSONShape.check(
-                try JSONShape.parse(invalid.text), against: try Fixtures.load(exchange: Self.exchange, name: "err_v4_private_validation.json"))
+                try JSONShape.parse(invalid.text),
+                against: try Fixtures.load(exchange: Self.exchange, name: "err_v4_private_validation.json"))
         }
     }
 
     /// `trades_update` carries a list of trades inside the `params` tuple, which the comparator reads
     /// as a fixed-length tuple: split it into one message per trade, as in the fixture.
     static func oneTradePerMessage(_ message: Any) throws -> [Any] {
-        guard let object = message as? [String: Any], object["method"] as? String == "trades_update" else { return [message] }
+        guard let object = message as? [String: Any], object["method"] as? String == "trades_update" else {
+            return [message]
+        }
         let params = try #require(object["params"] as? [Any])
         let trades = try #require(params.count == 2 ? params[1] as? [Any] : nil)
         #expect(!trades.isEmpty)
@@ -188,7 +194,9 @@ struct WhiteBITConformanceTests {
             for _ in 0..<60 {
                 let text = try #require(await socket.nextUpdateText("depth_update"))
                 let data = ((try JSONShape.parse(text) as? [String: Any])?["params"] as? [Any])?[1] as? [String: Any]
-                guard (data?["asks"] as? [Any])?.isEmpty == false, (data?["bids"] as? [Any])?.isEmpty == false else { continue }
+                guard (data?["asks"] as? [Any])?.isEmpty == false, (data?["bids"] as? [Any])?.isEmpty == false else {
+                    continue
+                }
                 try JSONShape.check(try JSONShape.parse(text), against: try fixture("ws_depth_update_incremental.json"))
                 checked = true
                 break

@@ -17,14 +17,17 @@ struct WhiteBITDepthSyncTests {
         let ack = try await socket.call(id, "depth_subscribe", #"["\#(market)",\#(limit),"0",\#(multi)]"#)
         #expect((ack["result"] as? [String: Any])?["status"] as? String == "success", "\(ack)")
         let first = try #require(await Self.nextDepth(socket))
-        #expect(first.isSnapshot && first.pastUpdateId == nil && first.market == market, "the first depth_update is a snapshot")
+        #expect(
+            first.isSnapshot && first.pastUpdateId == nil && first.market == market,
+            "the first depth_update is a snapshot")
         var book = WhiteBITLocalBook(limit: limit)
         _ = book.apply(first)
         return book
     }
 
     static func expectMatchesTruth(_ book: WhiteBITLocalBook, port: Int, market: String) async throws {
-        let truth = try await WhiteBITNumbers.groundTruth(port: port, symbol: market, updateId: book.updateId, limit: book.limit)
+        let truth = try await WhiteBITNumbers.groundTruth(
+            port: port, symbol: market, updateId: book.updateId, limit: book.limit)
         #expect(book.bids.count == book.limit && book.asks.count == book.limit)
         #expect(book.bids == truth.bids, "bids differ at update \(book.updateId)")
         #expect(book.asks == truth.asks, "asks differ at update \(book.updateId)")
@@ -35,7 +38,8 @@ struct WhiteBITDepthSyncTests {
         "snapshot + incrementals + truncation equal the ground truth; only with window removals on may a client skip truncating",
         arguments: [(5, false), (100, false), (5, true), (100, true)])
     func bookMatchesGroundTruth(limit: Int, windowRemovals: Bool) async throws {
-        let options = WhiteBITHarness.options(scale: 20, limits: ["whitebit.depth_window_removals": windowRemovals ? 1 : 0])
+        let options = WhiteBITHarness.options(
+            scale: 20, limits: ["whitebit.depth_window_removals": windowRemovals ? 1 : 0])
         try await WhiteBITHarness.with(options) { port in
             let socket = try await TestWebSocket.connect(port: port, path: "/ws")
             defer { socket.close() }
@@ -61,9 +65,13 @@ struct WhiteBITDepthSyncTests {
                     return
                 }
                 #expect(update.updateId > update.pastUpdateId ?? .max)
-                if untruncated.bids.count > limit || untruncated.asks.count > limit { untruncatedHeldExtraLevels = true }
+                if untruncated.bids.count > limit || untruncated.asks.count > limit {
+                    untruncatedHeldExtraLevels = true
+                }
                 if windowRemovals {
-                    #expect(untruncated.bids == book.bids && untruncated.asks == book.asks, "the untruncated book differs at \(update.updateId)")
+                    #expect(
+                        untruncated.bids == book.bids && untruncated.asks == book.asks,
+                        "the untruncated book differs at \(update.updateId)")
                 }
             }
             #expect(removals > 0, "removed levels are sent as \"0\"")
@@ -82,7 +90,8 @@ struct WhiteBITDepthSyncTests {
             let socket = try await TestWebSocket.connect(port: port, path: "/ws")
             defer { socket.close() }
             var book = try await Self.subscribe(socket, market: "ETH_USDT", limit: 20)
-            let added = try await SimulatorHarness.admin(port, "/_sim/faults", #"{"kind":"\#(fault)","count":1,"target":"depth:ETH_USDT"}"#)
+            let added = try await SimulatorHarness.admin(
+                port, "/_sim/faults", #"{"kind":"\#(fault)","count":1,"target":"depth:ETH_USDT"}"#)
             #expect(added.status == 200)
             var gap: WhiteBITLocalBook.Outcome?
             for _ in 0..<100 {

@@ -72,7 +72,9 @@ struct WhiteBITLocalBook {
 
     private static func set(_ side: inout [Decimal: Decimal], _ levels: [[String]]) {
         for level in levels where level.count == 2 {
-            guard let price = WhiteBITNumbers.decimal(level[0]), let amount = WhiteBITNumbers.decimal(level[1]) else { continue }
+            guard let price = WhiteBITNumbers.decimal(level[0]), let amount = WhiteBITNumbers.decimal(level[1]) else {
+                continue
+            }
             side[price] = amount == 0 ? nil : amount
         }
     }

@@ -13,9 +13,13 @@ struct WhiteBITRESTTests {
     @Test("service endpoints, markets and tickers")
     func serviceEndpoints() async throws {
         try await WhiteBITHarness.with { port in
-            #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/time").text == #"{"time":\#(SimulatorHarness.start / 1_000)}"#)
+            #expect(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/time").text
+                    == #"{"time":\#(SimulatorHarness.start / 1_000)}"#)
             #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/ping").text == #"["pong"]"#)
-            #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/platform/status").text == #"{"status":"1"}"#)
+            #expect(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/platform/status").text
+                    == #"{"status":"1"}"#)
             let (_, markets) = try await TestHTTP.json(port: port, path: "/api/v4/public/markets")
             let btc = try #require((markets as? [[String: Any]])?.first { $0["name"] as? String == "BTC_USDT" })
             // Precisions are digit counts as strings: tick 0.01 → "2", lot 0.00001 → "5".
@@ -25,7 +29,8 @@ struct WhiteBITRESTTests {
             let (_, ticker) = try await TestHTTP.json(port: port, path: "/api/v4/public/ticker")
             let eth = try #require((ticker as? [String: Any])?["ETH_BTC"] as? [String: Any])
             #expect((eth["base_id"] as? NSNumber)?.intValue == 1027 && (eth["quote_id"] as? NSNumber)?.intValue == 1)
-            let single = try Self.object(try await TestHTTP.request(port: port, path: "/api/v1/public/ticker?market=ETH_BTC"))
+            let single = try Self.object(
+                try await TestHTTP.request(port: port, path: "/api/v1/public/ticker?market=ETH_BTC"))
             let result = try #require(single["result"] as? [String: Any])
             #expect(result["last"] as? String == eth["last_price"] as? String)
             #expect(WhiteBITNumbers.decimal(result["volume"]) == WhiteBITNumbers.decimal(eth["base_volume"]))
@@ -42,16 +47,23 @@ struct WhiteBITRESTTests {
     @Test("kline rows are [time s, open, close, high, low, stock volume, money volume] and match the truth")
     func klineColumns() async throws {
         try await WhiteBITHarness.with { port in
-            let kline = try Self.object(try await TestHTTP.request(port: port, path: "/api/v1/public/kline?market=BTC_USDT&interval=1h&limit=6"))
+            let kline = try Self.object(
+                try await TestHTTP.request(port: port, path: "/api/v1/public/kline?market=BTC_USDT&interval=1h&limit=6")
+            )
             let rows = try #require(kline["result"] as? [[Any]])
-            let (_, candles) = try await TestHTTP.json(port: port, path: "/_sim/candles?symbol=BTC_USDT&interval=1h&limit=6")
+            let (_, candles) = try await TestHTTP.json(
+                port: port, path: "/_sim/candles?symbol=BTC_USDT&interval=1h&limit=6")
             let truth = try #require(candles as? [[String: Any]])
             #expect(rows.count == 6 && truth.count == 6)
             for (row, candle) in zip(rows, truth) {
                 #expect(row.count == 7)
-                #expect((row[0] as? NSNumber)?.int64Value == ((candle["openTime"] as? NSNumber)?.int64Value ?? 0) / 1_000, "time in seconds")
+                #expect(
+                    (row[0] as? NSNumber)?.int64Value == ((candle["openTime"] as? NSNumber)?.int64Value ?? 0) / 1_000,
+                    "time in seconds")
                 #expect(WhiteBITNumbers.decimal(row[1]) == WhiteBITNumbers.decimal(candle["open"]))
-                #expect(WhiteBITNumbers.decimal(row[2]) == WhiteBITNumbers.decimal(candle["close"]), "close is the third column")
+                #expect(
+                    WhiteBITNumbers.decimal(row[2]) == WhiteBITNumbers.decimal(candle["close"]),
+                    "close is the third column")
                 #expect(WhiteBITNumbers.decimal(row[3]) == WhiteBITNumbers.decimal(candle["high"]))
                 #expect(WhiteBITNumbers.decimal(row[4]) == WhiteBITNumbers.decimal(candle["low"]))
                 #expect(WhiteBITNumbers.decimal(row[5]) == WhiteBITNumbers.decimal(candle["volume"]))
@@ -59,13 +71,17 @@ struct WhiteBITRESTTests {
             }
             // Default windows: minutes → one day (1m: 1440 rows), hours → one week (1h: 168, 4h: 42).
             for (interval, count) in [("1m", 1_440), ("1h", 168), ("4h", 42)] {
-                let body = try Self.object(try await TestHTTP.request(port: port, path: "/api/v1/public/kline?market=ETH_USDT&interval=\(interval)"))
+                let body = try Self.object(
+                    try await TestHTTP.request(
+                        port: port, path: "/api/v1/public/kline?market=ETH_USDT&interval=\(interval)"))
                 #expect((body["result"] as? [Any])?.count == count, "\(interval)")
             }
             // start/end are seconds.
             let start = SimulatorHarness.start / 1_000 - 3 * 3_600
-            let ranged = try Self.object(try await TestHTTP.request(
-                port: port, path: "/api/v1/public/kline?market=BTC_USDT&interval=1h&start=\(start)&end=\(start + 2 * 3_600)"))
+            let ranged = try Self.object(
+                try await TestHTTP.request(
+                    port: port,
+                    path: "/api/v1/public/kline?market=BTC_USDT&interval=1h&start=\(start)&end=\(start + 2 * 3_600)"))
             let times = (ranged["result"] as? [[Any]] ?? []).compactMap { ($0.first as? NSNumber)?.int64Value }
             #expect(times == [start, start + 3_600, start + 7_200])
             let bad = try await TestHTTP.request(port: port, path: "/api/v1/public/kline?market=BTC_USDT&interval=7m")
@@ -85,19 +101,25 @@ struct WhiteBITRESTTests {
             let truth = try #require(truthBody as? [[String: Any]])
             #expect(items.count == 100 && truth.count == 100)
             for (item, trade) in zip(items, truth.reversed()) {
-                #expect((item["tradeID"] as? NSNumber)?.int64Value == (trade["id"] as? NSNumber)?.int64Value, "newest first")
+                #expect(
+                    (item["tradeID"] as? NSNumber)?.int64Value == (trade["id"] as? NSNumber)?.int64Value, "newest first"
+                )
                 let price = try #require(WhiteBITNumbers.decimal(trade["price"]))
                 let qty = try #require(WhiteBITNumbers.decimal(trade["qty"]))
                 #expect(WhiteBITNumbers.decimal(item["price"]) == price)
                 #expect(WhiteBITNumbers.decimal(item["quote_volume"]) == qty, "quote_volume holds the base amount")
-                #expect(WhiteBITNumbers.decimal(item["base_volume"]) == price * qty, "base_volume holds the quote amount")
-                #expect((item["trade_timestamp"] as? NSNumber)?.int64Value == ((trade["time"] as? NSNumber)?.int64Value ?? 0) / 1_000)
+                #expect(
+                    WhiteBITNumbers.decimal(item["base_volume"]) == price * qty, "base_volume holds the quote amount")
+                #expect(
+                    (item["trade_timestamp"] as? NSNumber)?.int64Value
+                        == ((trade["time"] as? NSNumber)?.int64Value ?? 0) / 1_000)
                 #expect(item["type"] as? String == ((trade["isBuyerMaker"] as? Bool) == true ? "sell" : "buy"))
             }
             let (_, sells) = try await TestHTTP.json(port: port, path: "/api/v4/public/trades/BTC_USDT?type=sell")
             let sellItems = try #require(sells as? [[String: Any]])
             #expect(sellItems.count == 100 && sellItems.allSatisfy { $0["type"] as? String == "sell" })
-            #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/trades/BTC_USDT?type=both").status == 400)
+            #expect(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/trades/BTC_USDT?type=both").status == 400)
         }
     }
 
@@ -105,11 +127,14 @@ struct WhiteBITRESTTests {
     func orderbook() async throws {
         try await WhiteBITHarness.with { port in
             func book(_ query: String) async throws -> [String: Any] {
-                try Self.object(try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/BTC_USDT\(query)"))
+                try Self.object(
+                    try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/BTC_USDT\(query)"))
             }
             let five = try await book("?limit=5")
             #expect((five["asks"] as? [Any])?.count == 5 && (five["bids"] as? [Any])?.count == 5)
-            #expect(five["ticker_id"] as? String == "BTC_USDT" && (five["timestamp"] as? NSNumber)?.int64Value == SimulatorHarness.start / 1_000)
+            #expect(
+                five["ticker_id"] as? String == "BTC_USDT"
+                    && (five["timestamp"] as? NSNumber)?.int64Value == SimulatorHarness.start / 1_000)
             #expect(five["update_id"] == nil, "no update id, as on WhiteBIT")
             let full = try await book("?limit=0")
             let asks = (full["asks"] as? [[String]] ?? []).compactMap { WhiteBITNumbers.decimal($0[0]) }
@@ -125,7 +150,9 @@ struct WhiteBITRESTTests {
             for level in (aggregated["bids"] as? [[String]] ?? []) + (aggregated["asks"] as? [[String]] ?? []) {
                 #expect(!level[0].contains("."), "\(level[0]) is a whole bucket (trailing zeros trimmed)")
             }
-            #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/BTC_USDT?limit=101").status == 400)
+            #expect(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/BTC_USDT?limit=101").status
+                    == 400)
             #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/NO_SUCH").status == 422)
             let missing = try await TestHTTP.request(port: port, path: "/api/v4/public/nothing")
             #expect(missing.status == 404 && missing.text == #"{"success":false,"message":"Not found","params":[]}"#)
@@ -157,7 +184,10 @@ struct WhiteBITRESTTests {
             #expect(networks["deposits"] as? [String] == ["BTC"] && networks["default"] as? String == "BTC")
             let usdt = try #require(assets["USDT"] as? [String: Any])
             #expect((usdt["networks"] as? [String: Any])?["withdraws"] as? [String] == ["ERC20", "TRC20"])
-            #expect(((usdt["limits"] as? [String: Any])?["withdraw"] as? [String: Any])?["TRC20"] as? [String: String] == ["min": "5"])
+            #expect(
+                ((usdt["limits"] as? [String: Any])?["withdraw"] as? [String: Any])?["TRC20"] as? [String: String] == [
+                    "min": "5"
+                ])
 
             let fees = try Self.object(try await TestHTTP.request(port: port, path: "/api/v4/public/fee"))
             #expect(Set(fees.compactMap { ($0.value as? [String: Any])?["ticker"] as? String }) == currencies)
@@ -172,8 +202,11 @@ struct WhiteBITRESTTests {
     @Test("depth holds the levels within ±2 % of the last price; collateral and futures lists use the envelope")
     func depthAndMarketLists() async throws {
         try await WhiteBITHarness.with { port in
-            let depth = try Self.object(try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/depth/BTC_USDT"))
-            #expect(depth["ticker_id"] as? String == "BTC_USDT" && (depth["timestamp"] as? NSNumber)?.int64Value == SimulatorHarness.start / 1_000)
+            let depth = try Self.object(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/depth/BTC_USDT"))
+            #expect(
+                depth["ticker_id"] as? String == "BTC_USDT"
+                    && (depth["timestamp"] as? NSNumber)?.int64Value == SimulatorHarness.start / 1_000)
             let (_, trades) = try await TestHTTP.json(port: port, path: "/_sim/trades?symbol=BTC_USDT&limit=1")
             let last = try #require(WhiteBITNumbers.decimal((trades as? [[String: Any]])?.last?["price"]))
             let (_, truthBody) = try await TestHTTP.json(port: port, path: "/_sim/book?symbol=BTC_USDT&limit=5000")
@@ -184,12 +217,15 @@ struct WhiteBITRESTTests {
             let asks = WhiteBITNumbers.levels(truth["asks"]).filter { $0.key <= upper }
             #expect(!bids.isEmpty && !asks.isEmpty)
             #expect(WhiteBITNumbers.levels(depth["bids"]) == bids && WhiteBITNumbers.levels(depth["asks"]) == asks)
-            #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/depth/NO_SUCH").status == 422)
+            #expect(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/depth/NO_SUCH").status == 422)
 
-            let collateral = try Self.object(try await TestHTTP.request(port: port, path: "/api/v4/public/collateral/markets"))
+            let collateral = try Self.object(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/collateral/markets"))
             #expect(collateral["success"] as? Bool == true && collateral["message"] is NSNull)
             let (_, markets) = try await TestHTTP.json(port: port, path: "/api/v4/public/markets")
-            let flagged = (markets as? [[String: Any]] ?? []).filter { $0["isCollateral"] as? Bool == true }.compactMap { $0["name"] as? String }
+            let flagged = (markets as? [[String: Any]] ?? []).filter { $0["isCollateral"] as? Bool == true }.compactMap
+            { $0["name"] as? String }
             #expect(collateral["result"] as? [String] == flagged && flagged.contains("BTC_USDT"))
             let futures = try await TestHTTP.request(port: port, path: "/api/v4/public/futures")
             #expect(futures.text == #"{"success":true,"message":null,"result":[]}"#)
@@ -198,16 +234,26 @@ struct WhiteBITRESTTests {
 
     @Test("exceeding a lowered per-endpoint limit answers 429; windows, endpoints and IPs are separate")
     func rateLimits() async throws {
-        let options = WhiteBITHarness.options(limits: ["whitebit.v4_public_per_10s": 3, "whitebit.orderbook_per_10s": 1])
+        let options = WhiteBITHarness.options(limits: [
+            "whitebit.v4_public_per_10s": 3, "whitebit.orderbook_per_10s": 1,
+        ])
         try await WhiteBITHarness.with(options) { port in
-            for _ in 0..<3 { #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/ticker").status == 200) }
+            for _ in 0..<3 {
+                #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/ticker").status == 200)
+            }
             let limited = try await TestHTTP.request(port: port, path: "/api/v4/public/ticker")
             #expect(limited.status == 429)
             #expect(limited.text == #"{"code":0,"errors":{},"message":"Too many requests."}"#)
-            #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/time").status == 200, "limits are per endpoint")
-            #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/ticker", from: "127.0.0.2").status == 200, "and per IP")
+            #expect(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/time").status == 200,
+                "limits are per endpoint")
+            #expect(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/ticker", from: "127.0.0.2").status == 200,
+                "and per IP")
             #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/BTC_USDT").status == 200)
-            #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/ETH_USDT").status == 429, "one limit for all markets")
+            #expect(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/orderbook/ETH_USDT").status == 429,
+                "one limit for all markets")
             let (_, limits) = try await TestHTTP.json(port: port, path: "/_sim/limits")
             let clients = (limits as? [String: Any])?["clients"] as? [[String: Any]] ?? []
             let local = try #require(clients.first { $0["ip"] as? String == "127.0.0.1" })
@@ -215,7 +261,9 @@ struct WhiteBITRESTTests {
             #expect((window?["/api/v4/public/ticker"] as? NSNumber)?.intValue == 3)
             #expect((local["responses429"] as? NSNumber)?.intValue == 2)
             try await WhiteBITHarness.advance(port, ms: 10_000)
-            #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/ticker").status == 200, "a new 10 s window")
+            #expect(
+                try await TestHTTP.request(port: port, path: "/api/v4/public/ticker").status == 200, "a new 10 s window"
+            )
         }
     }
 
@@ -224,12 +272,16 @@ struct WhiteBITRESTTests {
         try await WhiteBITHarness.with { port in
             _ = try await SimulatorHarness.admin(
                 port, "/_sim/faults",
-                #"[{"kind":"rate_limit_storm","count":1},{"kind":"http_5xx","count":1,"target":"/api/v1/public/kline"}]"#)
+                #"[{"kind":"rate_limit_storm","count":1},{"kind":"http_5xx","count":1,"target":"/api/v1/public/kline"}]"#
+            )
             #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/time").status == 429)
             #expect(try await TestHTTP.request(port: port, path: "/api/v4/public/time").status == 200)
             let failed = try await TestHTTP.request(port: port, path: "/api/v1/public/kline?market=BTC_USDT")
             #expect(failed.status == 503)
-            #expect(failed.text == #"{"response":null,"status":503,"errors":{"message":[""]},"notification":null,"warning":null,"_token":null}"#)
+            #expect(
+                failed.text
+                    == #"{"response":null,"status":503,"errors":{"message":[""]},"notification":null,"warning":null,"_token":null}"#
+            )
             #expect(try await WhiteBITHarness.faultCount(port, "rate_limit_storm") == 1)
             #expect(try await WhiteBITHarness.faultCount(port, "http_5xx") == 1)
         }

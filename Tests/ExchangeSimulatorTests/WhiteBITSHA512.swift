@@ -30,7 +30,9 @@ enum HMACSHA512 {
         data.append(0x80)
         while data.count % 128 != 112 { data.append(0) }
         data += [UInt8](repeating: 0, count: 8)
-        for shift in stride(from: 56, through: 0, by: -8) { data.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            data.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+        }
         var w = [UInt64](repeating: 0, count: 80)
         for chunk in stride(from: 0, to: data.count, by: 128) {
             for i in 0..<16 {

@@ -34,7 +34,8 @@ struct WhiteBITSignatureTests {
     func rfcVector() {
         #expect(
             HMACSHA512.hex(key: "Jefe", message: "what do ya want for nothing?")
-                == "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737")
+                == "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
+        )
     }
 
     @Test("a correct signature passes; tampering, replayed nonces and bad payloads get the real bodies")
@@ -48,14 +49,17 @@ struct WhiteBITSignatureTests {
             #expect(balances.keys.contains("BTC") && !balances.isEmpty)
             for (currency, value) in balances {
                 let object = value as? [String: Any]
-                let total = (WhiteBITNumbers.decimal(object?["available"]) ?? 0) + (WhiteBITNumbers.decimal(object?["freeze"]) ?? 0)
+                let total =
+                    (WhiteBITNumbers.decimal(object?["available"]) ?? 0)
+                    + (WhiteBITNumbers.decimal(object?["freeze"]) ?? 0)
                 #expect(total > 0, "\(currency) is listed with a zero balance")
             }
 
             let tampered = try await Self.post(port: port, body: Self.body(nonce: "1594297866"), tamper: true)
             #expect(tampered.status == 401)
             #expect(tampered.text == #"{"code":10,"message":"Unauthorized request."}"#)
-            let wrongSecret = try await Self.post(port: port, body: Self.body(nonce: "1594297867"), secret: "not-the-secret")
+            let wrongSecret = try await Self.post(
+                port: port, body: Self.body(nonce: "1594297867"), secret: "not-the-secret")
             #expect(wrongSecret.text == #"{"code":10,"message":"Unauthorized request."}"#)
             let unknownKey = try await Self.post(port: port, body: Self.body(nonce: "1594297868"), apiKey: "NoSuchKey")
             #expect(unknownKey.status == 401 && unknownKey.text == #"{"code":10,"message":"Unauthorized request."}"#)
@@ -80,19 +84,25 @@ struct WhiteBITSignatureTests {
             #expect(noNonce.text == #"{"code":0,"errors":{},"message":"Nonce not provided."}"#)
             let noRequest = try await Self.post(port: port, body: #"{"nonce":"1594297950"}"#)
             #expect(noRequest.text == #"{"code":0,"errors":{},"message":"Request not provided."}"#)
-            let badWindow = try await Self.post(port: port, body: Self.body(nonce: "1594297960", extra: #","nonceWindow":"yes""#))
+            let badWindow = try await Self.post(
+                port: port, body: Self.body(nonce: "1594297960", extra: #","nonceWindow":"yes""#))
             #expect(badWindow.text == #"{"code":0,"errors":{},"message":"Invalid nonceWindow."}"#)
-            let unknownTicker = try await Self.post(port: port, body: Self.body(nonce: "1594297970", extra: #","ticker":"NOSUCH""#))
+            let unknownTicker = try await Self.post(
+                port: port, body: Self.body(nonce: "1594297970", extra: #","ticker":"NOSUCH""#))
             #expect(unknownTicker.status == 422)
-            let fixture = try Fixtures.load(exchange: "whitebit", name: "err_v4_private_validation.json") as? NSDictionary
+            let fixture =
+                try Fixtures.load(exchange: "whitebit", name: "err_v4_private_validation.json") as? NSDictionary
             #expect((try JSONShape.parse(unknownTicker.text) as? NSDictionary) == fixture, "the fixture's exact body")
-            let ticker = try await Self.post(port: port, body: Self.body(nonce: "1594297980", extra: #","ticker":"BTC""#))
+            let ticker = try await Self.post(
+                port: port, body: Self.body(nonce: "1594297980", extra: #","ticker":"BTC""#))
             // With `ticker`, that currency alone, still keyed by its ticker (the official SDK's definition).
             let keyed = try #require(try JSONShape.parse(ticker.text) as? [String: Any])
             #expect(Array(keyed.keys) == ["BTC"])
             let single = try #require(keyed["BTC"] as? [String: Any])
             #expect(Set(single.keys) == ["available", "freeze"])
-            #expect(WhiteBITNumbers.decimal(single["available"]) == WhiteBITNumbers.decimal((balances["BTC"] as? [String: Any])?["available"]))
+            #expect(
+                WhiteBITNumbers.decimal(single["available"])
+                    == WhiteBITNumbers.decimal((balances["BTC"] as? [String: Any])?["available"]))
 
             // Private endpoints are POST only.
             #expect(try await Self.post(port: port, body: Self.body(nonce: "1594297990"), method: "GET").status == 405)
@@ -104,13 +114,18 @@ struct WhiteBITSignatureTests {
         try await WhiteBITHarness.with { port in
             let now = SimulatorHarness.start
             let window = #","nonceWindow":true"#
-            #expect(try await Self.post(port: port, body: Self.body(nonce: "\(now + 4_000)", extra: window)).status == 200)
+            #expect(
+                try await Self.post(port: port, body: Self.body(nonce: "\(now + 4_000)", extra: window)).status == 200)
             // Out of order is fine inside the window; reuse is not.
-            #expect(try await Self.post(port: port, body: Self.body(nonce: "\(now - 4_000)", extra: window)).status == 200)
+            #expect(
+                try await Self.post(port: port, body: Self.body(nonce: "\(now - 4_000)", extra: window)).status == 200)
             let reused = try await Self.post(port: port, body: Self.body(nonce: "\(now - 4_000)", extra: window))
             #expect(reused.status == 429)
             let stale = try await Self.post(port: port, body: Self.body(nonce: "\(now - 5_001)", extra: window))
-            #expect(stale.text == #"{"code":0,"errors":{},"message":"Your nonce is more than 5 seconds lesser than the current nonce"}"#)
+            #expect(
+                stale.text
+                    == #"{"code":0,"errors":{},"message":"Your nonce is more than 5 seconds lesser than the current nonce"}"#
+            )
         }
     }
 
@@ -119,9 +134,12 @@ struct WhiteBITSignatureTests {
         var options = WhiteBITHarness.options()
         options.apiKeys.append(APIKeyEntry(name: "ci", key: "CiKey1", secret: "ci-secret"))
         try await WhiteBITHarness.with(options) { port in
-            #expect(try await Self.post(port: port, body: Self.body(nonce: "5"), apiKey: "CiKey1", secret: "ci-secret").status == 200)
+            #expect(
+                try await Self.post(port: port, body: Self.body(nonce: "5"), apiKey: "CiKey1", secret: "ci-secret")
+                    .status == 200)
             #expect(try await Self.post(port: port, body: Self.body(nonce: "5")).status == 200)
-            let mixed = try await Self.post(port: port, body: Self.body(nonce: "6"), apiKey: "CiKey1", secret: Self.key.secret)
+            let mixed = try await Self.post(
+                port: port, body: Self.body(nonce: "6"), apiKey: "CiKey1", secret: Self.key.secret)
             #expect(mixed.status == 401)
         }
     }

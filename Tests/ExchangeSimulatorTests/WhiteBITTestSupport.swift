@@ -102,10 +102,13 @@ enum WhiteBITNumbers {
     }
 
     /// The true book (`/_sim/book`) at an update id, `limit` levels per side.
-    static func groundTruth(port: Int, symbol: String, updateId: Int64, limit: Int) async throws
+    static func groundTruth(
+        port: Int, symbol: String, updateId: Int64, limit: Int
+    ) async throws
         -> (bids: [Decimal: Decimal], asks: [Decimal: Decimal])
     {
-        let (result, body) = try await TestHTTP.json(port: port, path: "/_sim/book?symbol=\(symbol)&updateId=\(updateId)&limit=\(limit)")
+        let (result, body) = try await TestHTTP.json(
+            port: port, path: "/_sim/book?symbol=\(symbol)&updateId=\(updateId)&limit=\(limit)")
         #expect(result.status == 200, "ground truth: \(result.text.prefix(200))")
         let object = body as? [String: Any] ?? [:]
         return (self.levels(object["bids"]), self.levels(object["asks"]))

@@ -38,23 +38,31 @@ struct WhiteBITWebSocketTests {
             }
             let trades = try await socket.call(6, "trades_request", #"["BTC_USDT",10,0]"#)
             let items = try #require(trades["result"] as? [[String: Any]])
-            #expect(items.count == 10 && items.allSatisfy { Set($0.keys) == ["id", "time", "price", "amount", "type"] })
+            #expect(
+                items.count == 10 && items.allSatisfy { Set($0.keys) == ["id", "time", "price", "amount", "type"] })
             let ids = items.compactMap { ($0["id"] as? NSNumber)?.int64Value }
             #expect(ids == ids.sorted(by: >), "newest first")
             let depth = try await socket.call(7, "depth_request", #"["BTC_USDT",3,"0"]"#)
             let book = try #require(depth["result"] as? [String: Any])
-            #expect((book["asks"] as? [Any])?.count == 3 && (book["bids"] as? [Any])?.count == 3 && book["timestamp"] is NSNumber)
+            #expect(
+                (book["asks"] as? [Any])?.count == 3 && (book["bids"] as? [Any])?.count == 3
+                    && book["timestamp"] is NSNumber)
             let end = SimulatorHarness.start / 1_000
             let candles = try await socket.call(8, "candles_request", #"["ETH_BTC",\#(end - 3_600),\#(end),900]"#)
             let rows = try #require(candles["result"] as? [[Any]])
             #expect(rows.count == 5 && rows.allSatisfy { $0.count == 8 && $0[7] as? String == "ETH_BTC" })
             let price = try await socket.call(9, "lastprice_request", #"["BTC_USDT"]"#)
             let (_, ticker) = try await TestHTTP.json(port: port, path: "/api/v4/public/ticker")
-            #expect(price["result"] as? String == ((ticker as? [String: Any])?["BTC_USDT"] as? [String: Any])?["last_price"] as? String)
+            #expect(
+                price["result"] as? String == ((ticker as? [String: Any])?["BTC_USDT"] as? [String: Any])?["last_price"]
+                    as? String)
             let market = try await socket.call(10, "market_request", #"["BTC_USDT",86400]"#)
             #expect(((market["result"] as? [String: Any])?["period"] as? NSNumber)?.intValue == 86_400)
             let today = try await socket.call(11, "marketToday_query", #"["BTC_USDT"]"#)
-            #expect(Set(((today["result"] as? [String: Any]) ?? [:]).keys) == ["last", "open", "high", "low", "volume", "deal"])
+            #expect(
+                Set(((today["result"] as? [String: Any]) ?? [:]).keys) == [
+                    "last", "open", "high", "low", "volume", "deal",
+                ])
         }
     }
 
@@ -72,7 +80,9 @@ struct WhiteBITWebSocketTests {
             #expect(Self.isSuccess(try await socket.call(5, "candles_subscribe", #"["ETH_USDT",3600]"#)))
             #expect(Self.isSuccess(try await socket.call(6, "trades_subscribe", #"["BTC_USDT"]"#)))
             let streams = Set(try await WhiteBITHarness.streams(port)[0])
-            #expect(streams == ["lastprice:SOL_USDT", "candles:ETH_USDT:3600", "trades:BTC_USDT"], "one kline subscription per connection")
+            #expect(
+                streams == ["lastprice:SOL_USDT", "candles:ETH_USDT:3600", "trades:BTC_USDT"],
+                "one kline subscription per connection")
             // Updates now come only for the new markets.
             for _ in 0..<3 {
                 let update = try #require(await socket.nextUpdate("lastprice_update"))
@@ -85,7 +95,10 @@ struct WhiteBITWebSocketTests {
             #expect(Set(try await WhiteBITHarness.streams(port)[0]) == ["trades:BTC_USDT"])
             #expect(Self.isSuccess(try await socket.call(9, "marketToday_subscribe", #"["ETH_USDT"]"#)))
             #expect(Self.isSuccess(try await socket.call(10, "bookTicker_subscribe", "[]")))
-            #expect(Set(try await WhiteBITHarness.streams(port)[0]) == ["trades:BTC_USDT", "marketToday:ETH_USDT", "bookTicker:*"])
+            #expect(
+                Set(try await WhiteBITHarness.streams(port)[0]) == [
+                    "trades:BTC_USDT", "marketToday:ETH_USDT", "bookTicker:*",
+                ])
             let today = try #require(await socket.nextUpdate("marketToday_update"))
             let stats = try #require((today["params"] as? [Any])?.last as? [String: Any])
             #expect(Set(stats.keys) == ["last", "open", "high", "low", "volume", "deal"])
@@ -98,7 +111,9 @@ struct WhiteBITWebSocketTests {
             let socket = try await TestWebSocket.connect(port: port, path: "/ws")
             defer { socket.close() }
             for (id, seconds) in [5, 60, 900, 7_200, 86_400, 172_800, 604_800, 2_592_000].enumerated() {
-                #expect(Self.isSuccess(try await socket.call(id, "candles_subscribe", #"["BTC_USDT",\#(seconds)]"#)), "\(seconds)")
+                #expect(
+                    Self.isSuccess(try await socket.call(id, "candles_subscribe", #"["BTC_USDT",\#(seconds)]"#)),
+                    "\(seconds)")
             }
             for (id, seconds) in [7, 90, 5_400, 100_000, 1_209_600, 0].enumerated() {
                 let reply = try await socket.call(100 + id, "candles_subscribe", #"["BTC_USDT",\#(seconds)]"#)
@@ -140,7 +155,9 @@ struct WhiteBITWebSocketTests {
 
     @Test("more requests a minute than allowed close the connection; connections per minute are limited")
     func connectionRules() async throws {
-        let options = WhiteBITHarness.options(limits: ["whitebit.ws_requests_per_minute": 5, "whitebit.ws_connections_per_minute": 3])
+        let options = WhiteBITHarness.options(limits: [
+            "whitebit.ws_requests_per_minute": 5, "whitebit.ws_connections_per_minute": 3,
+        ])
         try await WhiteBITHarness.with(options) { port in
             let socket = try await TestWebSocket.connect(port: port, path: "/ws")
             defer { socket.close() }
@@ -155,7 +172,10 @@ struct WhiteBITWebSocketTests {
             _ = try await TestWebSocket.connect(port: port, path: "/ws").close()
             let refused = try await TestHTTP.request(
                 port: port, path: "/ws",
-                headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")])
+                headers: [
+                    ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                    ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
+                ])
             #expect(refused.status == 429 && refused.text == #"{"code":0,"errors":{},"message":"Too many requests."}"#)
             try await WhiteBITHarness.advance(port, ms: 60_000)
             try await TestWebSocket.connect(port: port, path: "/ws").close()
@@ -176,7 +196,8 @@ struct WhiteBITWebSocketTests {
             let dropped = try await SimulatorHarness.admin(port, "/_sim/connections/drop", #"{"target":"BTC_USDT"}"#)
             #expect(dropped.text == #"{"dropped":1}"#)
             #expect(await victim.waitClosed(timeout: .seconds(5)))
-            _ = try await SimulatorHarness.admin(port, "/_sim/faults", #"{"kind":"malformed_frame","count":1,"target":"lastprice:ETH_USDT"}"#)
+            _ = try await SimulatorHarness.admin(
+                port, "/_sim/faults", #"{"kind":"malformed_frame","count":1,"target":"lastprice:ETH_USDT"}"#)
             var sawBroken = false
             for _ in 0..<10 {
                 guard let text = await bystander.nextText(timeout: .seconds(5)) else { break }

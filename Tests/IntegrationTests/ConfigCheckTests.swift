@@ -31,7 +31,10 @@ struct ConfigCheckTests {
         BadCase(
             name: "every error at once",
             text: "[daemon]\nlog_level = \"loud\"\n[supervisor]\nrestart_budget = 5000\n[writer]\nsinks = [\"tape\"]\n",
-            fragments: ["daemon.log_level = \"loud\"", "supervisor.restart_budget = 5000", "writer.sinks = [\"tape\"]", "3 errors"]),
+            fragments: [
+                "daemon.log_level = \"loud\"", "supervisor.restart_budget = 5000", "writer.sinks = [\"tape\"]",
+                "3 errors",
+            ]),
         BadCase(
             name: "TOML syntax", text: "[daemon\nlog_level = \"info\"\n", fragments: ["bad.toml:1"]),
     ]
@@ -90,7 +93,8 @@ struct ConfigCheckTests {
         defer { sandbox.cleanup() }
         let file = sandbox.root + "/absent.toml"
         for result in [
-            try await sandbox.run("cryptod", ["--check-config", file]), try await sandbox.run("cryptoctl", ["check-config", file]),
+            try await sandbox.run("cryptod", ["--check-config", file]),
+            try await sandbox.run("cryptoctl", ["check-config", file]),
         ] {
             #expect(result.status == 78, "\(result)")
             #expect(result.errorOutput.contains("no such file"), "\(result)")
@@ -102,7 +106,8 @@ struct ConfigCheckTests {
         let sandbox = try Sandbox()
         defer { sandbox.cleanup() }
         let file = sandbox.root + "/bad.toml"
-        try "[supervisor]\nrestart_budget = 0\nstop_timeout = \"soon\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "[supervisor]\nrestart_budget = 0\nstop_timeout = \"soon\"\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
         let result = try await sandbox.run("cryptoctl", ["check-config", file, "--json"])
         #expect(result.status == 78)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])

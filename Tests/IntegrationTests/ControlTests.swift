@@ -21,7 +21,8 @@ struct ControlTests {
         // A stale socket: the file exists, nobody listens.
         try FileManager.default.createDirectory(atPath: sandbox.runtimeDirectory, withIntermediateDirectories: true)
         try bindAndAbandon(sandbox.controlSocket)
-        let stale = try await sandbox.run("cryptoctl", ["restart", "writer"], environment: ["CRYPTOD_CONTROL_SOCKET": sandbox.controlSocket])
+        let stale = try await sandbox.run(
+            "cryptoctl", ["restart", "writer"], environment: ["CRYPTOD_CONTROL_SOCKET": sandbox.controlSocket])
         #expect(stale.status == 3, "\(stale)")
         #expect(stale.errorOutput.contains("$CRYPTOD_CONTROL_SOCKET): nothing is listening"), "\(stale)")
 
@@ -29,14 +30,17 @@ struct ControlTests {
         let checkout = sandbox.root + "/checkout"
         try FileManager.default.createDirectory(atPath: checkout + "/etc", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: checkout + "/Sources/x", withIntermediateDirectories: true)
-        try "[daemon]\nruntime_dir = \"../var/run\"\n".write(toFile: checkout + "/etc/cryptod.local.toml", atomically: true, encoding: .utf8)
+        try "[daemon]\nruntime_dir = \"../var/run\"\n".write(
+            toFile: checkout + "/etc/cryptod.local.toml", atomically: true, encoding: .utf8)
         let guessed = try await sandbox.run("cryptoctl", ["status"], directory: checkout + "/Sources/x")
         if FileManager.default.fileExists(atPath: "/run/cryptod/control.sock") {
             // A system daemon runs on this machine and may answer; only the first guess is certain.
             #expect(guessed.errorOutput.contains(checkout + "/var/run/control.sock") || guessed.status == 0)
         } else {
             #expect(guessed.status == 3, "\(guessed)")
-            #expect(guessed.errorOutput.contains(checkout + "/var/run/control.sock (daemon.runtime_dir of \(checkout)/etc/cryptod.local.toml"))
+            #expect(
+                guessed.errorOutput.contains(
+                    checkout + "/var/run/control.sock (daemon.runtime_dir of \(checkout)/etc/cryptod.local.toml"))
             #expect(guessed.errorOutput.contains("/run/cryptod/control.sock (the default)"))
         }
 
@@ -54,7 +58,8 @@ struct ControlTests {
     func unknownChild() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.cleanup() }
-        let daemon = try await Daemon.start(in: sandbox, config: TestConfig(scheduler: true), expecting: ["writer", "scheduler"])
+        let daemon = try await Daemon.start(
+            in: sandbox, config: TestConfig(scheduler: true), expecting: ["writer", "scheduler"])
         for command in ["restart", "stop", "start"] {
             let result = try await daemon.ctl([command, "nosuchchild"])
             #expect(result.status == 4, "\(result)")
@@ -81,7 +86,8 @@ struct ControlTests {
         let sandbox = try Sandbox()
         defer { sandbox.cleanup() }
         var config = TestConfig(scheduler: true, exchanges: ["binance"])
-        let daemon = try await Daemon.start(in: sandbox, config: config, expecting: ["writer", "scheduler", "ingestor-binance"])
+        let daemon = try await Daemon.start(
+            in: sandbox, config: config, expecting: ["writer", "scheduler", "ingestor-binance"])
         let before = try await daemon.status()
         func unchanged(_ status: StatusDocument) {
             for child in before.children {
@@ -100,7 +106,8 @@ struct ControlTests {
         #expect(again.output.contains("nothing changed"))
         unchanged(try await daemon.status())
 
-        let broken = config.render(in: sandbox).replacingOccurrences(of: "restart_budget = 20", with: "restart_budget = 0")
+        let broken = config.render(in: sandbox).replacingOccurrences(
+            of: "restart_budget = 20", with: "restart_budget = 0")
         try sandbox.writeConfig(broken)
         let refused = try await daemon.ctl(["reload"])
         #expect(refused.status == 78, "\(refused)")
@@ -114,7 +121,8 @@ struct ControlTests {
         daemon.process.signal(SIGHUP)
         // "reload: …" is what cryptod logs for a reload that SIGHUP asked for.
         try await eventually("the SIGHUP reload refused in the log") {
-            daemon.process.errorOutput.contains("reload: \(sandbox.configPath) is invalid, nothing was changed") ? true : nil
+            daemon.process.errorOutput.contains("reload: \(sandbox.configPath) is invalid, nothing was changed")
+                ? true : nil
         }
         #expect(daemon.process.isRunning)
         unchanged(try await daemon.status())
@@ -143,7 +151,9 @@ struct ControlTests {
             for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard bound == 0 else { throw TestFailure("bind \(path): \(String(cString: strerror(errno)))") }
     }

@@ -81,7 +81,9 @@ struct DeliveryTests {
         // Sequence numbers 1...last, contiguous and each once (the first break is enough to report).
         let firstBreak = lines.indices.first { lines[$0].seq != UInt64($0) + 1 }
         #expect(lines.count == Int(last), "\(lines.count) lines for \(last) frames")
-        #expect(firstBreak == nil, "line \(firstBreak.map { $0 + 1 } ?? 0) has seq \(firstBreak.map { lines[$0].seq } ?? 0)")
+        #expect(
+            firstBreak == nil, "line \(firstBreak.map { $0 + 1 } ?? 0) has seq \(firstBreak.map { lines[$0].seq } ?? 0)"
+        )
         var counts: [String: Int] = [:]
         for line in lines { counts[line.tradeID, default: 0] += 1 }
         let missing = (1...last).filter { counts[String($0)] == nil }
@@ -110,7 +112,8 @@ struct DeliveryTests {
         let now = Timestamp(nanoseconds: WallClock.nowNanoseconds())
         return .trades([
             Trade(
-                market: MarketKey(exchange: .binance, symbol: "BTCUSDT"), id: String(id), price: "65000.5", quantity: "0.001",
+                market: MarketKey(exchange: .binance, symbol: "BTCUSDT"), id: String(id), price: "65000.5",
+                quantity: "0.001",
                 side: id.isMultiple(of: 2) ? .buy : .sell, time: now, receivedAt: now)
         ])
     }
@@ -124,18 +127,23 @@ struct DeliveryTests {
 
     /// Every line of the writer's JSONL files for one sender, in file order (one file per UTC day).
     static func writtenLines(under directory: String) throws -> [Line] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".jsonl") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".jsonl") }
+            .sorted()
         var lines: [Line] = []
         for name in names {
             let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
             for raw in text.split(separator: "\n") {
-                let object = try #require(try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any], "line: \(raw)")
+                let object = try #require(
+                    try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any], "line: \(raw)")
                 #expect(object["type"] as? String == "trades", "line: \(raw)")
                 let trades = try #require(object["trades"] as? [[String: Any]])
                 #expect(trades.count == 1)
-                lines.append(Line(
-                    stream: object["stream"] as? String ?? "", epoch: (object["epoch"] as? NSNumber)?.uint64Value ?? 0,
-                    seq: (object["seq"] as? NSNumber)?.uint64Value ?? 0, tradeID: trades.first?["id"] as? String ?? ""))
+                lines.append(
+                    Line(
+                        stream: object["stream"] as? String ?? "",
+                        epoch: (object["epoch"] as? NSNumber)?.uint64Value ?? 0,
+                        seq: (object["seq"] as? NSNumber)?.uint64Value ?? 0,
+                        tradeID: trades.first?["id"] as? String ?? ""))
             }
         }
         return lines

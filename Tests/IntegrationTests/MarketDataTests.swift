@@ -28,14 +28,16 @@ struct MarketDataTests {
                 "--seed", "11", "--start-time", String(start),
                 // The 24 h Binance rotation, time-scaled to 12 s: make-before-break must lose nothing.
                 "--limit", "binance.ws_lifetime_ms=12000",
-                "--fault", "skip_depth:count=2", "--fault", "duplicate_depth:count=3", "--fault", "reorder_depth:count=2",
+                "--fault", "skip_depth:count=2", "--fault", "duplicate_depth:count=3", "--fault",
+                "reorder_depth:count=2",
                 "--fault", "malformed_frame:count=2,scope=ws",
                 "--fault", "rate_limit_storm:count=2,scope=rest,target=depth",
             ])
         var config = TestConfig(writer: true)
         config.extra = Self.exchangeSections(exchsim)
         let daemon = try await Daemon.start(
-            in: sandbox, config: config, expecting: ["writer", "ingestor-binance", "ingestor-bybit", "ingestor-whitebit"])
+            in: sandbox, config: config,
+            expecting: ["writer", "ingestor-binance", "ingestor-bybit", "ingestor-whitebit"])
         try await Task.sleep(for: .seconds(9))
         // A dropped connection on every venue: gap-fill and resync must repair it.
         for venue in ["binance", "bybit", "whitebit"] {
@@ -62,7 +64,8 @@ struct MarketDataTests {
         let sandbox = try Sandbox()
         defer { sandbox.cleanup() }
         let certificate = sandbox.root + "/exchsim-cert.pem"
-        let exchsim = try await Exchsim.start(in: sandbox, arguments: ["--tls", "--tls-cert-out", certificate, "--venue", "binance"])
+        let exchsim = try await Exchsim.start(
+            in: sandbox, arguments: ["--tls", "--tls-cert-out", certificate, "--venue", "binance"])
         var config = TestConfig(writer: true)
         config.extra = """
             [exchanges.binance]
@@ -121,22 +124,31 @@ struct MarketDataTests {
     func checkBooks(_ events: JSONLEvents, _ exchsim: Exchsim) throws {
         for (venue, symbols) in Self.markets {
             for symbol in symbols {
-                let book = try #require(events.book(exchange: venue, symbol: symbol), "\(venue) \(symbol): a book was published")
+                let book = try #require(
+                    events.book(exchange: venue, symbol: symbol), "\(venue) \(symbol): a book was published")
                 let id = venue == "bybit" ? book.sequence : book.updateID
                 let depth = venue == "bybit" ? 50 : (venue == "whitebit" ? 20 : 5000)
-                let truth = try exchsim.getJSON(venue, "/_sim/book?symbol=\(symbol)&updateId=\(id)&limit=\(depth)") as! [String: Any]
+                let truth =
+                    try exchsim.getJSON(venue, "/_sim/book?symbol=\(symbol)&updateId=\(id)&limit=\(depth)")
+                    as! [String: Any]
                 let bids = Self.levels(truth["bids"])
                 let asks = Self.levels(truth["asks"])
                 let ours = book.top(depth)
-                #expect(ours.bids == bids, "\(venue) \(symbol) bids equal the truth at \(id) (\(ours.bids.count) vs \(bids.count) levels)")
-                #expect(ours.asks == asks, "\(venue) \(symbol) asks equal the truth at \(id) (\(ours.asks.count) vs \(asks.count) levels)")
+                #expect(
+                    ours.bids == bids,
+                    "\(venue) \(symbol) bids equal the truth at \(id) (\(ours.bids.count) vs \(bids.count) levels)")
+                #expect(
+                    ours.asks == asks,
+                    "\(venue) \(symbol) asks equal the truth at \(id) (\(ours.asks.count) vs \(asks.count) levels)")
             }
         }
     }
 
     static func levels(_ value: Any?) -> [TestLevel] {
         ((value as? [[String]]) ?? []).compactMap { pair in
-            guard pair.count == 2, let price = ExactDecimal(pair[0]), let quantity = ExactDecimal(pair[1]) else { return nil }
+            guard pair.count == 2, let price = ExactDecimal(pair[0]), let quantity = ExactDecimal(pair[1]) else {
+                return nil
+            }
             return TestLevel(price: price, quantity: quantity)
         }
     }
@@ -150,7 +162,9 @@ struct MarketDataTests {
             #expect(Set(ids).count == ids.count, "binance \(symbol): no trade published twice")
             guard let first = ids.min(), let last = ids.max() else { continue }
             let missing = (first...last).filter { !Set(ids).contains($0) }
-            #expect(missing.isEmpty, "binance \(symbol): no trade missing between \(first) and \(last): \(missing.prefix(10))")
+            #expect(
+                missing.isEmpty,
+                "binance \(symbol): no trade missing between \(first) and \(last): \(missing.prefix(10))")
         }
         for (venue, symbols) in Self.markets where venue != "binance" {
             for symbol in symbols {
@@ -172,11 +186,17 @@ struct MarketDataTests {
                 for candle in closed {
                     closedSeen += 1
                     let startMs = candle.openTime
-                    let truth = try exchsim.getJSON(venue, "/_sim/candles?symbol=\(symbol)&interval=1m&start=\(startMs)&limit=1") as? [[String: Any]]
+                    let truth =
+                        try exchsim.getJSON(
+                            venue, "/_sim/candles?symbol=\(symbol)&interval=1m&start=\(startMs)&limit=1")
+                        as? [[String: Any]]
                     let row = try #require(truth?.first, "\(venue) \(symbol): truth for the candle at \(startMs)")
                     for field in ["open", "high", "low", "close", "volume"] {
                         let expected = (row[field] as? String).flatMap(ExactDecimal.init)
-                        #expect(expected != nil && candle.values[field] == expected, "\(venue) \(symbol) \(startMs) \(field): \(candle.values[field].map(String.init(describing:)) ?? "nil") vs \(row[field] ?? "nil")")
+                        #expect(
+                            expected != nil && candle.values[field] == expected,
+                            "\(venue) \(symbol) \(startMs) \(field): \(candle.values[field].map(String.init(describing:)) ?? "nil") vs \(row[field] ?? "nil")"
+                        )
                     }
                 }
             }
@@ -226,10 +246,13 @@ struct JSONLEvents {
         let senders = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for sender in senders.sorted() {
             let folder = directory + "/" + sender
-            for file in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted() where file.hasSuffix(".jsonl") {
+            for file in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+            where file.hasSuffix(".jsonl") {
                 let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
                 for line in text.split(separator: "\n") {
-                    if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { objects.append(object) }
+                    if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                        objects.append(object)
+                    }
                 }
             }
         }
@@ -272,7 +295,8 @@ struct JSONLEvents {
     }
 
     func closedCandles(exchange: String, symbol: String) -> [TestCandle] {
-        of(exchange, symbol).filter { $0["type"] as? String == "candle" && $0["closed"] as? Bool == true }.compactMap { event in
+        of(exchange, symbol).filter { $0["type"] as? String == "candle" && $0["closed"] as? Bool == true }.compactMap {
+            event in
             guard let open = event["open_time"] as? String, let ms = Self.milliseconds(open) else { return nil }
             var values: [String: ExactDecimal] = [:]
             for field in ["open", "high", "low", "close", "volume"] {

@@ -27,7 +27,8 @@ struct StandaloneChildTests {
             guard writer.isRunning else { throw TestFailure("cryptod-writer exited early:\n\(writer.errorTail())") }
             guard FileManager.default.fileExists(atPath: socket) else { return nil }
             let reply = try await LinkClient.request(
-                .statusRequest, path: socket, identity: LinkIdentity(role: .tool, name: "standalone-test"), timeout: .seconds(10),
+                .statusRequest, path: socket, identity: LinkIdentity(role: .tool, name: "standalone-test"),
+                timeout: .seconds(10),
                 logger: logger)
             guard case .statusReply(let status) = reply else { throw TestFailure("unexpected reply \(reply.type)") }
             return status.ready ? status : nil
@@ -48,7 +49,8 @@ struct StandaloneChildTests {
         let sandbox = try Sandbox()
         defer { sandbox.cleanup() }
         let valid = TestConfig().render(in: sandbox)
-        try sandbox.writeConfig(valid.replacingOccurrences(of: "[delivery]\n", with: "[delivery]\nmemory_limit = \"lots\"\n"))
+        try sandbox.writeConfig(
+            valid.replacingOccurrences(of: "[delivery]\n", with: "[delivery]\nmemory_limit = \"lots\"\n"))
         let result = try await sandbox.run("cryptod-writer", ["--config", sandbox.configPath], timeout: .seconds(30))
         #expect(result.status == 78, "\(result)")
         #expect(result.errorOutput.contains("delivery.memory_limit"), "\(result)")

@@ -53,7 +53,8 @@ struct SupervisionTests {
         #expect(pids.count == names.count)
         for pid in pids { #expect(ProcessTable.isAlive(pid, named: "cryptod-")) }
         let pidFile = sandbox.runtimeDirectory + "/cryptod.pid"
-        let recorded = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let recorded = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(recorded == String(daemon.process.pid))
         for name in names + ["control"] { #expect(FileManager.default.fileExists(atPath: sandbox.socket(name))) }
 
@@ -67,7 +68,8 @@ struct SupervisionTests {
 
         for pid in pids { #expect(!ProcessTable.isAlive(pid), "child \(pid) is gone") }
         let left = (try? FileManager.default.contentsOfDirectory(atPath: sandbox.runtimeDirectory)) ?? []
-        #expect(left.filter { $0.hasSuffix(".sock") || $0 == "cryptod.pid" }.isEmpty, "runtime directory still has \(left)")
+        #expect(
+            left.filter { $0.hasSuffix(".sock") || $0 == "cryptod.pid" }.isEmpty, "runtime directory still has \(left)")
         let log = daemon.process.errorOutput
         #expect(log.contains("all processes stopped"))
         #expect(!log.contains("SIGKILL"), "every child stopped on SIGTERM alone")

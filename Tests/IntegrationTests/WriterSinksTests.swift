@@ -20,11 +20,21 @@ struct WriterSinksTests {
         let sandbox = try Sandbox()
         defer { sandbox.cleanup() }
         let services = try await PrivateServices.start(in: sandbox)
-        defer { services.down() }
+        do {
+            try await run(sandbox: sandbox, services: services)
+        } catch {
+            await services.down()
+            throw error
+        }
+        await services.down()
+    }
+
+    func run(sandbox: Sandbox, services: PrivateServices) async throws {
         let wallMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
         // The simulated clock runs at wall speed from 5 s before a minute turns, so 1m candles close during the run.
         let start = (wallMilliseconds / 60_000 + 1) * 60_000 - 5_000
-        let exchsim = try await Exchsim.start(in: sandbox, arguments: ["--seed", "5", "--start-time", String(start), "--venue", "binance"])
+        let exchsim = try await Exchsim.start(
+            in: sandbox, arguments: ["--seed", "5", "--start-time", String(start), "--venue", "binance"])
         var config = TestConfig(writer: true)
         config.sinks = ["postgres", "redis", "rabbitmq"]
         config.extra = """
@@ -46,20 +56,21 @@ struct WriterSinksTests {
         try await Task.sleep(for: .seconds(8))
         _ = try await daemon.killAndAwaitRestart("writer")
         try await Task.sleep(for: .seconds(4))
-        try services.stop("postgres")
+        try await services.stop("postgres")
         try await Task.sleep(for: .seconds(30))
-        try services.startAgain()
-        try services.stop("rabbitmq")
+        try await services.startAgain()
+        try await services.stop("rabbitmq")
         try await Task.sleep(for: .seconds(30))
-        try services.startAgain()
-        try services.stop("redis")
+        try await services.startAgain()
+        try await services.stop("redis")
         try await Task.sleep(for: .seconds(5))
-        try services.startAgain()
+        try await services.startAgain()
         try await Task.sleep(for: .seconds(12))
         #expect(await daemon.terminate() == 0)
 
         // PostgreSQL: closed candles once each, equal to exchsim's, as the exchange's strings.
-        let candles = try services.query("""
+        let candles = try await services.query(
+            """
             SELECT tp.symbol, (extract(epoch FROM h.open_time) * 1000)::bigint, h.open::text, h.high::text, h.low::text,
                    h.close::text, h.volume::text
             FROM historical_data h JOIN trading_pairs tp ON tp.id = h.trading_pair_id
@@ -70,7 +81,8 @@ struct WriterSinksTests {
         for row in candles {
             #expect(seen.insert("\(row[0]) \(row[1])").inserted, "one row per closed candle: \(row)")
             let truth = try #require(
-                (try exchsim.getJSON("binance", "/_sim/candles?symbol=\(row[0])&interval=1m&start=\(row[1])&limit=1") as? [[String: Any]])?.first)
+                (try exchsim.getJSON("binance", "/_sim/candles?symbol=\(row[0])&interval=1m&start=\(row[1])&limit=1")
+                    as? [[String: Any]])?.first)
             #expect(row[2] == truth["open"] as? String, "\(row[0]) \(row[1]) open")
             #expect(row[3] == truth["high"] as? String, "\(row[0]) \(row[1]) high")
             #expect(row[4] == truth["low"] as? String, "\(row[0]) \(row[1]) low")
@@ -80,7 +92,8 @@ struct WriterSinksTests {
 
         // PostgreSQL: Binance trade ids contiguous, none doubled.
         for symbol in ["BTCUSDT", "ETHUSDT"] {
-            let rows = try services.query("""
+            let rows = try await services.query(
+                """
                 SELECT t.trade_id::bigint FROM trades t JOIN trading_pairs tp ON tp.id = t.trading_pair_id
                 WHERE tp.symbol = '\(symbol)' ORDER BY 1
                 """)
@@ -88,7 +101,8 @@ struct WriterSinksTests {
             #expect(!ids.isEmpty, "\(symbol): trades stored")
             #expect(Set(ids).count == ids.count, "\(symbol): no trade stored twice")
             if let first = ids.first, let last = ids.last {
-                #expect(Int64(ids.count) == last - first + 1, "\(symbol): no trade missing between \(first) and \(last)")
+                #expect(
+                    Int64(ids.count) == last - first + 1, "\(symbol): no trade missing between \(first) and \(last)")
             }
         }
 
@@ -101,7 +115,9 @@ struct WriterSinksTests {
         for message in messages {
             let body = message.body
             let eventID = body["event_id"] as? String ?? message.messageID ?? ""
-            if let open = body["open_time_ms"] as? Int, body["is_closed"] as? Bool == true, let symbol = body["symbol"] as? String {
+            if let open = body["open_time_ms"] as? Int, body["is_closed"] as? Bool == true,
+                let symbol = body["symbol"] as? String
+            {
                 let key = "\(symbol) \(open)"
                 closedKeys.insert(key)
                 idsByKey["candle \(key)", default: []].insert(eventID)
@@ -114,9 +130,12 @@ struct WriterSinksTests {
         for row in candles {
             #expect(closedKeys.contains("\(row[0]) \(row[1])"), "closed candle \(row[0]) \(row[1]) was published")
         }
-        let storedTrades = try services.query("SELECT tp.symbol, t.trade_id FROM trades t JOIN trading_pairs tp ON tp.id = t.trading_pair_id")
+        let storedTrades = try await services.query(
+            "SELECT tp.symbol, t.trade_id FROM trades t JOIN trading_pairs tp ON tp.id = t.trading_pair_id")
         let missingTrades = storedTrades.filter { !tradeIDs.contains("\($0[0]) \($0[1])") }
-        #expect(missingTrades.isEmpty, "every stored trade was published (\(missingTrades.count) missing, e.g. \(missingTrades.prefix(3)))")
+        #expect(
+            missingTrades.isEmpty,
+            "every stored trade was published (\(missingTrades.count) missing, e.g. \(missingTrades.prefix(3)))")
         let conflicting = idsByKey.filter { $0.value.count > 1 }
         #expect(conflicting.isEmpty, "a repeated event keeps its event id: \(conflicting.prefix(3))")
     }

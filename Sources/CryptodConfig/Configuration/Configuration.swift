@@ -42,7 +42,8 @@ package struct Configuration: Sendable, Equatable {
 
     /// Every key at its default and no exchange enabled: what an empty file and empty environment give.
     package static let defaults: Configuration = Configuration(
-        values: Dictionary(uniqueKeysWithValues: ExchangeProfile.all.map { ("exchanges.\($0.name).enabled", .bool(false)) }))
+        values: Dictionary(
+            uniqueKeysWithValues: ExchangeProfile.all.map { ("exchanges.\($0.name).enabled", .bool(false)) }))
 
     // MARK: - Derived
 

@@ -36,7 +36,8 @@ package enum ConfigDocumentation {
                 section.hasPrefix("exchanges.")
             {
                 out += "# \(ConfigSchema.summary(ofSection: section))\n"
-                out += "# Remove this section to not run \(profile.name) (unless CRYPTOD_EXCHANGES_\(profile.name.uppercased())_ENABLED=true).\n"
+                out +=
+                    "# Remove this section to not run \(profile.name) (unless CRYPTOD_EXCHANGES_\(profile.name.uppercased())_ENABLED=true).\n"
             } else {
                 out += "# \(ConfigSchema.summary(ofSection: section))\n"
             }
@@ -63,14 +64,16 @@ package enum ConfigDocumentation {
             out += "\n### `[\(section)]`\n\n\(ConfigSchema.summary(ofSection: section))\n\n" + header
             for key in ConfigSchema.keys(inSection: section) {
                 out += row([
-                    code(key.name), escape(key.type.summary), code(key.defaultValue.documentedText), code(key.environmentName),
+                    code(key.name), escape(key.type.summary), code(key.defaultValue.documentedText),
+                    code(key.environmentName),
                     reloadNote(key), escape(key.doc),
                 ])
             }
         }
         let exchangeKeys = ConfigSchema.keys.filter { $0.exchange != nil }
         let names = exchangeKeys.map(\.name).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        out += "\n### `[exchanges.<name>]`\n\n\(ConfigSchema.summary(ofSection: "exchanges.binance")) "
+        out +=
+            "\n### `[exchanges.<name>]`\n\n\(ConfigSchema.summary(ofSection: "exchanges.binance")) "
             + "`<name>` is one of \(ExchangeProfile.all.map { "`\($0.name)`" }.joined(separator: ", ")).\n\n" + header
         for name in names {
             let variants = exchangeKeys.filter { $0.name == name }
@@ -98,7 +101,9 @@ package enum ConfigDocumentation {
         let affected = ProcessName.all.filter { key.affects($0) }
         if key.name == "enabled" {
             // The section's own process starts or stops; other readers (the scheduler for exchanges) restart.
-            let own = affected.filter { $0.exchange == key.exchange && (key.exchange != nil || $0.description == key.section) }
+            let own = affected.filter {
+                $0.exchange == key.exchange && (key.exchange != nil || $0.description == key.section)
+            }
             let others = affected.filter { !own.contains($0) }
             return "starts or stops " + list(own) + (others.isEmpty ? "" : "; restarts " + list(others))
         }

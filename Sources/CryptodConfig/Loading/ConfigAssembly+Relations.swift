@@ -21,7 +21,8 @@ extension ConfigAssembly {
         for limit in ["delivery.memory_limit", "delivery.spill_limit"] {
             require(
                 values[limit]!.intValue >= delivery.maxFrameBytes, limit, involving: "delivery.max_frame_bytes",
-                message: "is smaller than delivery.max_frame_bytes = \(value("delivery.max_frame_bytes")), so one frame could not fit",
+                message:
+                    "is smaller than delivery.max_frame_bytes = \(value("delivery.max_frame_bytes")), so one frame could not fit",
                 expected: "a size of at least max_frame_bytes")
         }
         if config.gateway.enabled && config.gateway.restListen.conflicts(with: config.gateway.wsListen) {
@@ -38,25 +39,29 @@ extension ConfigAssembly {
         }
         checkSocketRoom(config.daemon.runtimeDirectory)
         if config.enabledProcesses.isEmpty {
-            report(ConfigError(
-                .conflict, file: filePath,
-                message: "no process is enabled; enable the writer, the gateway, the scheduler or an exchange"))
+            report(
+                ConfigError(
+                    .conflict, file: filePath,
+                    message: "no process is enabled; enable the writer, the gateway, the scheduler or an exchange"))
         }
     }
 
     private mutating func checkExchange(_ exchange: ExchangeConfig) {
         let section = "exchanges.\(exchange.exchange.rawValue)"
         if exchange.markets.isEmpty {
-            require(false, "\(section).markets", message: "an enabled exchange needs at least one market",
-                    expected: "e.g. \(ConfigSchema.key("\(section).markets")!.defaultValue.tomlText), or enabled = false")
+            require(
+                false, "\(section).markets", message: "an enabled exchange needs at least one market",
+                expected: "e.g. \(ConfigSchema.key("\(section).markets")!.defaultValue.tomlText), or enabled = false")
         }
         if exchange.channels.isEmpty {
-            require(false, "\(section).channels", message: "an enabled exchange needs at least one channel",
-                    expected: "some of ticker, trades, candles, book")
+            require(
+                false, "\(section).channels", message: "an enabled exchange needs at least one channel",
+                expected: "some of ticker, trades, candles, book")
         }
         if exchange.channels.contains(.candles) && exchange.candleIntervals.isEmpty {
-            require(false, "\(section).candle_intervals", involving: "\(section).channels",
-                    message: "channels include candles but no interval is listed", expected: "e.g. [\"1m\"]")
+            require(
+                false, "\(section).candle_intervals", involving: "\(section).channels",
+                message: "channels include candles but no interval is listed", expected: "e.g. [\"1m\"]")
         }
     }
 
@@ -66,8 +71,11 @@ extension ConfigAssembly {
         guard longest.utf8.count > Topology.maxSocketPathBytes else { return }
         require(
             false, "daemon.runtime_dir",
-            message: "is too long for Unix socket paths: \(longest) has \(longest.utf8.count) bytes, the limit is \(Topology.maxSocketPathBytes)",
-            expected: "a directory of at most \(Topology.maxSocketPathBytes - Topology.longestSocketName.utf8.count - 1) bytes")
+            message:
+                "is too long for Unix socket paths: \(longest) has \(longest.utf8.count) bytes, the limit is \(Topology.maxSocketPathBytes)",
+            expected:
+                "a directory of at most \(Topology.maxSocketPathBytes - Topology.longestSocketName.utf8.count - 1) bytes"
+        )
     }
 
     // MARK: - Helpers
@@ -107,30 +115,39 @@ extension ConfigAssembly {
     /// Warnings for a configuration that loaded: secrets in readable files, stray variables, no exchange.
     mutating func warn(about config: Configuration, fileMode: Int?) {
         let secretsInFile = ConfigSchema.keys.filter { key in
-            guard case .secret(let s)? = values[key.path], s.hidesSomething, case .file = sources[key.path] else { return false }
+            guard case .secret(let s)? = values[key.path], s.hidesSomething, case .file = sources[key.path] else {
+                return false
+            }
             return true
         }
         if let mode = fileMode, mode & 0o077 != 0, !secretsInFile.isEmpty, let filePath {
             let keys = secretsInFile.map(\.path).joined(separator: ", ")
             let variables = secretsInFile.map(\.environmentName).joined(separator: ", ")
-            warn(ConfigWarning(
-                .secretInReadableFile,
-                "\(filePath) sets \(keys) but is readable by group or others (mode \(String(mode & 0o777, radix: 8))); "
-                    + "run chmod 600 on it, or set \(variables) in the environment instead"))
+            warn(
+                ConfigWarning(
+                    .secretInReadableFile,
+                    "\(filePath) sets \(keys) but is readable by group or others (mode \(String(mode & 0o777, radix: 8))); "
+                        + "run chmod 600 on it, or set \(variables) in the environment instead"))
         }
-        for name in environment.keys.sorted() where name.hasPrefix("CRYPTOD_") && ConfigSchema.key(environmentName: name) == nil {
+        for name in environment.keys.sorted()
+        where name.hasPrefix("CRYPTOD_") && ConfigSchema.key(environmentName: name) == nil {
             let known = ConfigSchema.keys.map(\.environmentName)
             let suggestion = Suggestions.closest(to: name, among: known)
-            let sectionPrefixes = ConfigSchema.topLevelSections.filter { $0 != "daemon" }.map { "CRYPTOD_\($0.uppercased())_" }
+            let sectionPrefixes = ConfigSchema.topLevelSections.filter { $0 != "daemon" }.map {
+                "CRYPTOD_\($0.uppercased())_"
+            }
             guard suggestion != nil || sectionPrefixes.contains(where: name.hasPrefix) else { continue }
-            warn(ConfigWarning(
-                .unknownEnvironmentVariable,
-                "environment variable \(name) sets no configuration key" + (suggestion.map { "; did you mean \($0)?" } ?? "")))
+            warn(
+                ConfigWarning(
+                    .unknownEnvironmentVariable,
+                    "environment variable \(name) sets no configuration key"
+                        + (suggestion.map { "; did you mean \($0)?" } ?? "")))
         }
         if config.enabledExchanges.isEmpty {
-            warn(ConfigWarning(
-                .noExchangeEnabled,
-                "no exchange is enabled, so no market data is collected; add an [exchanges.<name>] section"))
+            warn(
+                ConfigWarning(
+                    .noExchangeEnabled,
+                    "no exchange is enabled, so no market data is collected; add an [exchanges.<name>] section"))
         }
     }
 }

@@ -32,7 +32,9 @@ struct ConfigAssembly {
                 continue
             }
             guard case .table(let table) = value.kind else {
-                report(.typeMismatch, name, at: value, message: "found \(value.typeNameWithArticle)", expected: "a [\(name)] table")
+                report(
+                    .typeMismatch, name, at: value, message: "found \(value.typeNameWithArticle)",
+                    expected: "a [\(name)] table")
                 continue
             }
             if name == "exchanges" { collectExchanges(table) } else { collectSection(name, table) }
@@ -46,11 +48,15 @@ struct ConfigAssembly {
                 report(
                     .unknownExchange, path, at: value, message: "unknown exchange \(TOMLValue.quoted(name))",
                     expected: "one of \(ExchangeProfile.knownNames)",
-                    suggestion: Suggestions.closest(to: name, among: ExchangeProfile.all.map(\.name)).map { "exchanges.\($0)" })
+                    suggestion: Suggestions.closest(to: name, among: ExchangeProfile.all.map(\.name)).map {
+                        "exchanges.\($0)"
+                    })
                 continue
             }
             guard case .table(let section) = value.kind else {
-                report(.typeMismatch, path, at: value, message: "found \(value.typeNameWithArticle)", expected: "a [\(path)] table")
+                report(
+                    .typeMismatch, path, at: value, message: "found \(value.typeNameWithArticle)",
+                    expected: "a [\(path)] table")
                 continue
             }
             configuredExchanges.insert(profile.name)
@@ -72,25 +78,29 @@ struct ConfigAssembly {
                 report(.notApplicable, path, at: value, message: "\(other.name) applies only to \(owners)")
                 continue
             }
-            let suggestion = Suggestions.closest(to: name, among: known.map(\.name)).map { "\(section).\($0)" }
+            let suggestion =
+                Suggestions.closest(to: name, among: known.map(\.name)).map { "\(section).\($0)" }
                 ?? elsewhere.first.map(\.path)
             let isTable = if case .table = value.kind { true } else { false }
             report(
                 .unknownKey, path, at: value, showValue: !isTable,
                 redact: suggestion.flatMap { ConfigSchema.key($0) }?.secret == true,
                 message: isTable ? "unknown table [\(path)]" : "unknown key",
-                expected: suggestion == nil ? "one of the [\(section)] keys: " + known.map(\.name).joined(separator: ", ") : nil,
+                expected: suggestion == nil
+                    ? "one of the [\(section)] keys: " + known.map(\.name).joined(separator: ", ") : nil,
                 suggestion: suggestion)
         }
     }
 
     private mutating func unknownTopLevel(_ name: String, _ value: TOMLValue) {
         if case .table = value.kind {
-            let suggestion = Suggestions.closest(to: name, among: ConfigSchema.topLevelSections).map { "[\($0)]" }
+            let suggestion =
+                Suggestions.closest(to: name, among: ConfigSchema.topLevelSections).map { "[\($0)]" }
                 ?? ExchangeProfile.named(name).map { "[exchanges.\($0.name)]" }
             report(
                 .unknownSection, name, at: value, showValue: false, message: "unknown section [\(name)]",
-                expected: suggestion == nil ? "one of " + ConfigSchema.topLevelSections.map { "[\($0)]" }.joined(separator: ", ") : nil,
+                expected: suggestion == nil
+                    ? "one of " + ConfigSchema.topLevelSections.map { "[\($0)]" }.joined(separator: ", ") : nil,
                 suggestion: suggestion)
             return
         }
@@ -98,9 +108,10 @@ struct ConfigAssembly {
         report(
             .unknownKey, name, at: value, redact: owner?.secret == true,
             message: owner == nil ? "unknown key" : "keys belong inside a section",
-            suggestion: owner?.path ?? Suggestions.closest(to: name, among: ConfigSchema.keys.map(\.name)).flatMap { n in
-                ConfigSchema.keys.first { $0.name == n }?.path
-            })
+            suggestion: owner?.path
+                ?? Suggestions.closest(to: name, among: ConfigSchema.keys.map(\.name)).flatMap { n in
+                    ConfigSchema.keys.first { $0.name == n }?.path
+                })
     }
 
     // MARK: - Values
@@ -159,10 +170,11 @@ struct ConfigAssembly {
     private mutating func report(
         _ problem: ValueProblem, _ key: ConfigKey, input: ConfigInput, line: Int?, variable: String?
     ) {
-        report(ConfigError(
-            problem.code, keyPath: key.path, file: variable == nil ? filePath ?? "<text>" : nil, line: line,
-            environmentVariable: variable, value: key.display(input.tomlText), message: problem.message,
-            expected: key.expectation, suggestion: problem.suggestion.map(TOMLValue.quoted)))
+        report(
+            ConfigError(
+                problem.code, keyPath: key.path, file: variable == nil ? filePath ?? "<text>" : nil, line: line,
+                environmentVariable: variable, value: key.display(input.tomlText), message: problem.message,
+                expected: key.expectation, suggestion: problem.suggestion.map(TOMLValue.quoted)))
     }
 
     private mutating func report(
@@ -173,9 +185,10 @@ struct ConfigAssembly {
         let lowered = path.lowercased()
         let sensitive = redact || ["secret", "passw", "token", "private"].contains { lowered.contains($0) }
         let shown = sensitive ? TOMLValue.quoted(SecretString.placeholder) : value.tomlText
-        report(ConfigError(
-            code, keyPath: path, file: filePath ?? "<text>", line: value.position.line,
-            value: showValue ? shown : nil, message: message, expected: expected, suggestion: suggestion))
+        report(
+            ConfigError(
+                code, keyPath: path, file: filePath ?? "<text>", line: value.position.line,
+                value: showValue ? shown : nil, message: message, expected: expected, suggestion: suggestion))
     }
 
     mutating func warn(_ warning: ConfigWarning) { warnings.append(warning) }

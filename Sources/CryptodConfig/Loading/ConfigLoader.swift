@@ -23,7 +23,9 @@ package enum ConfigLoader {
     ///   - environment: the process environment (a parameter so tests can pass their own).
     /// - Returns: the configuration, where each value came from, and warnings.
     /// - Throws: ``ConfigErrorList`` with every problem found.
-    package static func load(path: String?, environment: [String: String]) throws(ConfigErrorList) -> LoadedConfiguration {
+    package static func load(
+        path: String?, environment: [String: String]
+    ) throws(ConfigErrorList) -> LoadedConfiguration {
         guard let path else {
             return try load(text: nil, path: nil, environment: environment)
         }

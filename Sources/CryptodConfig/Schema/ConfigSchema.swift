@@ -9,7 +9,9 @@ package enum ConfigSchema {
     package static let keys: [ConfigKey] = globalKeys + ExchangeProfile.all.flatMap(exchangeKeys)
 
     /// Section names in order: `daemon`, …, `scheduler`, `exchanges.binance`, ….
-    package static let sections: [String] = keys.reduce(into: []) { if !$0.contains($1.section) { $0.append($1.section) } }
+    package static let sections: [String] = keys.reduce(into: []) {
+        if !$0.contains($1.section) { $0.append($1.section) }
+    }
 
     /// Top-level tables a file may contain.
     package static let topLevelSections: [String] =
@@ -61,7 +63,8 @@ package enum ConfigSchema {
             doc: "Directory for the Unix sockets and the pid file; created with mode 0700.",
             consumers: everyChild, supervisorUses: true, requiresDaemonRestart: true),
         ConfigKey(
-            section: "daemon", name: "state_dir", type: .path(emptyMeans: nil), defaultValue: .string("/var/lib/cryptod"),
+            section: "daemon", name: "state_dir", type: .path(emptyMeans: nil),
+            defaultValue: .string("/var/lib/cryptod"),
             doc: "Directory for spill files, delivery marks and file sinks; created with mode 0700.",
             consumers: everyChild, supervisorUses: true, requiresDaemonRestart: true),
         ConfigKey(
@@ -77,104 +80,143 @@ package enum ConfigSchema {
             doc: "Directory of the child executables; \"\" means the directory of the running cryptod binary.",
             consumers: everyChild, supervisorUses: true),
         // [supervisor]: the supervisor applies these on reload; they only shape future restarts and stops.
-        supervisorKey("restart_initial_backoff", .duration(atLeast: .seconds(1)), .duration(.seconds(1)),
+        supervisorKey(
+            "restart_initial_backoff", .duration(atLeast: .seconds(1)), .duration(.seconds(1)),
             "Delay before the first restart of a crashed child; doubles with each crash up to restart_max_backoff."),
-        supervisorKey("restart_max_backoff", .duration(atLeast: .seconds(1)), .duration(.seconds(60)),
+        supervisorKey(
+            "restart_max_backoff", .duration(atLeast: .seconds(1)), .duration(.seconds(60)),
             "Longest delay between restarts; at least restart_initial_backoff."),
-        supervisorKey("restart_budget", .integer(.range(1...1000)), .integer(5),
+        supervisorKey(
+            "restart_budget", .integer(.range(1...1000)), .integer(5),
             "Crashes within restart_budget_window before the supervisor gives up on a child."),
-        supervisorKey("restart_budget_window", .duration(atLeast: .seconds(1)), .duration(.seconds(300)),
+        supervisorKey(
+            "restart_budget_window", .duration(atLeast: .seconds(1)), .duration(.seconds(300)),
             "Window in which restart_budget crashes are counted."),
-        supervisorKey("stable_after", .duration(atLeast: .seconds(1)), .duration(.seconds(60)),
+        supervisorKey(
+            "stable_after", .duration(atLeast: .seconds(1)), .duration(.seconds(60)),
             "A child up this long has its restart backoff reset."),
-        supervisorKey("stop_timeout", .duration(atLeast: .milliseconds(1)), .duration(.seconds(15)),
+        supervisorKey(
+            "stop_timeout", .duration(atLeast: .milliseconds(1)), .duration(.seconds(15)),
             "Time per child from SIGTERM to SIGKILL."),
-        supervisorKey("ready_timeout", .duration(atLeast: .milliseconds(1)), .duration(.seconds(60)),
+        supervisorKey(
+            "ready_timeout", .duration(atLeast: .milliseconds(1)), .duration(.seconds(60)),
             "Time a child has to report ready after it starts."),
         // [delivery]
-        deliveryKey("max_frame_bytes", .size((64 << 10)...(1 << 30)), .size(16 << 20),
+        deliveryKey(
+            "max_frame_bytes", .size((64 << 10)...(1 << 30)), .size(16 << 20),
             "Largest frame a link accepts."),
-        deliveryKey("memory_limit", .size((64 << 10)...(1 << 40)), .size(64 << 20),
+        deliveryKey(
+            "memory_limit", .size((64 << 10)...(1 << 40)), .size(64 << 20),
             "Unacknowledged bytes kept in memory per outbound stream before spilling to disk."),
-        deliveryKey("spill_limit", .size((64 << 10)...(16 << 40)), .size(2 << 30),
+        deliveryKey(
+            "spill_limit", .size((64 << 10)...(16 << 40)), .size(2 << 30),
             "Bytes per outbound stream on disk; beyond it the oldest frames are dropped and counted."),
-        deliveryKey("max_batch", .integer(.range(1...1_000_000)), .integer(4096),
+        deliveryKey(
+            "max_batch", .integer(.range(1...1_000_000)), .integer(4096),
             "Most frames a receiver hands to its consumer at once; it acknowledges after each batch."),
-        deliveryKey("reconnect_initial_backoff", .duration(atLeast: .milliseconds(1)), .duration(.milliseconds(100)),
+        deliveryKey(
+            "reconnect_initial_backoff", .duration(atLeast: .milliseconds(1)), .duration(.milliseconds(100)),
             "Delay before the first reconnect of a broken link; doubles up to reconnect_max_backoff."),
-        deliveryKey("reconnect_max_backoff", .duration(atLeast: .milliseconds(1)), .duration(.seconds(5)),
+        deliveryKey(
+            "reconnect_max_backoff", .duration(atLeast: .milliseconds(1)), .duration(.seconds(5)),
             "Longest delay between reconnects; at least reconnect_initial_backoff."),
-        deliveryKey("heartbeat_interval", .duration(atLeast: .milliseconds(1)), .duration(.seconds(5)),
+        deliveryKey(
+            "heartbeat_interval", .duration(atLeast: .milliseconds(1)), .duration(.seconds(5)),
             "How often an idle link sends a heartbeat."),
-        deliveryKey("heartbeat_timeout", .duration(atLeast: .milliseconds(1)), .duration(.seconds(20)),
+        deliveryKey(
+            "heartbeat_timeout", .duration(atLeast: .milliseconds(1)), .duration(.seconds(20)),
             "Silence after which a link is considered dead; more than heartbeat_interval."),
         // [gateway]
         roleKey("gateway", "enabled", .bool, .bool(true), .gateway, "Run the gateway process."),
-        roleKey("gateway", "rest_listen", .address, .address(ListenAddress(host: "127.0.0.1", port: 8000)), .gateway,
+        roleKey(
+            "gateway", "rest_listen", .address, .address(ListenAddress(host: "127.0.0.1", port: 8000)), .gateway,
             "Address of the REST API."),
-        roleKey("gateway", "ws_listen", .address, .address(ListenAddress(host: "127.0.0.1", port: 8080)), .gateway,
+        roleKey(
+            "gateway", "ws_listen", .address, .address(ListenAddress(host: "127.0.0.1", port: 8080)), .gateway,
             "Address of the WebSocket API."),
-        roleKey("gateway", "ws_client_queue", .integer(.range(1...1_000_000)), .integer(4096), .gateway,
+        roleKey(
+            "gateway", "ws_client_queue", .integer(.range(1...1_000_000)), .integer(4096), .gateway,
             "Messages buffered per WebSocket client before a slow client is disconnected."),
-        roleKey("gateway", "ws_max_clients", .integer(.range(1...1_000_000)), .integer(1024), .gateway,
+        roleKey(
+            "gateway", "ws_max_clients", .integer(.range(1...1_000_000)), .integer(1024), .gateway,
             "Most WebSocket clients served at once."),
         // [writer]
         roleKey("writer", "enabled", .bool, .bool(true), .writer, "Run the writer process."),
-        roleKey("writer", "sinks", .choiceList(allowed: SinkKind.names, known: SinkKind.names, restriction: nil),
+        roleKey(
+            "writer", "sinks", .choiceList(allowed: SinkKind.names, known: SinkKind.names, restriction: nil),
             .list(["jsonl"]), .writer, "Where the writer stores market data."),
         ConfigKey(
-            section: "writer", name: "jsonl_dir", type: .path(emptyMeans: "<state_dir>/jsonl"), defaultValue: .string(""),
+            section: "writer", name: "jsonl_dir", type: .path(emptyMeans: "<state_dir>/jsonl"),
+            defaultValue: .string(""),
             doc: "Directory of the jsonl sink's files; \"\" means <state_dir>/jsonl.", consumers: [.writer]),
-        writerKey("postgres_url", .credentialURL(schemes: ["postgres", "postgresql"]),
+        writerKey(
+            "postgres_url", .credentialURL(schemes: ["postgres", "postgresql"]),
             .secret(.url("postgresql://postgres@127.0.0.1:55432/cryptod")),
             "PostgreSQL connection URL (libpq syntax) of the postgres sink. The password is never printed; prefer "
                 + "the environment variable when the URL holds one."),
-        writerKey("redis_url", .credentialURL(schemes: ["redis"]), .secret(.url("redis://127.0.0.1:56379/0")),
+        writerKey(
+            "redis_url", .credentialURL(schemes: ["redis"]), .secret(.url("redis://127.0.0.1:56379/0")),
             "Redis URL of the redis sink (redis://[user:password@]host:port/db). The password is never printed."),
-        writerKey("redis_ttl_ticker", .duration(atLeast: .milliseconds(1)), .duration(.seconds(5)),
+        writerKey(
+            "redis_ttl_ticker", .duration(atLeast: .milliseconds(1)), .duration(.seconds(5)),
             "How long a ticker stays in Redis without an update."),
-        writerKey("redis_ttl_book", .duration(atLeast: .milliseconds(1)), .duration(.seconds(1)),
+        writerKey(
+            "redis_ttl_book", .duration(atLeast: .milliseconds(1)), .duration(.seconds(1)),
             "How long an order book stays in Redis without an update."),
-        writerKey("redis_ttl_candle", .duration(atLeast: .milliseconds(1)), .duration(.seconds(10)),
+        writerKey(
+            "redis_ttl_candle", .duration(atLeast: .milliseconds(1)), .duration(.seconds(10)),
             "How long the latest candle stays in Redis without an update."),
-        writerKey("redis_book_depth", .integer(.range(1...5000)), .integer(20),
+        writerKey(
+            "redis_book_depth", .integer(.range(1...5000)), .integer(20),
             "Order-book levels per side written to Redis."),
-        writerKey("rabbitmq_url", .credentialURL(schemes: ["amqp", "amqps"]),
+        writerKey(
+            "rabbitmq_url", .credentialURL(schemes: ["amqp", "amqps"]),
             .secret(.url("amqp://guest:guest@127.0.0.1:55672/%2f")),
             "RabbitMQ URL of the rabbitmq sink (amqp://user:password@host:port/vhost, %2f is the vhost \"/\"). "
                 + "The password is never printed; prefer the environment variable."),
-        writerKey("rabbitmq_exchange", .string, .string("crypto.events"),
+        writerKey(
+            "rabbitmq_exchange", .string, .string("crypto.events"),
             "Durable topic exchange the rabbitmq sink publishes to (routing keys crypto.price.updated, "
                 + "crypto.kline.updated, … in docs/events.md)."),
-        writerKey("rabbitmq_queue", .string, .string(""),
+        writerKey(
+            "rabbitmq_queue", .string, .string(""),
             "A durable queue the rabbitmq sink declares and binds to crypto.# on its exchange, so events are kept "
                 + "before the first consumer starts; \"\" declares none."),
-        writerKey("rabbitmq_conflate_interval", .duration(atLeast: .zero), .duration(.seconds(1)),
+        writerKey(
+            "rabbitmq_conflate_interval", .duration(atLeast: .zero), .duration(.seconds(1)),
             "Tickers and books published to RabbitMQ at most once per market per interval (the latest wins); "
                 + "trades and candles are never conflated. \"0s\" publishes every update."),
         ConfigKey(
-            section: "writer", name: "spool_dir", type: .path(emptyMeans: "<state_dir>/spool"), defaultValue: .string(""),
+            section: "writer", name: "spool_dir", type: .path(emptyMeans: "<state_dir>/spool"),
+            defaultValue: .string(""),
             doc: "Directory of the sinks' disk spools (one subdirectory per sink): batches a sink could not take yet; "
                 + "\"\" means <state_dir>/spool.",
             consumers: [.writer]),
-        writerKey("spool_limit", .size((1 << 20)...(16 << 40)), .size(1 << 30),
+        writerKey(
+            "spool_limit", .size((1 << 20)...(16 << 40)), .size(1 << 30),
             "Bytes of spool per sink. A full spool is an alarm: the writer stops acknowledging (the senders keep "
                 + "the frames) until the sink drains it; nothing is dropped."),
-        writerKey("flush_max_rows", .integer(.range(1...1_000_000)), .integer(5000),
+        writerKey(
+            "flush_max_rows", .integer(.range(1...1_000_000)), .integer(5000),
             "Most rows in one sink write; larger batches are split, spooled ones of a stream merged up to it."),
-        writerKey("flush_max_age", .duration(atLeast: .milliseconds(1)), .duration(.milliseconds(200)),
+        writerKey(
+            "flush_max_age", .duration(atLeast: .milliseconds(1)), .duration(.milliseconds(200)),
             "Longest a batch waits for a slow or failing sink before it is spooled, so acknowledgements go on."),
         // [scheduler]
         roleKey("scheduler", "enabled", .bool, .bool(true), .scheduler, "Run the scheduler process."),
     ]
 
-    private static func writerKey(_ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String)
+    private static func writerKey(
+        _ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String
+    )
         -> ConfigKey
     {
         ConfigKey(section: "writer", name: name, type: type, defaultValue: value, doc: doc, consumers: [.writer])
     }
 
-    private static func supervisorKey(_ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String)
+    private static func supervisorKey(
+        _ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String
+    )
         -> ConfigKey
     {
         ConfigKey(
@@ -182,7 +224,9 @@ package enum ConfigSchema {
             consumers: [], supervisorUses: true)
     }
 
-    private static func deliveryKey(_ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String)
+    private static func deliveryKey(
+        _ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String
+    )
         -> ConfigKey
     {
         ConfigKey(
@@ -214,32 +258,48 @@ package enum ConfigSchema {
         }
         let intervals = CandleInterval.allCases.map(\.description)
         var keys = [
-            key("enabled", .bool, .bool(true),
+            key(
+                "enabled", .bool, .bool(true),
                 "Run an ingestor for this exchange. An exchange without a section in the file runs only when "
                     + "CRYPTOD_EXCHANGES_<NAME>_ENABLED=true.", consumers: planned),
-            key("rest_url", .url(schemes: ["http", "https"]), .string(profile.defaultRestURL), "Base URL of the REST API."),
-            key("ws_url", .url(schemes: ["ws", "wss"]), .string(profile.defaultWebSocketURL), "Base URL of the WebSocket API."),
+            key(
+                "rest_url", .url(schemes: ["http", "https"]), .string(profile.defaultRestURL),
+                "Base URL of the REST API."),
+            key(
+                "ws_url", .url(schemes: ["ws", "wss"]), .string(profile.defaultWebSocketURL),
+                "Base URL of the WebSocket API."),
             key("api_key", .string, .string(""), "API key; public market data needs none."),
-            key("api_secret", .secret, .secret(SecretString("")),
+            key(
+                "api_secret", .secret, .secret(SecretString("")),
                 "API secret; never printed. Prefer the environment variable; --check-config warns when the file "
                     + "holding it is readable by group or others."),
         ]
         if profile.hasCategory {
-            keys.append(key("category", .choice(["spot", "linear"]), .string("spot"), "Which Bybit market: spot or linear (USDT perpetuals)."))
+            keys.append(
+                key(
+                    "category", .choice(["spot", "linear"]), .string("spot"),
+                    "Which Bybit market: spot or linear (USDT perpetuals)."))
         }
         keys += [
-            key("markets", .symbolList(profile.symbols), .list(profile.defaultMarkets),
+            key(
+                "markets", .symbolList(profile.symbols), .list(profile.defaultMarkets),
                 "Symbols to collect, spelled as the exchange does.", consumers: planned),
-            key("channels", .choiceList(allowed: MarketChannel.names, known: MarketChannel.names, restriction: nil),
+            key(
+                "channels", .choiceList(allowed: MarketChannel.names, known: MarketChannel.names, restriction: nil),
                 .list(MarketChannel.names), "Streams to subscribe to for every market.", consumers: planned),
-            key("candle_intervals",
-                .choiceList(allowed: profile.candleIntervals.map(\.description), known: intervals, restriction: profile.name),
+            key(
+                "candle_intervals",
+                .choiceList(
+                    allowed: profile.candleIntervals.map(\.description), known: intervals, restriction: profile.name),
                 .list(["1m"]), "Candle intervals to collect (when channels include candles).", consumers: planned),
-            key("book_depth", .integer(profile.bookDepths), .integer(profile.defaultBookDepth),
+            key(
+                "book_depth", .integer(profile.bookDepths), .integer(profile.defaultBookDepth),
                 "Order-book levels per side to keep; only depths the exchange supports."),
-            key("rate_limit_share", .float(above: 0, atMost: 1), .float(0.8),
+            key(
+                "rate_limit_share", .float(above: 0, atMost: 1), .float(0.8),
                 "Share of the exchange's published request budget cryptod may use."),
-            key("ca_file", .path(emptyMeans: "the system trust store"), .string(""),
+            key(
+                "ca_file", .path(emptyMeans: "the system trust store"), .string(""),
                 "PEM file of certificate authorities to trust for https/wss (a private CA, or exchsim --tls); "
                     + "\"\" means the system trust store."),
         ]

@@ -34,7 +34,8 @@ extension ConfigValueType {
             }
         case .integer(let allowed):
             return Self.integer(input).flatMap { i in
-                allowed.allows(i) ? .success(.integer(i)) : .failure(ValueProblem("must be \(allowed)", code: .outOfRange))
+                allowed.allows(i)
+                    ? .success(.integer(i)) : .failure(ValueProblem("must be \(allowed)", code: .outOfRange))
             }
         case .float(let above, let atMost):
             return Self.float(input).flatMap { d in
@@ -50,28 +51,36 @@ extension ConfigValueType {
             return Self.string(input).flatMap { Self.path($0, emptyAllowed: emptyMeans != nil, base: baseDirectory) }
         case .duration(let min):
             if case .toml(let v) = input, case .integer(let i) = v.kind {
-                return .failure(ValueProblem("a duration needs a unit: write \"\(i)s\" or \"\(i)ms\"", code: .typeMismatch))
+                return .failure(
+                    ValueProblem("a duration needs a unit: write \"\(i)s\" or \"\(i)ms\"", code: .typeMismatch))
             }
             return Self.string(input).flatMap(DurationSyntax.parse).flatMap { d in
-                d >= min ? .success(.duration(d))
+                d >= min
+                    ? .success(.duration(d))
                     : .failure(ValueProblem("must be at least \(DurationSyntax.format(min))", code: .outOfRange))
             }
         case .size(let range):
             let bytes: Result<Int, ValueProblem>
             if case .toml(let v) = input, case .integer(let i) = v.kind {
-                bytes = i >= 0 ? .success(Int(i)) : .failure(ValueProblem("a size cannot be negative", code: .outOfRange))
+                bytes =
+                    i >= 0 ? .success(Int(i)) : .failure(ValueProblem("a size cannot be negative", code: .outOfRange))
             } else {
                 bytes = Self.string(input).flatMap(SizeSyntax.parse)
             }
             return bytes.flatMap { b in
-                range.contains(b) ? .success(.size(b)) : .failure(ValueProblem(
-                    "must be between \(SizeSyntax.format(range.lowerBound)) and \(SizeSyntax.format(range.upperBound))",
-                    code: .outOfRange))
+                range.contains(b)
+                    ? .success(.size(b))
+                    : .failure(
+                        ValueProblem(
+                            "must be between \(SizeSyntax.format(range.lowerBound)) and \(SizeSyntax.format(range.upperBound))",
+                            code: .outOfRange))
             }
         case .address:
             return Self.string(input).flatMap(ListenAddress.parse).map { .address($0) }
         case .url(let schemes):
-            return Self.string(input).flatMap { s in Self.urlProblem(s, schemes: schemes).map { .failure($0) } ?? .success(.string(s)) }
+            return Self.string(input).flatMap { s in
+                Self.urlProblem(s, schemes: schemes).map { .failure($0) } ?? .success(.string(s))
+            }
         case .credentialURL(let schemes):
             return Self.string(input).flatMap { s in
                 if let problem = Self.urlProblem(s, schemes: schemes, credentials: true) { return .failure(problem) }
@@ -79,8 +88,12 @@ extension ConfigValueType {
             }
         case .choice(let words):
             return Self.string(input).flatMap { s in
-                words.contains(s) ? .success(.string(s)) : .failure(ValueProblem(
-                    "unknown value \(TOMLValue.quoted(s))", suggestion: Suggestions.closest(to: s, among: words)))
+                words.contains(s)
+                    ? .success(.string(s))
+                    : .failure(
+                        ValueProblem(
+                            "unknown value \(TOMLValue.quoted(s))", suggestion: Suggestions.closest(to: s, among: words)
+                        ))
             }
         case .choiceList(let allowed, let known, let restriction):
             return Self.list(input) { item in
@@ -89,7 +102,8 @@ extension ConfigValueType {
                     return ValueProblem("\(TOMLValue.quoted(item)) is not offered by \(restriction)")
                 }
                 return ValueProblem(
-                    "unknown value \(TOMLValue.quoted(item))", suggestion: Suggestions.closest(to: item, among: allowed))
+                    "unknown value \(TOMLValue.quoted(item))", suggestion: Suggestions.closest(to: item, among: allowed)
+                )
             }
         case .symbolList(let rule):
             return Self.list(input) { item in
@@ -121,7 +135,9 @@ extension ConfigValueType {
             guard case .integer(let i) = v.kind else { return .failure(found(v)) }
             return .success(Int(i))
         case .environment(let s):
-            guard let i = Int(s.trimmingSpaces) else { return .failure(ValueProblem("not an integer", code: .typeMismatch)) }
+            guard let i = Int(s.trimmingSpaces) else {
+                return .failure(ValueProblem("not an integer", code: .typeMismatch))
+            }
             return .success(i)
         }
     }
@@ -135,7 +151,9 @@ extension ConfigValueType {
             default: return .failure(found(v))
             }
         case .environment(let s):
-            guard let d = Double(s.trimmingSpaces) else { return .failure(ValueProblem("not a number", code: .typeMismatch)) }
+            guard let d = Double(s.trimmingSpaces) else {
+                return .failure(ValueProblem("not a number", code: .typeMismatch))
+            }
             return .success(d)
         }
     }
@@ -200,7 +218,9 @@ extension ConfigValueType {
         guard let separator = text.range(of: "://") else { return text }
         let rest = text[separator.upperBound...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return text }
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else {
+            return text
+        }
         return String(text[..<authority.index(after: colon)]) + SecretString.placeholder + String(text[at...])
     }
 
@@ -217,7 +237,9 @@ extension ConfigValueType {
         }
         var authority = text[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         if authority.contains("@") {
-            guard credentials else { return ValueProblem("credentials do not belong in the URL; use api_key and api_secret") }
+            guard credentials else {
+                return ValueProblem("credentials do not belong in the URL; use api_key and api_secret")
+            }
             authority = authority[authority.index(after: authority.lastIndex(of: "@")!)...]
         }
         if authority.isEmpty { return ValueProblem("the URL has no host") }

@@ -78,7 +78,8 @@ package enum ConfigValueType: Sendable, Equatable {
         case .url(let schemes):
             return "a URL with scheme " + schemes.joined(separator: " or ") + " and a host, e.g. \(e)"
         case .credentialURL(let schemes):
-            return "a URL with scheme " + schemes.joined(separator: " or ") + ", an optional user:password@ and a host, e.g. \(e)"
+            return "a URL with scheme " + schemes.joined(separator: " or ")
+                + ", an optional user:password@ and a host, e.g. \(e)"
         case .choice(let words):
             return "one of " + words.joined(separator: ", ")
         case .choiceList(let allowed, _, _):

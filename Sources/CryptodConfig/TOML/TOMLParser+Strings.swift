@@ -55,7 +55,9 @@ extension TOMLParser {
             case .backslash:
                 if isLineEndingBackslash() {
                     advance()
-                    while let c = peek(), c == .space || c == .tab || c == .lf || c == .cr { try skipOneSpaceOrNewline(c) }
+                    while let c = peek(), c == .space || c == .tab || c == .lf || c == .cr {
+                        try skipOneSpaceOrNewline(c)
+                    }
                 } else {
                     try parseEscape(into: &out)
                 }
@@ -136,7 +138,8 @@ extension TOMLParser {
     /// Copies one byte of ordinary content, refusing control characters TOML requires to be escaped.
     private mutating func appendPlain(_ b: UInt8, to out: inout [UInt8]) throws(TOMLError) {
         if (b < 0x20 && b != .tab) || b == 0x7F {
-            throw error("\(describeCurrent()) must be escaped in a string (for example \\u\(Self.hex(UInt32(b), width: 4)))")
+            throw error(
+                "\(describeCurrent()) must be escaped in a string (for example \\u\(Self.hex(UInt32(b), width: 4)))")
         }
         out.append(b)
         advance()
@@ -167,7 +170,8 @@ extension TOMLParser {
         var value: UInt32 = 0
         for _ in 0..<width {
             guard let h = peek(), let digit = Self.hexValue(h) else {
-                throw TOMLError(.syntax, "\\\(Character(Unicode.Scalar(e))) needs exactly \(width) hex digits", at: start)
+                throw TOMLError(
+                    .syntax, "\\\(Character(Unicode.Scalar(e))) needs exactly \(width) hex digits", at: start)
             }
             value = value << 4 | digit
             advance()

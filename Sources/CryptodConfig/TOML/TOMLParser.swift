@@ -80,7 +80,8 @@ struct TOMLParser {
             throw error("expected '\(closing)' to close the table header, found \(describeCurrent())")
         }
         advance(isArray ? 2 : 1)
-        let table = isArray
+        let table =
+            isArray
             ? try root.appendTableArrayElement(key, at: start)
             : try root.openTable(key, at: start)
         return (table, key.map(\.name))
@@ -151,14 +152,16 @@ struct TOMLParser {
             return try parseInlineTable()
         case UInt8(ascii: "t"), UInt8(ascii: "f"):
             return try parseBoolean()
-        case _ where byte.isDigit || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+        case _
+        where byte.isDigit || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
             || byte == UInt8(ascii: "i") || byte == UInt8(ascii: "n"):
             return try parseNumber()
         case .lf, .cr, .hash:
             throw error("expected a value, found \(describeCurrent())")
         default:
             let hint = byte.isLetter ? " (strings must be quoted)" : ""
-            throw error("expected a value (string, number, boolean, array or inline table), found \(describeCurrent())\(hint)")
+            throw error(
+                "expected a value (string, number, boolean, array or inline table), found \(describeCurrent())\(hint)")
         }
     }
 

@@ -91,7 +91,8 @@ final class TOMLTableNode {
                 }
             case .tableArray(let array):
                 throw TOMLError(
-                    .duplicate, "cannot use dotted keys into \"\(path)\": it is an array of tables (line \(array.position.line))",
+                    .duplicate,
+                    "cannot use dotted keys into \"\(path)\": it is an array of tables (line \(array.position.line))",
                     at: part.position)
             case .value(let existing):
                 throw Self.notATable(path, existing, at: part.position)

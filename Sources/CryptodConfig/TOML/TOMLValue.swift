@@ -76,8 +76,11 @@ package struct TOMLValue: Sendable, Equatable {
         case .boolean(let b): b ? "true" : "false"
         case .array(let items): "[" + items.map(\.tomlText).joined(separator: ", ") + "]"
         case .table(let t):
-            t.isEmpty ? "{}" : "{ " + t.entries.map { "\(TOMLValue.keyText($0.key)) = \($0.value.tomlText)" }
-                .joined(separator: ", ") + " }"
+            t.isEmpty
+                ? "{}"
+                : "{ "
+                    + t.entries.map { "\(TOMLValue.keyText($0.key)) = \($0.value.tomlText)" }
+                    .joined(separator: ", ") + " }"
         }
     }
 

@@ -11,7 +11,8 @@ package enum ProcessName: Sendable, Hashable, Comparable, CustomStringConvertibl
     case ingestor(ExchangeID)
 
     /// Every process that a configuration could enable, in start order.
-    package static let all: [ProcessName] = [.writer, .gateway, .scheduler] + ExchangeProfile.all.map { .ingestor($0.id) }
+    package static let all: [ProcessName] =
+        [.writer, .gateway, .scheduler] + ExchangeProfile.all.map { .ingestor($0.id) }
 
     /// Parses `writer`, `ingestor-binance`, …; nil for anything else, including unsupported exchanges.
     package init?(_ text: String) {
@@ -56,7 +57,8 @@ package enum ProcessName: Sendable, Hashable, Comparable, CustomStringConvertibl
         case .writer: 0
         case .gateway: 1
         case .scheduler: 2
-        case .ingestor(let exchange): 3 + (ExchangeProfile.all.firstIndex { $0.id == exchange } ?? ExchangeProfile.all.count)
+        case .ingestor(let exchange):
+            3 + (ExchangeProfile.all.firstIndex { $0.id == exchange } ?? ExchangeProfile.all.count)
         }
     }
 

@@ -51,7 +51,10 @@ package struct ReloadPlan: Sendable, Equatable {
             let relevant = changed.filter { $0.affects(process) }
             if relevant.isEmpty { return Step(process: process, action: .unchanged) }
             let keys = relevant.map(\.path)
-            return Step(process: process, action: relevant.allSatisfy(\.reloadable) ? .applyInPlace(changedKeys: keys) : .restart(changedKeys: keys))
+            return Step(
+                process: process,
+                action: relevant.allSatisfy(\.reloadable)
+                    ? .applyInPlace(changedKeys: keys) : .restart(changedKeys: keys))
         }
     }
 

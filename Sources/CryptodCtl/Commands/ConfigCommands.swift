@@ -41,8 +41,11 @@ struct ConfigCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "show",
-            abstract: "Print the effective configuration, each value with where it came from (default, file:line, env).",
-            discussion: "FILE defaults to the configuration in use, as for check-config. Secrets are redacted.\n\n\(CtlExitCode.helpText)")
+            abstract:
+                "Print the effective configuration, each value with where it came from (default, file:line, env).",
+            discussion:
+                "FILE defaults to the configuration in use, as for check-config. Secrets are redacted.\n\n\(CtlExitCode.helpText)"
+        )
 
         @OptionGroup var options: GlobalOptions
         @Argument(help: ArgumentHelp("The file to show.", valueName: "file")) var file: String?
@@ -89,11 +92,14 @@ package struct ConfigCheck: Sendable {
     package var text: String {
         guard !errors.isEmpty else {
             let processes = processes.isEmpty ? "none" : processes.joined(separator: ", ")
-            return (["\(path): configuration is valid"] + warnings.map { "warning: \($0)" } + ["processes: \(processes)"])
+            return
+                (["\(path): configuration is valid"] + warnings.map { "warning: \($0)" } + ["processes: \(processes)"])
                 .joined(separator: "\n")
         }
         let count = errors.count == 1 ? "1 error" : "\(errors.count) errors"
-        return (["\(path): configuration is invalid (\(count)):"] + errors.map(\.description) + (summary.map { [$0] } ?? []))
+        return
+            (["\(path): configuration is invalid (\(count)):"] + errors.map(\.description)
+            + (summary.map { [$0] } ?? []))
             .joined(separator: "\n")
     }
 
@@ -106,17 +112,18 @@ package struct ConfigCheck: Sendable {
             ("processes", .array(processes.map { .string($0) })),
             (
                 "errors",
-                .array(errors.map { error in
-                    .object([
-                        ("code", .string(error.code.description)),
-                        ("location", .string(error.location)),
-                        ("key", .string(error.keyPath)),
-                        ("value", .string(error.value)),
-                        ("message", .string(error.message)),
-                        ("expected", .string(error.expected)),
-                        ("text", .string(error.description)),
-                    ])
-                })
+                .array(
+                    errors.map { error in
+                        .object([
+                            ("code", .string(error.code.description)),
+                            ("location", .string(error.location)),
+                            ("key", .string(error.keyPath)),
+                            ("value", .string(error.value)),
+                            ("message", .string(error.message)),
+                            ("expected", .string(error.expected)),
+                            ("text", .string(error.description)),
+                        ])
+                    })
             ),
         ])
     }

@@ -6,7 +6,8 @@ import Foundation
 package struct Cryptoctl: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "cryptoctl",
-        abstract: "Control a running cryptod: status of its processes, restart/stop/start one, reload, check the configuration.",
+        abstract:
+            "Control a running cryptod: status of its processes, restart/stop/start one, reload, check the configuration.",
         discussion: """
             cryptoctl talks to the supervisor over its control socket, <runtime_dir>/control.sock, with the \
             same wire protocol as every cryptod process. It finds the socket, in this order: --socket PATH; \
@@ -50,12 +51,15 @@ package struct Cryptoctl: AsyncParsableCommand {
 
 /// Options every subcommand takes.
 package struct GlobalOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The daemon's control socket (default: found as described in cryptoctl --help).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The daemon's control socket (default: found as described in cryptoctl --help).", valueName: "path"))
     package var socket: String?
 
-    @Option(help: ArgumentHelp(
-        "The daemon's configuration file: its runtime_dir locates the socket, and check-config validates it.",
-        valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The daemon's configuration file: its runtime_dir locates the socket, and check-config validates it.",
+            valueName: "file"))
     package var config: String?
 
     @Flag(help: "Print JSON instead of text, for scripts.")
@@ -67,7 +71,9 @@ package struct GlobalOptions: ParsableArguments {
     package init() {}
 
     package func validate() throws {
-        guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
+        guard timeout > 0, timeout <= 86_400 else {
+            throw ValidationError("--timeout must be between 0 and 86400 seconds")
+        }
     }
 
     var locator: DaemonLocator {
@@ -81,12 +87,15 @@ package struct GlobalOptions: ParsableArguments {
     func send(_ command: ControlCommand, target: String = "", argument: String = "") async throws -> ControlReply {
         let (sockets, notes) = locator.sockets()
         let client = ControlClient(sockets: sockets, notes: notes, timeout: .milliseconds(Int64(timeout * 1000)))
-        let request = ControlRequest(requestID: UInt32.random(in: 1...UInt32.max), command: command, target: target, argument: argument)
+        let request = ControlRequest(
+            requestID: UInt32.random(in: 1...UInt32.max), command: command, target: target, argument: argument)
         do {
             let (reply, socket) = try await client.send(request)
             if socket != sockets.first, let first = sockets.first {
                 // A guess answered after an earlier one did not: say which daemon this is.
-                Console.error("note: nothing answered on \(first.path) (\(first.origin)); using \(socket.path) (\(socket.origin))")
+                Console.error(
+                    "note: nothing answered on \(first.path) (\(first.origin)); using \(socket.path) (\(socket.origin))"
+                )
             }
             return reply
         } catch {

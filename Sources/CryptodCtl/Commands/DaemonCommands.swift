@@ -50,7 +50,9 @@ extension ChildCommand {
     static func help(_ abstract: String, _ details: String) -> CommandConfiguration {
         CommandConfiguration(
             commandName: command.description, abstract: abstract,
-            discussion: "\(details)\n\nCHILD is a name from `cryptoctl status`: writer, gateway, scheduler, ingestor-<exchange>.\n\n\(CtlExitCode.helpText)")
+            discussion:
+                "\(details)\n\nCHILD is a name from `cryptoctl status`: writer, gateway, scheduler, ingestor-<exchange>.\n\n\(CtlExitCode.helpText)"
+        )
     }
 }
 

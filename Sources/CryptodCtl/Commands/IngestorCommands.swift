@@ -87,7 +87,8 @@ struct VerifyKeyCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let secret = readLine(strippingNewline: true), !secret.isEmpty else {
-            throw ValidationError("give the API secret on standard input, e.g. printf '%s\\n' \"$SECRET\" | cryptoctl verify-key …")
+            throw ValidationError(
+                "give the API secret on standard input, e.g. printf '%s\\n' \"$SECRET\" | cryptoctl verify-key …")
         }
         let argument = IngestorArgument.json(["key": key, "secret": secret])
         try options.report(try await options.send(.verifyKey, target: "ingestor-\(exchange)", argument: argument))

@@ -19,7 +19,9 @@ struct MigrateCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @Option(help: ArgumentHelp("PostgreSQL URL (postgres://user@host:port/db); its password is never printed.", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "PostgreSQL URL (postgres://user@host:port/db); its password is never printed.", valueName: "url"))
     var databaseURL: String?
 
     func run() async throws {
@@ -29,7 +31,8 @@ struct MigrateCommand: AsyncParsableCommand {
         } else {
             let path = options.locator.configFile().path
             do {
-                url = try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment).configuration.writer.postgresURL.revealed
+                url = try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment).configuration
+                    .writer.postgresURL.revealed
             } catch {
                 Console.error("cryptoctl: \(path): \(error)")
                 throw ExitCode(CtlExitCode.invalidConfiguration.rawValue)
@@ -38,7 +41,10 @@ struct MigrateCommand: AsyncParsableCommand {
         let logger = Logger(label: "cryptoctl") { _ in SwiftLogNoOpLogHandler() }
         do {
             let applied = try await PostgresMigrator.migrate(url: url, logger: logger)
-            Console.output(applied.isEmpty ? "schema is current; nothing to apply" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+            Console.output(
+                applied.isEmpty
+                    ? "schema is current; nothing to apply"
+                    : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
         } catch {
             Console.error("cryptoctl: migration failed: \(error)")
             throw ExitCode(CtlExitCode.failed.rawValue)

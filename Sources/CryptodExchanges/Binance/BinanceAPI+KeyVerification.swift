@@ -26,16 +26,19 @@ extension BinanceAPI {
             return Self.classify(status: status, code: error.code, message: error.message)
         }
         if status == 429 || status == 418 {
-            return KeyVerification(outcome: .rateLimited, detail: "HTTP \(status): request weight exhausted or IP banned")
+            return KeyVerification(
+                outcome: .rateLimited, detail: "HTTP \(status): request weight exhausted or IP banned")
         }
         guard (200..<300).contains(status) else { return KeyVerification(outcome: .unknown, detail: "HTTP \(status)") }
         do throws(ExchangeParseError) {
             let permissions = try Self.accountPermissions(body)
             return KeyVerification(
-                outcome: .valid, permissions: permissions, detail: "account readable (\(permissions.joined(separator: ", ")))"
+                outcome: .valid, permissions: permissions,
+                detail: "account readable (\(permissions.joined(separator: ", ")))"
             )
         } catch {
-            return KeyVerification(outcome: .unknown, detail: "HTTP \(status): unreadable account answer (\(error.kind.rawValue))")
+            return KeyVerification(
+                outcome: .unknown, detail: "HTTP \(status): unreadable account answer (\(error.kind.rawValue))")
         }
     }
 
@@ -48,11 +51,14 @@ extension BinanceAPI {
         case -2015:
             return KeyVerification(
                 outcome: .invalidKey,
-                detail: "\(said) — the key is unknown, not allowed from this IP, or lacks the permission; Binance does not say which"
+                detail:
+                    "\(said) — the key is unknown, not allowed from this IP, or lacks the permission; Binance does not say which"
             )
-        case -1022: return KeyVerification(outcome: .invalidSignature, detail: "\(said) — the secret does not match the key")
+        case -1022:
+            return KeyVerification(outcome: .invalidSignature, detail: "\(said) — the secret does not match the key")
         case -1021:
-            return KeyVerification(outcome: .clockSkew, detail: "\(said) — the clock differs from Binance's by more than recvWindow")
+            return KeyVerification(
+                outcome: .clockSkew, detail: "\(said) — the clock differs from Binance's by more than recvWindow")
         case -1003: return KeyVerification(outcome: .rateLimited, detail: said)
         default: return KeyVerification(outcome: .unknown, detail: said)
         }
@@ -67,7 +73,9 @@ extension BinanceAPI {
                 switch key {
                 case "permissions":
                     sawAccount = true
-                    try c.array { (c) throws(ExchangeParseError) in permissions.append(try c.string(field: "permissions")) }
+                    try c.array { (c) throws(ExchangeParseError) in
+                        permissions.append(try c.string(field: "permissions"))
+                    }
                 case "canTrade":
                     sawAccount = true
                     if try c.bool(field: "canTrade") { flags.append("trade") }

@@ -23,7 +23,9 @@ extension BinanceAPI {
 
     /// `{"method":"SUBSCRIBE","params":[…],"id":N}`, as many names per message as fit in
     /// ``maxControlMessageBytes`` (5 client messages a second is the scarce resource).
-    public func subscribeMessages(_ added: [StreamSubscription], all: [StreamSubscription], nextID: inout UInt64)
+    public func subscribeMessages(
+        _ added: [StreamSubscription], all: [StreamSubscription], nextID: inout UInt64
+    )
         -> [String]
     {
         Self.controlMessages("SUBSCRIBE", added, nextID: &nextID)
@@ -36,7 +38,9 @@ extension BinanceAPI {
         Self.controlMessages("UNSUBSCRIBE", removed, nextID: &nextID)
     }
 
-    static func controlMessages(_ method: String, _ subscriptions: [StreamSubscription], nextID: inout UInt64)
+    static func controlMessages(
+        _ method: String, _ subscriptions: [StreamSubscription], nextID: inout UInt64
+    )
         -> [String]
     {
         var seen = Set<String>()

@@ -39,7 +39,9 @@ public struct BinanceAPI: ExchangeAPI {
     }
 
     public func parseInstruments(_ body: [UInt8], type: MarketType) throws(ExchangeParseError) -> InstrumentPage {
-        guard type == .spot else { throw ExchangeParseError(.invalidValue, "Binance adapter serves spot only, not \(type)") }
+        guard type == .spot else {
+            throw ExchangeParseError(.invalidValue, "Binance adapter serves spot only, not \(type)")
+        }
         return InstrumentPage(instruments: try BinanceRESTParser.instruments(body))
     }
 
@@ -52,7 +54,9 @@ public struct BinanceAPI: ExchangeAPI {
         )
     }
 
-    public func parseBookSnapshot(_ body: [UInt8], market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError)
+    public func parseBookSnapshot(
+        _ body: [UInt8], market: MarketKey, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> BookSnapshot
     {
         try BinanceRESTParser.bookSnapshot(body, market: market, receivedAt: receivedAt)
@@ -97,7 +101,9 @@ public struct BinanceAPI: ExchangeAPI {
         )
     }
 
-    public func parseTrades(_ body: [UInt8], market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError)
+    public func parseTrades(
+        _ body: [UInt8], market: MarketKey, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> [Trade]
     {
         try BinanceRESTParser.trades(body, market: market, receivedAt: receivedAt)
@@ -132,7 +138,9 @@ public struct BinanceAPI: ExchangeAPI {
         return requests
     }
 
-    public func parseTickers(_ body: [UInt8], type: MarketType, receivedAt: Timestamp) throws(ExchangeParseError)
+    public func parseTickers(
+        _ body: [UInt8], type: MarketType, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> [Ticker]
     {
         try BinanceRESTParser.tickers(body, receivedAt: receivedAt)

@@ -115,7 +115,9 @@ struct BinanceEventReader {
 
     /// Reads one payload object and appends its event.
     @inline(__always)
-    static func read(_ c: inout JSONCursor, hint: Hint?, receivedAt: Timestamp, into events: inout [StreamEvent])
+    static func read(
+        _ c: inout JSONCursor, hint: Hint?, receivedAt: Timestamp, into events: inout [StreamEvent]
+    )
         throws(ExchangeParseError)
     {
         let start = c
@@ -173,14 +175,23 @@ struct BinanceEventReader {
     mutating func eventType(_ c: inout JSONCursor) throws(ExchangeParseError) {
         let raw = JSONKey(try c.rawString(field: "e"))
         let named: Kind?
-        if raw == "depthUpdate" { named = .depthUpdate }
-        else if raw == "trade" { named = .trade }
-        else if raw == "24hrTicker" { named = .ticker }
-        else if raw == "kline" { named = .kline }
-        else if raw == "aggTrade" { named = .aggTrade }
-        else if raw == "24hrMiniTicker" { named = .miniTicker }
-        else if raw == "serverShutdown" { named = .serverShutdown }
-        else { named = nil }
+        if raw == "depthUpdate" {
+            named = .depthUpdate
+        } else if raw == "trade" {
+            named = .trade
+        } else if raw == "24hrTicker" {
+            named = .ticker
+        } else if raw == "kline" {
+            named = .kline
+        } else if raw == "aggTrade" {
+            named = .aggTrade
+        } else if raw == "24hrMiniTicker" {
+            named = .miniTicker
+        } else if raw == "serverShutdown" {
+            named = .serverShutdown
+        } else {
+            named = nil
+        }
         guard let named else {
             unknownType = String(raw.string.prefix(40))
             throw ExchangeParseError(.unknownMessage, "event type \"\(unknownType ?? "")\"")

@@ -48,7 +48,11 @@ enum BinanceRESTParser {
     static func serverTime(_ bytes: [UInt8]) throws(ExchangeParseError) -> Timestamp {
         var time: Timestamp?
         try topLevelObject(bytes) { (key, c) throws(ExchangeParseError) in
-            if key == "serverTime" { time = try BinanceRead.milliseconds(&c, field: "serverTime") } else { try c.skip() }
+            if key == "serverTime" {
+                time = try BinanceRead.milliseconds(&c, field: "serverTime")
+            } else {
+                try c.skip()
+            }
         }
         guard let time else { throw .missing("serverTime", in: "time") }
         return time
@@ -88,8 +92,9 @@ enum BinanceRESTParser {
             case "filters":
                 try c.array { (c) throws(ExchangeParseError) in
                     var type = ""
-                    var values: (tick: ExactDecimal?, step: ExactDecimal?, minQty: ExactDecimal?, notional: ExactDecimal?) =
-                        (nil, nil, nil, nil)
+                    var values:
+                        (tick: ExactDecimal?, step: ExactDecimal?, minQty: ExactDecimal?, notional: ExactDecimal?) =
+                            (nil, nil, nil, nil)
                     try c.object { (key, c) throws(ExchangeParseError) in
                         switch key {
                         case "filterType": type = try c.string(field: "filterType")
@@ -142,7 +147,9 @@ enum BinanceRESTParser {
     // MARK: - Book
 
     /// `{"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],"asks":[…]}`.
-    static func bookSnapshot(_ bytes: [UInt8], market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError)
+    static func bookSnapshot(
+        _ bytes: [UInt8], market: MarketKey, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> BookSnapshot
     {
         var updateID: UInt64?
@@ -165,7 +172,8 @@ enum BinanceRESTParser {
         guard let updateID else { throw .missing("lastUpdateId", in: "depth") }
         guard sawBids else { throw .missing("bids", in: "depth") }
         guard sawAsks else { throw .missing("asks", in: "depth") }
-        return BookSnapshot(market: market, updateID: updateID, time: nil, receivedAt: receivedAt, bids: bids, asks: asks)
+        return BookSnapshot(
+            market: market, updateID: updateID, time: nil, receivedAt: receivedAt, bids: bids, asks: asks)
     }
 
     // MARK: - Candles
@@ -212,7 +220,8 @@ enum BinanceRESTParser {
 
     /// `[{"id":28457,"price":"4.00000100","qty":"12.00000000","time":…,"isBuyerMaker":true,…}]`, oldest
     /// first. The buyer being the maker means the taker sold.
-    static func trades(_ bytes: [UInt8], market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError) -> [Trade] {
+    static func trades(_ bytes: [UInt8], market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError) -> [Trade]
+    {
         var trades: [Trade] = []
         try topLevelArray(bytes, "trades") { (c) throws(ExchangeParseError) in
             var id: UInt64?

@@ -5,17 +5,22 @@ enum BinanceRead {
     /// `[["price","qty"], …]` appended to `levels`. Prices must be positive, quantities not negative (a
     /// zero quantity in a diff removes the level). Extra elements after the two are skipped.
     @inline(__always)
-    static func levels(_ c: inout JSONCursor, field: StaticString, into levels: inout [BookLevel])
+    static func levels(
+        _ c: inout JSONCursor, field: StaticString, into levels: inout [BookLevel]
+    )
         throws(ExchangeParseError)
     {
         try c.array { (c) throws(ExchangeParseError) in
             let at = c.offset
             let price: ExactDecimal
             let quantity: ExactDecimal
-            do throws(ExchangeParseError) { (price, quantity) = try c.decimalPair() } catch { throw error.inField("\(field)") }
+            do throws(ExchangeParseError) { (price, quantity) = try c.decimalPair() } catch {
+                throw error.inField("\(field)")
+            }
             guard price.mantissa > 0, quantity.mantissa >= 0 else {
                 throw ExchangeParseError(
-                    .invalidValue, "\"\(field)\": level \(price) × \(quantity) has a non-positive price or negative quantity at byte \(at)"
+                    .invalidValue,
+                    "\"\(field)\": level \(price) × \(quantity) has a non-positive price or negative quantity at byte \(at)"
                 )
             }
             // Most diffs carry a handful of levels: one allocation instead of four doublings.
@@ -26,7 +31,9 @@ enum BinanceRead {
 
     /// A non-empty symbol as the exchange spells it; `uppercase` for stream names (`btcusdt@trade`).
     @inline(__always)
-    static func symbol(_ bytes: UnsafeRawBufferPointer, field: StaticString, uppercase: Bool = false)
+    static func symbol(
+        _ bytes: UnsafeRawBufferPointer, field: StaticString, uppercase: Bool = false
+    )
         throws(ExchangeParseError) -> String
     {
         guard !bytes.isEmpty else { throw ExchangeParseError(.invalidValue, "\"\(field)\": empty symbol") }

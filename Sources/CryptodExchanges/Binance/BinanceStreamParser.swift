@@ -13,7 +13,9 @@ enum BinanceStreamParser {
     /// array, is far smaller, so such a frame is a fault, not data.
     static let maxFrameBytes = 1 << 20
 
-    static func parse(_ bytes: UnsafeRawBufferPointer, receivedAt: Timestamp, into events: inout [StreamEvent])
+    static func parse(
+        _ bytes: UnsafeRawBufferPointer, receivedAt: Timestamp, into events: inout [StreamEvent]
+    )
         throws(ExchangeParseError)
     {
         guard bytes.count <= maxFrameBytes else {
@@ -72,7 +74,8 @@ enum BinanceStreamParser {
         var legacyMessage: String?
 
         mutating func read(
-            _ c: inout JSONCursor, raw: inout BinanceEventReader, receivedAt: Timestamp, into events: inout [StreamEvent]
+            _ c: inout JSONCursor, raw: inout BinanceEventReader, receivedAt: Timestamp,
+            into events: inout [StreamEvent]
         ) throws(ExchangeParseError) {
             try c.object { (key, c) throws(ExchangeParseError) in
                 switch key {

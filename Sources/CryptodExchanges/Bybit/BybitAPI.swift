@@ -136,7 +136,9 @@ public struct BybitAPI: ExchangeAPI {
     }
 
     /// The REST book (`/v5/market/orderbook`), for the audit.
-    public func parseBookSnapshot(_ body: [UInt8], market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError)
+    public func parseBookSnapshot(
+        _ body: [UInt8], market: MarketKey, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> BookSnapshot
     {
         try BybitRESTParser.bookSnapshot(body, market: market, receivedAt: receivedAt)
@@ -149,14 +151,18 @@ public struct BybitAPI: ExchangeAPI {
             body, market: market, interval: interval, receivedAt: receivedAt, exchangeNow: exchangeNow)
     }
 
-    public func parseTrades(_ body: [UInt8], market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError)
+    public func parseTrades(
+        _ body: [UInt8], market: MarketKey, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> [Trade]
     {
         try BybitRESTParser.trades(body, market: market, receivedAt: receivedAt)
     }
 
     /// Every ticker of the category, not only the requested markets (see the type's notes).
-    public func parseTickers(_ body: [UInt8], type: MarketType, receivedAt: Timestamp) throws(ExchangeParseError)
+    public func parseTickers(
+        _ body: [UInt8], type: MarketType, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> [Ticker]
     {
         try BybitRESTParser.tickers(body, type: type, receivedAt: receivedAt)
@@ -184,7 +190,9 @@ public struct BybitAPI: ExchangeAPI {
 
     /// `{"req_id":"N","op":"subscribe","args":[…]}`, at most 10 args a message on spot; `nextID` gives each
     /// message its `req_id` (echoed in the ack).
-    public func subscribeMessages(_ added: [StreamSubscription], all: [StreamSubscription], nextID: inout UInt64)
+    public func subscribeMessages(
+        _ added: [StreamSubscription], all: [StreamSubscription], nextID: inout UInt64
+    )
         -> [String]
     {
         requests("subscribe", added, nextID: &nextID)

@@ -15,7 +15,9 @@ enum BybitField {
     }
 
     /// A decimal, or `nil` for `null` and Bybit's `""`.
-    static func optionalDecimal(_ c: inout JSONCursor, _ field: StaticString) throws(ExchangeParseError)
+    static func optionalDecimal(
+        _ c: inout JSONCursor, _ field: StaticString
+    ) throws(ExchangeParseError)
         -> ExactDecimal?
     {
         if c.null() { return nil }
@@ -51,7 +53,9 @@ enum BybitField {
     }
 
     /// An optional price or size: `nil` for `""`, never negative.
-    static func optionalNonNegative(_ c: inout JSONCursor, _ field: StaticString) throws(ExchangeParseError)
+    static func optionalNonNegative(
+        _ c: inout JSONCursor, _ field: StaticString
+    ) throws(ExchangeParseError)
         -> ExactDecimal?
     {
         guard let value = try optionalDecimal(&c, field) else { return nil }

@@ -32,7 +32,9 @@ enum BybitRESTParser {
 
     /// One page of `/v5/market/instruments-info`, and the next page's cursor (`nil` when `nextPageCursor`
     /// is `""` or absent, as on spot).
-    static func instruments(_ body: [UInt8], type: MarketType) throws(ExchangeParseError)
+    static func instruments(
+        _ body: [UInt8], type: MarketType
+    ) throws(ExchangeParseError)
         -> (instruments: [Instrument], nextCursor: String?)
     {
         try BybitEnvelope.result(body) { (c, _) throws(ExchangeParseError) in
@@ -128,7 +130,9 @@ enum BybitRESTParser {
     // MARK: - Order book
 
     /// `/v5/market/orderbook`: `{s, b, a, ts, u, seq, cts}`; time is `cts` (matching engine) or `ts`.
-    static func bookSnapshot(_ body: [UInt8], market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError)
+    static func bookSnapshot(
+        _ body: [UInt8], market: MarketKey, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> BookSnapshot
     {
         try BybitEnvelope.result(body) { (c, _) throws(ExchangeParseError) -> BookSnapshot in
@@ -225,7 +229,9 @@ enum BybitRESTParser {
     // MARK: - Trades
 
     /// `/v5/market/recent-trade`: newest first; returned oldest first. `execId` is the id.
-    static func trades(_ body: [UInt8], market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError)
+    static func trades(
+        _ body: [UInt8], market: MarketKey, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> [Trade]
     {
         try BybitEnvelope.result(body) { (c, _) throws(ExchangeParseError) -> [Trade] in
@@ -241,7 +247,9 @@ enum BybitRESTParser {
         }
     }
 
-    static func trade(_ c: inout JSONCursor, market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError)
+    static func trade(
+        _ c: inout JSONCursor, market: MarketKey, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> Trade
     {
         var id: String?
@@ -277,7 +285,9 @@ enum BybitRESTParser {
 
     /// `/v5/market/tickers`: every symbol of the category (no per-item time: the envelope's `time`, else
     /// `receivedAt`).
-    static func tickers(_ body: [UInt8], type: MarketType, receivedAt: Timestamp) throws(ExchangeParseError)
+    static func tickers(
+        _ body: [UInt8], type: MarketType, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> [Ticker]
     {
         try BybitEnvelope.result(body) { (c, envelopeTime) throws(ExchangeParseError) -> [Ticker] in

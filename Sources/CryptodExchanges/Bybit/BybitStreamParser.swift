@@ -235,7 +235,9 @@ enum BybitStreamParser {
     }
 
     /// `{T, s, S, v, p, L, i, BT, seq}`: `S` is the taker's side, `i` the id.
-    private static func trade(_ c: inout JSONCursor, market: MarketKey, receivedAt: Timestamp)
+    private static func trade(
+        _ c: inout JSONCursor, market: MarketKey, receivedAt: Timestamp
+    )
         throws(ExchangeParseError) -> Trade
     {
         var time: Timestamp?

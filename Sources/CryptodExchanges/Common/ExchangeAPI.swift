@@ -24,7 +24,9 @@ public protocol ExchangeAPI: Sendable {
 
     /// The REST book snapshot the sync rule needs (Binance), `nil` where the stream sends snapshots.
     func bookSnapshotRequest(market: MarketKey, depth: Int) -> RESTRequest?
-    func parseBookSnapshot(_ body: [UInt8], market: MarketKey, receivedAt: Timestamp) throws(ExchangeParseError)
+    func parseBookSnapshot(
+        _ body: [UInt8], market: MarketKey, receivedAt: Timestamp
+    ) throws(ExchangeParseError)
         -> BookSnapshot
     /// The REST top-of-book a periodic audit compares the local book with (read with
     /// ``parseBookSnapshot(_:market:receivedAt:)``); `nil` when the exchange has none.
@@ -33,7 +35,9 @@ public protocol ExchangeAPI: Sendable {
     /// Most candles one klines request returns.
     var maxCandlesPerRequest: Int { get }
     /// Candles of `interval` with open time in `start...end` (both optional), at most `limit`.
-    func candlesRequest(market: MarketKey, interval: CandleInterval, start: Timestamp?, end: Timestamp?, limit: Int)
+    func candlesRequest(
+        market: MarketKey, interval: CandleInterval, start: Timestamp?, end: Timestamp?, limit: Int
+    )
         -> RESTRequest
     /// Candles oldest first. `exchangeNow` is the exchange's clock: a candle is closed when its end is at or
     /// before it.
@@ -72,7 +76,9 @@ public protocol ExchangeAPI: Sendable {
     /// Messages that subscribe `added` on a connection that will then carry `all` (added included).
     func subscribeMessages(_ added: [StreamSubscription], all: [StreamSubscription], nextID: inout UInt64) -> [String]
     /// Messages that unsubscribe `removed` on a connection that keeps `remaining`.
-    func unsubscribeMessages(_ removed: [StreamSubscription], remaining: [StreamSubscription], nextID: inout UInt64)
+    func unsubscribeMessages(
+        _ removed: [StreamSubscription], remaining: [StreamSubscription], nextID: inout UInt64
+    )
         -> [String]
     /// A client-side keepalive (Bybit `{"op":"ping"}`, WhiteBIT `ping`), or `nil` when the server pings.
     var clientPing: ClientPing? { get }

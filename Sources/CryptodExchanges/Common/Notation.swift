@@ -53,7 +53,9 @@ public struct SymbolDirectory: Sendable {
         let key = MarketKey(exchange: exchange, type: type, symbol: upper)
         if unifiedBySymbol[key] != nil { return key }
         if let (base, quote) = SymbolNotation.split(upper) {
-            return MarketKey(exchange: exchange, type: type, symbol: SymbolNotation.exchangeSymbol(exchange, base: base, quote: quote))
+            return MarketKey(
+                exchange: exchange, type: type,
+                symbol: SymbolNotation.exchangeSymbol(exchange, base: base, quote: quote))
         }
         return nil
     }
@@ -121,15 +123,17 @@ public enum TimeframeNotation {
 /// never a trap).
 public enum TimeUnits {
     /// 1677-09-22 … 2262-04-10, in milliseconds: what `Timestamp` holds.
-    static let millisecondRange: ClosedRange<Int64> = -9_223_372_036_854 ... 9_223_372_036_854
+    static let millisecondRange: ClosedRange<Int64> = -9_223_372_036_854...9_223_372_036_854
 
     public static func milliseconds(_ value: Int64) throws(ExchangeParseError) -> Timestamp {
-        guard millisecondRange.contains(value) else { throw ExchangeParseError(.invalidValue, "time \(value) ms out of range") }
+        guard millisecondRange.contains(value) else {
+            throw ExchangeParseError(.invalidValue, "time \(value) ms out of range")
+        }
         return Timestamp(milliseconds: value)
     }
 
     public static func seconds(_ value: Int64) throws(ExchangeParseError) -> Timestamp {
-        guard (-9_223_372_036 ... 9_223_372_036).contains(value) else {
+        guard (-9_223_372_036...9_223_372_036).contains(value) else {
             throw ExchangeParseError(.invalidValue, "time \(value) s out of range")
         }
         return Timestamp(seconds: value)
@@ -154,7 +158,9 @@ public enum TimeUnits {
             for _ in 0..<(scale - 9) { mantissa /= 10 }
             nanos = mantissa
         }
-        guard nanos <= Int128(Int64.max) else { throw ExchangeParseError(.invalidValue, "time \(value) s out of range") }
+        guard nanos <= Int128(Int64.max) else {
+            throw ExchangeParseError(.invalidValue, "time \(value) s out of range")
+        }
         return Timestamp(nanoseconds: Int64(nanos))
     }
 }

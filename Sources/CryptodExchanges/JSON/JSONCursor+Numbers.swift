@@ -139,7 +139,9 @@ extension JSONCursor {
         }
         let a = try decimal()
         var separator = try nextByte("',' or ']'")
-        if separator == UInt8(ascii: "]") { throw ExchangeParseError(.missingField, "pair with one element at byte \(at)") }
+        if separator == UInt8(ascii: "]") {
+            throw ExchangeParseError(.missingField, "pair with one element at byte \(at)")
+        }
         guard separator == UInt8(ascii: ",") else { throw malformed("expected ','") }
         index += 1
         let b = try decimal()

@@ -142,7 +142,8 @@ public struct JSONCursor {
     /// Iterates an array's elements; `body` must consume each element.
     /// - Throws: `.invalidValue` when the next value is not an array; `.malformedJSON` on bad syntax.
     @inline(__always)
-    public mutating func array(_ body: (inout JSONCursor) throws(ExchangeParseError) -> Void) throws(ExchangeParseError) {
+    public mutating func array(_ body: (inout JSONCursor) throws(ExchangeParseError) -> Void) throws(ExchangeParseError)
+    {
         let first = try nextByte("an array")
         guard first == UInt8(ascii: "[") else { throw wrongKind("array", found: first) }
         try enter()

@@ -42,7 +42,9 @@ extension RateLimitGovernor {
         let windowTurned = ((time + tolerance).floorDivided(by: window) + 1) * window + tolerance
 
         // The exchange's count, applied before the request leaves the in-flight sum it may be part of.
-        if let name = rule.usageHeader, let value = RateLimitText.header(name, in: headers).flatMap(RateLimitText.integer) {
+        if let name = rule.usageHeader,
+            let value = RateLimitText.header(name, in: headers).flatMap(RateLimitText.integer)
+        {
             let windows = chargedWindows(at: sent, window: window)
             let late = (time + tolerance).floorDivided(by: window)
             if windows.lowerBound == late {

@@ -128,8 +128,9 @@ public struct RateLimitGovernor: Sendable {
         let time = advance(to: now)
         let (rule, key) = resolve(endpoint: endpoint, now: time)
         let cost = self.cost(weight: weight, rule: rule)
-        let admitAt = earliestAdmission(cost: cost, key: key, path: RateLimitText.path(of: endpoint),
-                                        priority: priority, now: time)
+        let admitAt = earliestAdmission(
+            cost: cost, key: key, path: RateLimitText.path(of: endpoint),
+            priority: priority, now: time)
         guard admitAt <= time else {
             counters.deferred += 1
             return .wait(until: Timestamp(milliseconds: admitAt))
@@ -146,8 +147,9 @@ public struct RateLimitGovernor: Sendable {
     ) -> Timestamp {
         let time = max(now.milliseconds, latest)
         let (rule, key) = lookup(endpoint: endpoint)
-        let admitAt = earliestAdmission(cost: cost(weight: weight, rule: rule), key: key,
-                                        path: RateLimitText.path(of: endpoint), priority: priority, now: time)
+        let admitAt = earliestAdmission(
+            cost: cost(weight: weight, rule: rule), key: key,
+            path: RateLimitText.path(of: endpoint), priority: priority, now: time)
         return admitAt <= time ? Timestamp(milliseconds: time) : Timestamp(milliseconds: admitAt)
     }
 
@@ -216,7 +218,8 @@ public struct RateLimitGovernor: Sendable {
         let rule = policy.rule(at: index)
         switch rule.scope {
         case .shared: return BucketKey(rule: index, endpoint: "")
-        case .perEndpoint: return BucketKey(rule: index, endpoint: RateLimitText.endpoint(prefix: rule.pathPrefix, path: path))
+        case .perEndpoint:
+            return BucketKey(rule: index, endpoint: RateLimitText.endpoint(prefix: rule.pathPrefix, path: path))
         case .perPath: return BucketKey(rule: index, endpoint: path)
         }
     }

@@ -39,14 +39,18 @@ extension RateLimitPolicy {
     public static func whitebit(share: Double = 0.8, clockToleranceMilliseconds: Int64 = 250) -> RateLimitPolicy {
         let window: Int64 = 10_000
         let rules = [
-            Rule(name: "v4 public", pathPrefix: "/api/v4/public/", limit: 2_000, windowMilliseconds: window,
-                 unit: .requests, scope: .perEndpoint),
-            Rule(name: "v4 orderbook", pathPrefix: "/api/v4/public/orderbook", limit: 600, windowMilliseconds: window,
-                 unit: .requests, scope: .shared),
-            Rule(name: "v1 public", pathPrefix: "/api/v1/public/", limit: 1_000, windowMilliseconds: window,
-                 unit: .requests, scope: .perEndpoint),
-            Rule(name: "v4 balance", pathPrefix: "/api/v4/trade-account/balance", limit: 12_000,
-                 windowMilliseconds: window, unit: .requests, scope: .shared),
+            Rule(
+                name: "v4 public", pathPrefix: "/api/v4/public/", limit: 2_000, windowMilliseconds: window,
+                unit: .requests, scope: .perEndpoint),
+            Rule(
+                name: "v4 orderbook", pathPrefix: "/api/v4/public/orderbook", limit: 600, windowMilliseconds: window,
+                unit: .requests, scope: .shared),
+            Rule(
+                name: "v1 public", pathPrefix: "/api/v1/public/", limit: 1_000, windowMilliseconds: window,
+                unit: .requests, scope: .perEndpoint),
+            Rule(
+                name: "v4 balance", pathPrefix: "/api/v4/trade-account/balance", limit: 12_000,
+                windowMilliseconds: window, unit: .requests, scope: .shared),
         ]
         let other = Rule(
             name: "other", pathPrefix: "", limit: 1_000, windowMilliseconds: window, unit: .requests,

@@ -93,7 +93,9 @@ public struct RateLimitQueue: Sendable {
                 kept.append(waiter)
                 continue
             }
-            switch governor.request(weight: waiter.weight, endpoint: waiter.endpoint, priority: waiter.priority, now: now) {
+            switch governor.request(
+                weight: waiter.weight, endpoint: waiter.endpoint, priority: waiter.priority, now: now)
+            {
             case .proceed:
                 admitted.append(waiter.ticket)
             case .wait:

@@ -88,11 +88,15 @@ enum RateLimitText {
         while index + needle.count <= body.count {
             if body[index] == needle[0], Array(body[index..<(index + needle.count)]) == needle {
                 var cursor = index + needle.count
-                while cursor < body.count, [UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: "\"")].contains(body[cursor]) {
+                while cursor < body.count,
+                    [UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: "\"")].contains(body[cursor])
+                {
                     cursor += 1
                 }
                 var end = cursor
-                while end < body.count, end - cursor < 16, body[end] >= UInt8(ascii: "0"), body[end] <= UInt8(ascii: "9") {
+                while end < body.count, end - cursor < 16, body[end] >= UInt8(ascii: "0"),
+                    body[end] <= UInt8(ascii: "9")
+                {
                     end += 1
                 }
                 if end > cursor {

@@ -5,7 +5,7 @@ import CryptodWire
 import Logging
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Asks every process of the topology how it is, concurrently, over its process socket, and the

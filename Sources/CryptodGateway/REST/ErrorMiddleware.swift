@@ -17,7 +17,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let endpoints: [(path: String, methods: [HTTPRequest.Method])]
     let logger: Logger
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         do {

@@ -122,7 +122,9 @@ package final class WebSocketHub: Sendable {
     /// Adds subscriptions, all or none.
     /// - Returns: the patterns that were new, and how many the client holds now.
     /// - Throws: ``TooManyTopics`` when the client would hold more than the limit.
-    func subscribe(_ client: Client, to patterns: [TopicPattern]) throws(TooManyTopics) -> (
+    func subscribe(
+        _ client: Client, to patterns: [TopicPattern]
+    ) throws(TooManyTopics) -> (
         added: [TopicPattern], total: Int
     ) {
         try state.withLock { state throws(TooManyTopics) -> (added: [TopicPattern], total: Int) in
@@ -140,7 +142,9 @@ package final class WebSocketHub: Sendable {
 
     /// Removes subscriptions.
     /// - Returns: the patterns removed, those the client did not hold, and how many it holds now.
-    func unsubscribe(_ client: Client, from patterns: [TopicPattern]) -> (
+    func unsubscribe(
+        _ client: Client, from patterns: [TopicPattern]
+    ) -> (
         removed: [TopicPattern], unknown: [TopicPattern], total: Int
     ) {
         state.withLock { state in

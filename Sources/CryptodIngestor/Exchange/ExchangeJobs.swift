@@ -24,7 +24,9 @@ package final class ExchangeJobs: JobExecutor, Sendable {
 
     private func isCancelled(_ id: UInt64) -> Bool { cancelled.withLock { $0.contains(id) } || Task.isCancelled }
 
-    package func execute(_ job: JobRequest, publisher: MarketPublisher, progress: @Sendable (JobProgress) -> Void) async -> JobResult {
+    package func execute(
+        _ job: JobRequest, publisher: MarketPublisher, progress: @Sendable (JobProgress) -> Void
+    ) async -> JobResult {
         defer { _ = cancelled.withLock { $0.remove(job.id) } }
         do {
             switch job.kind {
@@ -39,10 +41,14 @@ package final class ExchangeJobs: JobExecutor, Sendable {
         }
     }
 
-    private func backfillCandles(_ job: JobRequest, publisher: MarketPublisher, progress: @Sendable (JobProgress) -> Void) async throws -> JobResult {
+    private func backfillCandles(
+        _ job: JobRequest, publisher: MarketPublisher, progress: @Sendable (JobProgress) -> Void
+    ) async throws -> JobResult {
         let api = source.api
         guard let interval = job.interval, let length = interval.seconds else {
-            return JobResult(id: job.id, outcome: .failed, items: 0, message: "a candle backfill needs a fixed-length interval (1m…1w)")
+            return JobResult(
+                id: job.id, outcome: .failed, items: 0,
+                message: "a candle backfill needs a fixed-length interval (1m…1w)")
         }
         let now = await source.rest.governor.exchangeNow
         let end = job.to ?? now
@@ -50,8 +56,11 @@ package final class ExchangeJobs: JobExecutor, Sendable {
         let total = UInt64(max(0, (end.seconds - start.seconds) / length))
         var items: UInt64 = 0
         while start < end {
-            if isCancelled(job.id) { return JobResult(id: job.id, outcome: .cancelled, items: items, message: "cancelled") }
-            let request = api.candlesRequest(market: job.market, interval: interval, start: start, end: end, limit: api.maxCandlesPerRequest)
+            if isCancelled(job.id) {
+                return JobResult(id: job.id, outcome: .cancelled, items: items, message: "cancelled")
+            }
+            let request = api.candlesRequest(
+                market: job.market, interval: interval, start: start, end: end, limit: api.maxCandlesPerRequest)
             let response = try await source.rest.sendRetrying(request, priority: .backfill, attempts: nil)
             let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
             let candles = try api.parseCandles(
@@ -63,7 +72,10 @@ package final class ExchangeJobs: JobExecutor, Sendable {
                 try publisher.publish(.candle(candle))
             }
             items += UInt64(inRange.count)
-            progress(JobProgress(id: job.id, completed: items, total: total, note: "through \(inRange.last?.openTime.description ?? start.description)"))
+            progress(
+                JobProgress(
+                    id: job.id, completed: items, total: total,
+                    note: "through \(inRange.last?.openTime.description ?? start.description)"))
             guard let last = candles.last, last.openTime >= start else { break }
             start = interval.nextOpenTime(after: last.openTime)
             if candles.count < api.maxCandlesPerRequest, start >= end { break }
@@ -76,7 +88,8 @@ package final class ExchangeJobs: JobExecutor, Sendable {
         let api = source.api
         let request = api.tradesRequest(market: job.market, fromID: nil, limit: api.maxTradesPerRequest)
         let response = try await source.rest.sendRetrying(request, priority: .backfill, attempts: nil)
-        let trades = try api.parseTrades(response.body, market: job.market, receivedAt: Timestamp(nanoseconds: WallClock.nowNanoseconds()))
+        let trades = try api.parseTrades(
+            response.body, market: job.market, receivedAt: Timestamp(nanoseconds: WallClock.nowNanoseconds()))
         var inRange = trades.filter { trade in
             (job.from.map { trade.time >= $0 } ?? true) && (job.to.map { trade.time < $0 } ?? true)
         }

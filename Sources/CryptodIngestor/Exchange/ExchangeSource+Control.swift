@@ -26,7 +26,10 @@ extension ExchangeSource {
             do {
                 if request.command == .subscribe {
                     if let unknown = parsed.first(where: { instrumentsLoaded && instrument($0.market) == nil }) {
-                        return reply(.invalidRequest, "\(unknown.market.symbol) is not listed by \(api.exchange) as a \(unknown.market.type) market")
+                        return reply(
+                            .invalidRequest,
+                            "\(unknown.market.symbol) is not listed by \(api.exchange) as a \(unknown.market.type) market"
+                        )
                     }
                     subscribe(parsed)
                     try changes?.added(parsed)
@@ -54,15 +57,21 @@ extension ExchangeSource {
 
     private func subscriptions(fromArgument argument: String) -> Result<[StreamSubscription], Problem> {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(argument.utf8))) as? [String: Any] else {
-            return .failure(Problem(message: #"the argument must be a JSON object like {"symbol":"BTCUSDT","channels":["trades"]}"#))
+            return .failure(
+                Problem(message: #"the argument must be a JSON object like {"symbol":"BTCUSDT","channels":["trades"]}"#)
+            )
         }
         guard let symbol = object["symbol"] as? String, !symbol.isEmpty else {
-            return .failure(Problem(message: "\"symbol\" is missing: name the market, e.g. \"BTCUSDT\" or \"BTC/USDT\""))
+            return .failure(
+                Problem(message: "\"symbol\" is missing: name the market, e.g. \"BTCUSDT\" or \"BTC/USDT\""))
         }
         let typeName = object["market"] as? String ?? "spot"
         guard let type = MarketType(name: typeName), api.marketTypes.contains(type) else {
-            return .failure(Problem(
-                message: "\"market\" \(typeName) is not served by \(api.exchange); accepted: \(api.marketTypes.map(\.description).joined(separator: ", "))"))
+            return .failure(
+                Problem(
+                    message:
+                        "\"market\" \(typeName) is not served by \(api.exchange); accepted: \(api.marketTypes.map(\.description).joined(separator: ", "))"
+                ))
         }
         let market = self.market(symbol: symbol, type: type)
         let names = object["channels"] as? [String] ?? []
@@ -72,27 +81,37 @@ extension ExchangeSource {
         } else {
             for name in names {
                 guard let channel = StreamChannel(name: name) else {
-                    return .failure(Problem(message: "unknown channel \(name); accepted: ticker, trades, book, candles:<interval> (e.g. candles:1m)"))
+                    return .failure(
+                        Problem(
+                            message:
+                                "unknown channel \(name); accepted: ticker, trades, book, candles:<interval> (e.g. candles:1m)"
+                        ))
                 }
                 channels.append(channel)
             }
         }
         let depth = api.streamBookDepth(forConfigured: configuredBookDepth)
-        return .success(channels.map { StreamSubscription(market: market, channel: $0, depth: $0 == .book ? depth : 0) })
+        return .success(
+            channels.map { StreamSubscription(market: market, channel: $0, depth: $0 == .book ? depth : 0) })
     }
 
     /// Signs one request with the key and reports what the exchange said; the secret goes nowhere else.
     private func verifyKey(argument: String) async -> String {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(argument.utf8))) as? [String: Any],
             let key = object["key"] as? String, !key.isEmpty, let secret = object["secret"] as? String, !secret.isEmpty
-        else { return Self.json(KeyVerification(outcome: .unknown, detail: "the argument needs \"key\" and \"secret\"")) }
+        else {
+            return Self.json(KeyVerification(outcome: .unknown, detail: "the argument needs \"key\" and \"secret\""))
+        }
         let now = await rest.governor.exchangeNow
-        let request = api.verifyKeyRequest(credentials: APICredentials(key: key, secret: secret), now: now, sign: Signing.signer)
+        let request = api.verifyKeyRequest(
+            credentials: APICredentials(key: key, secret: secret), now: now, sign: Signing.signer)
         do {
             let response = try await rest.send(request, priority: .verification, acceptingClientErrors: true)
             return Self.json(api.parseKeyVerification(status: response.status, body: response.body))
         } catch let error as RESTError where error.kind == .rateLimited {
-            return Self.json(KeyVerification(outcome: .rateLimited, detail: "the exchange is rate limiting this IP; try again in a minute"))
+            return Self.json(
+                KeyVerification(
+                    outcome: .rateLimited, detail: "the exchange is rate limiting this IP; try again in a minute"))
         } catch {
             return Self.json(KeyVerification(outcome: .unknown, detail: "the exchange could not be asked: \(error)"))
         }

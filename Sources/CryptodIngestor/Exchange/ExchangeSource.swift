@@ -114,7 +114,8 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                 case .book:
                     subscriptions.append(
                         StreamSubscription(
-                            market: market, channel: .book, depth: api.streamBookDepth(forConfigured: configuration.bookDepth)))
+                            market: market, channel: .book,
+                            depth: api.streamBookDepth(forConfigured: configuration.bookDepth)))
                 }
             }
         }
@@ -188,7 +189,8 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
         await synchroniseClock()
         let wanted = await validatedSubscriptions()
         logger.info(
-            "starting market data", metadata: ["markets": "\(configuration.markets.count)", "streams": "\(wanted.count)"])
+            "starting market data",
+            metadata: ["markets": "\(configuration.markets.count)", "streams": "\(wanted.count)"])
         subscribe(wanted)
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -239,7 +241,9 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
 
     /// The configured streams of markets the exchange lists; an unknown market is reported, not subscribed.
     private func validatedSubscriptions() async -> [StreamSubscription] {
-        let wanted = changes?.apply(to: Self.subscriptions(for: configuration, api: api)) ?? Self.subscriptions(for: configuration, api: api)
+        let wanted =
+            changes?.apply(to: Self.subscriptions(for: configuration, api: api))
+            ?? Self.subscriptions(for: configuration, api: api)
         var listed: [MarketKey: Instrument] = [:]
         let types = Set(configuration.marketKeys.map(\.type))
         do {
@@ -265,7 +269,10 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
         state.withLock { $0.instruments = listed }
         if !listed.isEmpty {
             // Consumers (the gateway's market list, the writer's trading_pairs) learn the grids from here.
-            publish(.instruments(InstrumentList(exchange: api.exchange, instruments: listed.values.sorted { $0.market < $1.market })), exchangeTime: nil)
+            publish(
+                .instruments(
+                    InstrumentList(exchange: api.exchange, instruments: listed.values.sorted { $0.market < $1.market })),
+                exchangeTime: nil)
         }
         let unknown = Set(wanted.map(\.market).filter { listed[$0] == nil })
         for market in unknown.sorted() {
@@ -296,18 +303,25 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             return (actions, replaced)
         }
         for (market, list) in actions { perform(list, market: market) }
-        publishStatus(.connected, market: nil, reason: "connection \(connection.id) up with \(connection.subscriptions.count) streams")
+        publishStatus(
+            .connected, market: nil,
+            reason: "connection \(connection.id) up with \(connection.subscriptions.count) streams")
         if let replaced {
-            logger.info("replacement connection up; retiring the old one", metadata: ["old": "\(replaced.id)", "new": "\(connection.id)"])
+            logger.info(
+                "replacement connection up; retiring the old one",
+                metadata: ["old": "\(replaced.id)", "new": "\(connection.id)"])
             workInput.yield(.retire(replaced, after: .seconds(2)))
         }
         if reconnect {
             metrics.gaps.increment()
             let openedAt = state.withLock { $0.gapOpenedAt[connection.id] } ?? now()
             for subscription in connection.subscriptions where Self.fillable(subscription.channel) {
-                publish(.gap(StreamGap(
-                    market: subscription.market, channel: subscription.channel.description, state: .opened, openedAt: openedAt,
-                    reason: "stream connection lost")), exchangeTime: nil)
+                publish(
+                    .gap(
+                        StreamGap(
+                            market: subscription.market, channel: subscription.channel.description, state: .opened,
+                            openedAt: openedAt,
+                            reason: "stream connection lost")), exchangeTime: nil)
             }
             workInput.yield(.gapFill(connection))
         }
@@ -324,7 +338,9 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
     private func now() -> Timestamp { Timestamp(nanoseconds: WallClock.nowNanoseconds()) }
 
     private func publishStatus(_ state: SourceStatus.State, market: MarketKey?, reason: String) {
-        publish(.status(SourceStatus(exchange: api.exchange, market: market, state: state, reason: reason, time: now())), exchangeTime: nil)
+        publish(
+            .status(SourceStatus(exchange: api.exchange, market: market, state: state, reason: reason, time: now())),
+            exchangeTime: nil)
     }
 
     package func connectionClosed(_ connection: StreamConnection, reason: String) {
@@ -335,7 +351,9 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
         publishStatus(.disconnected, market: nil, reason: "connection \(connection.id): \(reason)")
         logger.warning(
             "stream connection closed; markets on it have a gap until it is filled after the reconnect",
-            metadata: ["connection": "\(connection.id)", "reason": "\(reason)", "streams": "\(connection.subscriptions.count)"])
+            metadata: [
+                "connection": "\(connection.id)", "reason": "\(reason)", "streams": "\(connection.subscriptions.count)",
+            ])
     }
 
     package func connection(_ connection: StreamConnection, failedToParse error: ExchangeParseError, frame: String) {
@@ -375,7 +393,9 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             case .bookSnapshot(let snapshot):
                 metrics.event("book")
                 // Mutated in place: a copy out of the dictionary would copy the whole book on every update.
-                let actions = state.withLock { $0.books[snapshot.market]?.receive(snapshot: snapshot, fromStream: true) ?? [] }
+                let actions = state.withLock {
+                    $0.books[snapshot.market]?.receive(snapshot: snapshot, fromStream: true) ?? []
+                }
                 perform(actions, market: snapshot.market)
             case .bookDelta(let delta):
                 metrics.event("book")
@@ -386,7 +406,8 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             case .rejected(let id, let message):
                 metrics.rejected.increment()
                 logger.error(
-                    "the exchange refused a subscription", metadata: ["connection": "\(connection.id)", "id": "\(id ?? "")", "message": "\(message)"])
+                    "the exchange refused a subscription",
+                    metadata: ["connection": "\(connection.id)", "id": "\(id ?? "")", "message": "\(message)"])
             case .subscribed, .pong, .serverTime:
                 break
             }
@@ -397,7 +418,9 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
     /// streams, and retire the old one once the new one is up, so no update is missed.
     private func replace(_ connection: StreamConnection) {
         let replacement = state.withLock { state -> StreamConnection? in
-            guard !connection.isRetired, !state.replacing.values.contains(where: { $0 === connection }) else { return nil }
+            guard !connection.isRetired, !state.replacing.values.contains(where: { $0 === connection }) else {
+                return nil
+            }
             let replacement = StreamConnection(
                 id: state.nextConnectionID, type: connection.type, api: api,
                 baseURL: configuration.webSocketURL.absoluteString, tlsConfiguration: tls,
@@ -408,7 +431,9 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             return replacement
         }
         guard let replacement else { return }
-        logger.info("exchange announced a disconnect; opening a replacement first", metadata: ["connection": "\(connection.id)"])
+        logger.info(
+            "exchange announced a disconnect; opening a replacement first", metadata: ["connection": "\(connection.id)"]
+        )
         workInput.yield(.start(replacement))
     }
 
@@ -421,9 +446,14 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                 workInput.yield(.snapshot(market))
             case .resubscribe:
                 let carrier = state.withLock { state in
-                    state.connections.first { !$0.isRetired && $0.subscriptions.contains { $0.market == market && $0.channel == .book } }
+                    state.connections.first {
+                        !$0.isRetired && $0.subscriptions.contains { $0.market == market && $0.channel == .book }
+                    }
                 }
-                if let carrier, let subscription = carrier.subscriptions.first(where: { $0.market == market && $0.channel == .book }) {
+                if let carrier,
+                    let subscription = carrier.subscriptions.first(where: { $0.market == market && $0.channel == .book }
+                    )
+                {
                     carrier.remove([subscription])
                     carrier.add([subscription])
                 }
@@ -445,10 +475,14 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                     logger.info("book synced", metadata: ["market": "\(market)"])
                     publishStatus(.synced, market: market, reason: "book synced")
                 case .resyncing(let reason):
-                    logger.warning("book resyncing; the old book stays readable meanwhile", metadata: ["market": "\(market)", "reason": "\(reason)"])
+                    logger.warning(
+                        "book resyncing; the old book stays readable meanwhile",
+                        metadata: ["market": "\(market)", "reason": "\(reason)"])
                     publishStatus(.resyncing, market: market, reason: "book: \(reason)")
                 case .degraded(let reason):
-                    logger.error("book degraded: snapshots keep failing; still trying", metadata: ["market": "\(market)", "reason": "\(reason)"])
+                    logger.error(
+                        "book degraded: snapshots keep failing; still trying",
+                        metadata: ["market": "\(market)", "reason": "\(reason)"])
                     publishStatus(.degraded, market: market, reason: "book: \(reason)")
                 case .awaitingSnapshot:
                     break
@@ -462,7 +496,8 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
     private func fetchSnapshot(_ market: MarketKey) async {
         let failures = state.withLock { $0.books[market]?.consecutiveSnapshotFailures ?? 0 }
         // Let the diff buffer start before the snapshot (Binance's procedure), then back off on failures.
-        let delay = failures == 0 ? Duration.milliseconds(300) : min(.milliseconds(500) * (1 << min(failures, 6)), .seconds(30))
+        let delay =
+            failures == 0 ? Duration.milliseconds(300) : min(.milliseconds(500) * (1 << min(failures, 6)), .seconds(30))
         try? await Task.sleep(for: delay)
         guard let request = api.bookSnapshotRequest(market: market, depth: configuration.bookDepth) else { return }
         let actions: [BookAction]
@@ -473,7 +508,8 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             actions = state.withLock { $0.books[market]?.receive(snapshot: snapshot, fromStream: false) ?? [] }
         } catch {
             if Task.isCancelled { return }
-            logger.warning("book snapshot failed; retrying with backoff", metadata: ["market": "\(market)", "error": "\(error)"])
+            logger.warning(
+                "book snapshot failed; retrying with backoff", metadata: ["market": "\(market)", "error": "\(error)"])
             actions = state.withLock { $0.books[market]?.snapshotFailed() ?? [] }
         }
         perform(actions, market: market)
@@ -490,7 +526,9 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                 state.auditCursor = (state.auditCursor + 1) % synced.count
                 return synced[state.auditCursor]
             }
-            guard let market, let request = api.auditSnapshotRequest(market: market, depth: auditDepth) else { continue }
+            guard let market, let request = api.auditSnapshotRequest(market: market, depth: auditDepth) else {
+                continue
+            }
             do {
                 let response = try await rest.send(request, priority: .polling)
                 let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
@@ -530,16 +568,21 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                 }
             } catch {
                 reason = "gap-fill failed: \(error)"
-                logger.warning("gap-fill failed for one stream", metadata: ["stream": "\(subscription)", "error": "\(error)"])
+                logger.warning(
+                    "gap-fill failed for one stream", metadata: ["stream": "\(subscription)", "error": "\(error)"])
             }
-            publish(.gap(StreamGap(
-                market: market, channel: subscription.channel.description, state: .closed, openedAt: openedAt,
-                closedAt: max(openedAt, now()), recovered: UInt64(recovered), reason: reason)), exchangeTime: nil)
+            publish(
+                .gap(
+                    StreamGap(
+                        market: market, channel: subscription.channel.description, state: .closed, openedAt: openedAt,
+                        closedAt: max(openedAt, now()), recovered: UInt64(recovered), reason: reason)),
+                exchangeTime: nil)
         }
         metrics.gapFilledTrades.increment(by: filledTrades)
         metrics.gapFilledCandles.increment(by: filledCandles)
         logger.info(
-            "gap closed after reconnect", metadata: ["connection": "\(connection.id)", "trades": "\(filledTrades)", "candles": "\(filledCandles)"])
+            "gap closed after reconnect",
+            metadata: ["connection": "\(connection.id)", "trades": "\(filledTrades)", "candles": "\(filledCandles)"])
     }
 
     private func fillTrades(_ market: MarketKey) async throws -> Int {
@@ -577,14 +620,17 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             let response = try await rest.sendRetrying(request, priority: .polling)
             let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
             let now = await rest.governor.exchangeNow
-            let candles = try api.parseCandles(response.body, market: market, interval: interval, receivedAt: receivedAt, exchangeNow: now)
+            let candles = try api.parseCandles(
+                response.body, market: market, interval: interval, receivedAt: receivedAt, exchangeNow: now)
             for var candle in candles {
                 candle.origin = .gapFill
                 let out = state.withLock { $0.candles[key, default: CandleTracker()].admit(candle) }
                 for candle in out { publish(.candle(candle), exchangeTime: nil) }
                 published += out.count
             }
-            guard candles.count >= api.maxCandlesPerRequest, let last = candles.last, last.openTime > start else { break }
+            guard candles.count >= api.maxCandlesPerRequest, let last = candles.last, last.openTime > start else {
+                break
+            }
             start = last.openTime
         }
         return published

@@ -24,17 +24,21 @@ final class IngestorMetrics: Sendable {
         let name = exchange.rawValue
         var events: [String: Counter] = [:]
         for channel in ["ticker", "trades", "candles", "book"] {
-            events[channel] = Counter(label: "cryptod_ingestor_messages_total", dimensions: [("exchange", name), ("stream", channel)])
+            events[channel] = Counter(
+                label: "cryptod_ingestor_messages_total", dimensions: [("exchange", name), ("stream", channel)])
         }
         self.events = events
         var parseErrors: [ExchangeParseError.Kind: Counter] = [:]
         for kind in ExchangeParseError.Kind.allCases {
-            parseErrors[kind] = Counter(label: "cryptod_ingestor_parse_errors_total", dimensions: [("exchange", name), ("kind", kind.rawValue)])
+            parseErrors[kind] = Counter(
+                label: "cryptod_ingestor_parse_errors_total", dimensions: [("exchange", name), ("kind", kind.rawValue)])
         }
         self.parseErrors = parseErrors
         resyncs = Counter(label: "cryptod_ingestor_book_resyncs_total", dimensions: [("exchange", name)])
-        gapFilledTrades = Counter(label: "cryptod_ingestor_gap_filled_total", dimensions: [("exchange", name), ("stream", "trades")])
-        gapFilledCandles = Counter(label: "cryptod_ingestor_gap_filled_total", dimensions: [("exchange", name), ("stream", "candles")])
+        gapFilledTrades = Counter(
+            label: "cryptod_ingestor_gap_filled_total", dimensions: [("exchange", name), ("stream", "trades")])
+        gapFilledCandles = Counter(
+            label: "cryptod_ingestor_gap_filled_total", dimensions: [("exchange", name), ("stream", "candles")])
         gaps = Counter(label: "cryptod_ingestor_stream_gaps_total", dimensions: [("exchange", name)])
         booksSynced = Gauge(label: "cryptod_ingestor_books_synced", dimensions: [("exchange", name)])
         divergence = Gauge(label: "cryptod_ingestor_book_divergence_levels", dimensions: [("exchange", name)])

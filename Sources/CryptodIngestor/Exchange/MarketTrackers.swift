@@ -55,7 +55,9 @@ struct CandleTracker: Sendable {
             out.append(closed)
         }
         if candle.isClosed {
-            if let lastClosed, lastClosed.openTime == candle.openTime, Self.sameValues(lastClosed, candle) { return out }
+            if let lastClosed, lastClosed.openTime == candle.openTime, Self.sameValues(lastClosed, candle) {
+                return out
+            }
             if let lastClosed, lastClosed.openTime > candle.openTime { return out }
             lastClosed = candle
             current = candle

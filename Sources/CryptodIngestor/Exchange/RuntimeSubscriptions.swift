@@ -69,7 +69,8 @@ package final class RuntimeSubscriptions: Sendable {
             return try encoder.encode(file)
         }
         let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Written whole and renamed into place: a crash leaves the old file or the new one, never half of one.
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
@@ -86,8 +87,11 @@ package final class RuntimeSubscriptions: Sendable {
     }
 
     private static func subscription(_ entry: Entry, exchange: ExchangeID?) -> StreamSubscription? {
-        guard let exchange, let type = MarketType(name: entry.market), let channel = StreamChannel(name: entry.channel) else { return nil }
-        return StreamSubscription(market: MarketKey(exchange: exchange, type: type, symbol: entry.symbol), channel: channel, depth: entry.depth)
+        guard let exchange, let type = MarketType(name: entry.market), let channel = StreamChannel(name: entry.channel)
+        else { return nil }
+        return StreamSubscription(
+            market: MarketKey(exchange: exchange, type: type, symbol: entry.symbol), channel: channel,
+            depth: entry.depth)
     }
 }
 
@@ -100,7 +104,9 @@ extension StreamChannel {
         case "book": self = .book
         case "candles": self = .candles(.m1)
         default:
-            guard name.hasPrefix("candles:"), let interval = CandleInterval(name: String(name.dropFirst(8))) else { return nil }
+            guard name.hasPrefix("candles:"), let interval = CandleInterval(name: String(name.dropFirst(8))) else {
+                return nil
+            }
             self = .candles(interval)
         }
     }

@@ -73,7 +73,8 @@ package actor GovernorGate {
     /// Reports an answer; returns whether it was a rate-limit signal.
     package func observe(status: Int, headers: [(String, String)], body: [UInt8], weight: Int, group: String) -> Bool {
         let before = Self.limitSignals(governor.counters)
-        governor.observe(status: status, headers: headers, body: body, endpoint: group, weight: weight, now: exchangeNow)
+        governor.observe(
+            status: status, headers: headers, body: body, endpoint: group, weight: weight, now: exchangeNow)
         report()
         let limited = Self.limitSignals(governor.counters) != before
         if limited { limitedCounter.increment() }

@@ -69,7 +69,8 @@ package final class RESTClient: Sendable {
     /// - Parameters:
     ///   - baseURL: `rest_url` of the exchange (`https://api.binance.com`, or exchsim's loopback URL).
     ///   - caFile: a PEM file of extra trust roots (tests against `exchsim --tls`); nil = system store.
-    package init(exchange: ExchangeID, baseURL: String, caFile: String?, governor: GovernorGate, logger: Logger) throws {
+    package init(exchange: ExchangeID, baseURL: String, caFile: String?, governor: GovernorGate, logger: Logger) throws
+    {
         self.exchange = exchange
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         var configuration = HTTPClient.Configuration()
@@ -95,7 +96,9 @@ package final class RESTClient: Sendable {
     /// - Throws: ``RESTError``; a rate-limit answer has already been reported to the governor.
     /// - Parameter acceptingClientErrors: return 4xx answers instead of throwing (a key check reads the
     ///   exchange's error body to say which part of the key was wrong).
-    package func send(_ request: RESTRequest, priority: RequestPriority, acceptingClientErrors: Bool = false) async throws -> RESTResponse {
+    package func send(
+        _ request: RESTRequest, priority: RequestPriority, acceptingClientErrors: Bool = false
+    ) async throws -> RESTResponse {
         try await governor.admit(weight: request.weight, group: request.path, priority: priority)
         var outgoing = HTTPClientRequest(url: baseURL + request.pathAndQuery)
         outgoing.method = request.method == .get ? .GET : .POST
@@ -131,7 +134,8 @@ package final class RESTClient: Sendable {
             logger.warning(
                 "rate limited by the exchange; the governor pauses requests until the window resets",
                 metadata: ["request": "\(request.description)", "status": "\(status)"])
-            throw RESTError(kind: .rateLimited, request: request.description, status: status, message: Self.excerpt(bytes))
+            throw RESTError(
+                kind: .rateLimited, request: request.description, status: status, message: Self.excerpt(bytes))
         }
         switch status {
         case 200..<300:
@@ -148,7 +152,9 @@ package final class RESTClient: Sendable {
 
     /// Sends with retries for transient failures (transport, 5xx, rate limits), with capped, jittered
     /// backoff, `attempts` times at most (`nil` = until cancelled).
-    package func sendRetrying(_ request: RESTRequest, priority: RequestPriority, attempts: Int? = 5) async throws -> RESTResponse {
+    package func sendRetrying(
+        _ request: RESTRequest, priority: RequestPriority, attempts: Int? = 5
+    ) async throws -> RESTResponse {
         var attempt = 0
         var backoff = Duration.milliseconds(250)
         while true {
@@ -161,7 +167,8 @@ package final class RESTClient: Sendable {
                 case .transport, .server, .rateLimited:
                     if let attempts, attempt >= attempts { throw error }
                     if attempt == 1 || attempt.isMultiple(of: 10) {
-                        logger.warning("REST call failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                        logger.warning(
+                            "REST call failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                     }
                     let jitter = Double.random(in: 0.5...1.0)
                     try await Task.sleep(for: backoff * jitter)

@@ -178,7 +178,8 @@ package final class StreamConnection: Sendable {
             // A connection that lived a while starts its backoff over.
             if ContinuousClock.now - started > .seconds(30) { backoff = .milliseconds(200) }
             let jittered = backoff * Double.random(in: 0.5...1.0)
-            logger.warning("stream connection lost; reconnecting", metadata: ["reason": "\(reason)", "in": "\(jittered)"])
+            logger.warning(
+                "stream connection lost; reconnecting", metadata: ["reason": "\(reason)", "in": "\(jittered)"])
             try? await Task.sleep(for: jittered)
             backoff = min(backoff * 2, .seconds(30))
         }
@@ -239,7 +240,9 @@ package final class StreamConnection: Sendable {
                 buffer.writeBuffer(&data)
                 guard buffer.readableBytes <= Self.maxFrameSize else {
                     partial = nil
-                    delegate.connection(self, failedToParse: ExchangeParseError(.oversize, "message over \(Self.maxFrameSize) bytes"), frame: "")
+                    delegate.connection(
+                        self, failedToParse: ExchangeParseError(.oversize, "message over \(Self.maxFrameSize) bytes"),
+                        frame: "")
                     continue
                 }
                 if !frame.fin {
@@ -263,7 +266,10 @@ package final class StreamConnection: Sendable {
                 }
             }
             if let failure {
-                delegate.connection(self, failedToParse: failure, frame: String(buffer: data.getSlice(at: data.readerIndex, length: min(data.readableBytes, 160)) ?? data))
+                delegate.connection(
+                    self, failedToParse: failure,
+                    frame: String(
+                        buffer: data.getSlice(at: data.readerIndex, length: min(data.readableBytes, 160)) ?? data))
                 continue
             }
             if events.contains(.pong) { state.withLock { $0.lastPongAt = .now } }
@@ -304,7 +310,10 @@ package final class StreamConnection: Sendable {
         while true {
             try await Task.sleep(for: tick)
             let (wake, silentFor, pongAge, retired) = state.withLock { state in
-                (state.wake, ContinuousClock.now - (state.lastFrameAt ?? .now), ContinuousClock.now - (state.lastPongAt ?? .now), state.retired)
+                (
+                    state.wake, ContinuousClock.now - (state.lastFrameAt ?? .now),
+                    ContinuousClock.now - (state.lastPongAt ?? .now), state.retired
+                )
             }
             if retired { throw CancellationError() }
             wake?.yield()

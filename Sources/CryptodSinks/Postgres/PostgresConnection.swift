@@ -4,9 +4,9 @@ import NIOPosix
 import Synchronization
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A PostgreSQL connection that lives on a thread of its own and reconnects after a failure.
@@ -95,7 +95,7 @@ final class PostgresConnection: @unchecked Sendable {
         current.statementsRun = 0
         do {
             return try body(current)
-        } catch where Self.lostConnection(error, current) {
+        } catch  where Self.lostConnection(error, current) {
             drop(reason: "\(error)")
             guard reused, current.statementsRun <= 1 else { throw error }
             logger.info("postgres connection was lost while idle; reconnecting", metadata: ["error": "\(error)"])
@@ -103,7 +103,7 @@ final class PostgresConnection: @unchecked Sendable {
             fresh.statementsRun = 0
             do {
                 return try body(fresh)
-            } catch where Self.lostConnection(error, fresh) {
+            } catch  where Self.lostConnection(error, fresh) {
                 drop(reason: "\(error)")
                 throw error
             }

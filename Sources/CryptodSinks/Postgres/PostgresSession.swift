@@ -1,9 +1,9 @@
 import CLibPQ
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// One open libpq connection, used only on its ``PostgresConnection``'s thread.

@@ -37,14 +37,17 @@ final class RabbitMQConnection {
     /// Connects, logs in, opens channel 1, declares the exchange (and the optional queue), selects confirms.
     func open(_ configuration: RabbitMQSinkConfiguration) throws(RabbitMQFailure) {
         close()
-        guard let connection = amqp_new_connection() else { throw RabbitMQFailure(message: "cannot allocate a connection") }
+        guard let connection = amqp_new_connection() else {
+            throw RabbitMQFailure(message: "cannot allocate a connection")
+        }
         guard let socket = amqp_tcp_socket_new(connection) else {
             amqp_destroy_connection(connection)
             throw RabbitMQFailure(message: "cannot allocate a socket")
         }
         let where_ = "\(configuration.host):\(configuration.port)"
         let status = cryptod_amqp_socket_open(
-            socket, configuration.host, Int32(configuration.port), Int(configuration.connectTimeout.roundedUpMilliseconds))
+            socket, configuration.host, Int32(configuration.port),
+            Int(configuration.connectTimeout.roundedUpMilliseconds))
         if status != AMQP_STATUS_OK.rawValue {
             amqp_destroy_connection(connection)
             throw RabbitMQFailure(message: "connect to \(where_): \(String(cString: amqp_error_string2(status)))")
@@ -53,13 +56,15 @@ final class RabbitMQConnection {
         _ = cryptod_amqp_set_rpc_timeout(connection, Int(configuration.confirmTimeout.roundedUpMilliseconds))
         try check(
             cryptod_amqp_login_plain(
-                connection, configuration.virtualHost, 131_072, Int32(configuration.heartbeatSeconds), configuration.user,
+                connection, configuration.virtualHost, 131_072, Int32(configuration.heartbeatSeconds),
+                configuration.user,
                 configuration.password), "login to \(where_)")
         amqp_channel_open(connection, channel)
         try check(amqp_get_rpc_reply(connection), "channel.open")
         let strings = AMQPStrings()
         amqp_exchange_declare(
-            connection, channel, strings.bytes(configuration.exchange), strings.bytes("topic"), 0, 1, 0, 0, amqp_empty_table)
+            connection, channel, strings.bytes(configuration.exchange), strings.bytes("topic"), 0, 1, 0, 0,
+            amqp_empty_table)
         try check(amqp_get_rpc_reply(connection), "exchange.declare \(configuration.exchange)")
         if let queue = configuration.queue {
             amqp_queue_declare(connection, channel, strings.bytes(queue), 0, 1, 0, 0, amqp_empty_table)
@@ -100,7 +105,8 @@ final class RabbitMQConnection {
         let strings = AMQPStrings()
         var properties = amqp_basic_properties_t()
         properties._flags =
-            cryptod_amqp_basic_content_type_flag | cryptod_amqp_basic_delivery_mode_flag | cryptod_amqp_basic_message_id_flag
+            cryptod_amqp_basic_content_type_flag | cryptod_amqp_basic_delivery_mode_flag
+            | cryptod_amqp_basic_message_id_flag
             | cryptod_amqp_basic_type_flag | cryptod_amqp_basic_timestamp_flag | cryptod_amqp_basic_app_id_flag
             | cryptod_amqp_basic_headers_flag
         properties.content_type = persistent.bytes("application/json")
@@ -188,11 +194,13 @@ final class RabbitMQConnection {
             case cryptod_amqp_channel_close_method:
                 let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
                 abandon()
-                throw RabbitMQFailure(message: "broker closed the channel: \(close.reply_code) \(Self.string(close.reply_text))")
+                throw RabbitMQFailure(
+                    message: "broker closed the channel: \(close.reply_code) \(Self.string(close.reply_text))")
             case cryptod_amqp_connection_close_method:
                 let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
                 abandon()
-                throw RabbitMQFailure(message: "broker closed the connection: \(close.reply_code) \(Self.string(close.reply_text))")
+                throw RabbitMQFailure(
+                    message: "broker closed the connection: \(close.reply_code) \(Self.string(close.reply_text))")
             default:
                 break
             }

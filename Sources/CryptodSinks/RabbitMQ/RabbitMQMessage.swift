@@ -12,12 +12,17 @@ package struct RabbitMQMessage: Sendable, Hashable {
     package var timestampSeconds: Int64
     package var body: [UInt8]
 
-    package init(routingKey: RabbitMQRoutingKey, eventID: String, market: MarketKey, timestampSeconds: Int64, body: [UInt8]) {
-        self.init(routingKey: routingKey, eventID: eventID, exchange: market.exchange, market: market, timestampSeconds: timestampSeconds, body: body)
+    package init(
+        routingKey: RabbitMQRoutingKey, eventID: String, market: MarketKey, timestampSeconds: Int64, body: [UInt8]
+    ) {
+        self.init(
+            routingKey: routingKey, eventID: eventID, exchange: market.exchange, market: market,
+            timestampSeconds: timestampSeconds, body: body)
     }
 
     package init(
-        routingKey: RabbitMQRoutingKey, eventID: String, exchange: ExchangeID, market: MarketKey?, timestampSeconds: Int64,
+        routingKey: RabbitMQRoutingKey, eventID: String, exchange: ExchangeID, market: MarketKey?,
+        timestampSeconds: Int64,
         body: [UInt8]
     ) {
         self.routingKey = routingKey

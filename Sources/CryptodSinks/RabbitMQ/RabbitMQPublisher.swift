@@ -42,7 +42,11 @@ final class RabbitMQPublisher: @unchecked Sendable {
         metrics.connects.increment()
         metrics.connected.record(1)
         status.withLock { $0.connected = true }
-        logger.info("rabbitmq connected", metadata: ["server": "\(configuration.host):\(configuration.port)", "exchange": "\(configuration.exchange)"])
+        logger.info(
+            "rabbitmq connected",
+            metadata: [
+                "server": "\(configuration.host):\(configuration.port)", "exchange": "\(configuration.exchange)",
+            ])
     }
 
     func close() {
@@ -86,7 +90,9 @@ final class RabbitMQPublisher: @unchecked Sendable {
                 continue  // not an event for consumers yet (docs/events.md)
             case .bookSnapshot(let snapshot):
                 books[snapshot.market] = OrderBook(snapshot: snapshot)
-                offerBook(snapshot.market, receivedAt: snapshot.receivedAt, origin: snapshot.origin, eventID: id(0), now: now, into: &messages, taken: &taken)
+                offerBook(
+                    snapshot.market, receivedAt: snapshot.receivedAt, origin: snapshot.origin, eventID: id(0), now: now,
+                    into: &messages, taken: &taken)
             case .bookDelta(let delta):
                 guard var book = books[delta.market], delta.lastUpdateID > book.updateID else {
                     skipped += 1
@@ -95,7 +101,9 @@ final class RabbitMQPublisher: @unchecked Sendable {
                 books[delta.market] = nil  // unique reference: apply in place
                 book.apply(delta)
                 books[delta.market] = book
-                offerBook(delta.market, receivedAt: delta.receivedAt, origin: delta.origin, eventID: id(0), now: now, into: &messages, taken: &taken)
+                offerBook(
+                    delta.market, receivedAt: delta.receivedAt, origin: delta.origin, eventID: id(0), now: now,
+                    into: &messages, taken: &taken)
             }
         }
         if skipped > 0 { metrics.skippedDeltas.increment(by: skipped) }
@@ -145,7 +153,8 @@ final class RabbitMQPublisher: @unchecked Sendable {
         into messages: inout [RabbitMQMessage], taken: inout [RabbitMQConflator.Update]
     ) {
         let update = RabbitMQConflator.Update(
-            key: .init(kind: .book, market: market), value: .book(receivedAt: receivedAt, origin: origin), eventID: eventID, count: 1)
+            key: .init(kind: .book, market: market), value: .book(receivedAt: receivedAt, origin: origin),
+            eventID: eventID, count: 1)
         if let ready = conflator.offer(update, now: now), let message = render(ready) {
             taken.append(ready)
             messages.append(message)
@@ -181,7 +190,9 @@ final class RabbitMQPublisher: @unchecked Sendable {
             metrics.unconfirmed.record(0)
             metrics.confirms.increment(by: tracker.acked)
             failed(error.message)
-            throw SinkError(.unavailable, sink: "rabbitmq", "\(error.message); \(tracker.pending) of \(messages.count) messages unconfirmed")
+            throw SinkError(
+                .unavailable, sink: "rabbitmq",
+                "\(error.message); \(tracker.pending) of \(messages.count) messages unconfirmed")
         }
         metrics.unconfirmed.record(0)
         var byKey: [RabbitMQRoutingKey: Int] = [:]
@@ -201,7 +212,9 @@ final class RabbitMQPublisher: @unchecked Sendable {
         if tracker.nacked > 0 {
             metrics.nacks.increment(by: tracker.nacked)
             metrics.errors.increment()
-            throw SinkError(.unavailable, sink: "rabbitmq", "the broker refused (nack) \(tracker.nacked) of \(messages.count) messages; retry")
+            throw SinkError(
+                .unavailable, sink: "rabbitmq",
+                "the broker refused (nack) \(tracker.nacked) of \(messages.count) messages; retry")
         }
     }
 
@@ -246,7 +259,8 @@ final class RabbitMQPublisher: @unchecked Sendable {
             let key = RabbitMQRoutingKey.priceUpdated
             let body = EventEnvelopeJSON.ticker(ticker, leading: leading(update.eventID, key), trailing: conflated)
             return RabbitMQMessage(
-                routingKey: key, eventID: update.eventID, market: ticker.market, timestampSeconds: ticker.time.seconds, body: body)
+                routingKey: key, eventID: update.eventID, market: ticker.market, timestampSeconds: ticker.time.seconds,
+                body: body)
         case .book(let receivedAt, let origin):
             guard let book = books[update.key.market] else { return nil }
             let key = RabbitMQRoutingKey.orderbookUpdated
@@ -279,7 +293,8 @@ final class RabbitMQPublisher: @unchecked Sendable {
     private func gapMessage(_ gap: StreamGap, eventID: String) -> RabbitMQMessage {
         let key: RabbitMQRoutingKey = gap.state == .opened ? .gapOpened : .gapClosed
         return RabbitMQMessage(
-            routingKey: key, eventID: eventID, market: gap.market, timestampSeconds: (gap.closedAt ?? gap.openedAt).seconds,
+            routingKey: key, eventID: eventID, market: gap.market,
+            timestampSeconds: (gap.closedAt ?? gap.openedAt).seconds,
             body: EventEnvelopeJSON.gap(gap, leading: leading(eventID, key)))
     }
 
@@ -287,6 +302,7 @@ final class RabbitMQPublisher: @unchecked Sendable {
         let key = RabbitMQRoutingKey.sourceStatus
         return RabbitMQMessage(
             routingKey: key, eventID: eventID, exchange: status.exchange, market: status.market,
-            timestampSeconds: status.time.seconds, body: EventEnvelopeJSON.status(status, leading: leading(eventID, key)))
+            timestampSeconds: status.time.seconds,
+            body: EventEnvelopeJSON.status(status, leading: leading(eventID, key)))
     }
 }

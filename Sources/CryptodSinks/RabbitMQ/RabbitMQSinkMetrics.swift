@@ -26,7 +26,8 @@ struct RabbitMQSinkMetrics: Sendable {
     init() {
         var published: [RabbitMQRoutingKey: Counter] = [:]
         for key in RabbitMQRoutingKey.allCases {
-            published[key] = Counter(label: "cryptod_writer_rabbitmq_published_total", dimensions: [("routing_key", key.rawValue)])
+            published[key] = Counter(
+                label: "cryptod_writer_rabbitmq_published_total", dimensions: [("routing_key", key.rawValue)])
         }
         self.published = published
     }

@@ -48,9 +48,12 @@ final class RedisConnection {
         _ = cryptod_redis_set_timeout(context, Int(configuration.commandTimeout.roundedUpMilliseconds))
         var setup: [[[UInt8]]] = []
         if let password = configuration.password {
-            setup.append([Array("AUTH".utf8)] + (configuration.username.map { [Array($0.utf8)] } ?? []) + [Array(password.utf8)])
+            setup.append(
+                [Array("AUTH".utf8)] + (configuration.username.map { [Array($0.utf8)] } ?? []) + [Array(password.utf8)])
         }
-        if configuration.database != 0 { setup.append([Array("SELECT".utf8), Array(String(configuration.database).utf8)]) }
+        if configuration.database != 0 {
+            setup.append([Array("SELECT".utf8), Array(String(configuration.database).utf8)])
+        }
         guard !setup.isEmpty else { return }
         let replies = try pipeline(setup)
         if let failed = replies.first(where: \.isError), case .error(let message) = failed {
@@ -114,7 +117,8 @@ final class RedisConnection {
             }
             return pointers.withUnsafeMutableBufferPointer { pointerBuffer in
                 lengths.withUnsafeBufferPointer { lengthBuffer in
-                    redisAppendCommandArgv(context, Int32(lengths.count), pointerBuffer.baseAddress, lengthBuffer.baseAddress)
+                    redisAppendCommandArgv(
+                        context, Int32(lengths.count), pointerBuffer.baseAddress, lengthBuffer.baseAddress)
                 }
             }
         }

@@ -173,7 +173,8 @@ package final class RedisSink: Sink {
             guard let book = state.books[market] else { continue }
             var top = book.snapshot(depth: configuration.bookDepth, receivedAt: last.receivedAt)
             top.origin = last.origin
-            let value = EventEnvelopeJSON.book(top, depth: configuration.bookDepth, leading: { $0.field("type", "book") })
+            let value = EventEnvelopeJSON.book(
+                top, depth: configuration.bookDepth, leading: { $0.field("type", "book") })
             state.set(keys.book(market), value: value, ttl: configuration.bookTTL, now: now)
             updates += 1
         }
@@ -208,7 +209,8 @@ package final class RedisSink: Sink {
         }
         metrics.connected.record(1)
         metrics.reconnects.increment()
-        logger.info("redis connected; refilling the cache", metadata: ["server": "\(configuration.host):\(configuration.port)"])
+        logger.info(
+            "redis connected; refilling the cache", metadata: ["server": "\(configuration.host):\(configuration.port)"])
         flushOnThread()
     }
 

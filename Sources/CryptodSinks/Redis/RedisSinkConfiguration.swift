@@ -35,7 +35,8 @@ package struct RedisSinkConfiguration: Sendable, Hashable {
         password = parsed.password
         if let path = parsed.path {
             guard let number = Int(path), number >= 0 else {
-                throw SinkError(.configuration, sink: "redis", "bad URL: the path must be a database number, not \(path)")
+                throw SinkError(
+                    .configuration, sink: "redis", "bad URL: the path must be a database number, not \(path)")
             }
             database = number
         } else {

@@ -14,7 +14,10 @@ package struct SinkServerURL: Sendable, Hashable {
     /// - Throws: ``SinkError`` with code `configuration` when `text` is not `scheme://[user[:password]@]host[:port][/path]`.
     package init(_ text: String, sink: String, schemes: Set<String>) throws(SinkError) {
         func bad(_ why: String) -> SinkError {
-            SinkError(.configuration, sink: sink, "bad URL (\(why)); expected \(schemes.sorted().joined(separator: "|"))://[user[:password]@]host[:port][/path]")
+            SinkError(
+                .configuration, sink: sink,
+                "bad URL (\(why)); expected \(schemes.sorted().joined(separator: "|"))://[user[:password]@]host[:port][/path]"
+            )
         }
         guard let schemeEnd = text.firstRange(of: "://") else { throw bad("no scheme") }
         scheme = String(text[..<schemeEnd.lowerBound]).lowercased()
@@ -41,7 +44,9 @@ package struct SinkServerURL: Sendable, Hashable {
         }
         port = nil
         if let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") {
-            guard let value = Int(rest[rest.index(after: colon)...]), (1...65535).contains(value) else { throw bad("port") }
+            guard let value = Int(rest[rest.index(after: colon)...]), (1...65535).contains(value) else {
+                throw bad("port")
+            }
             port = value
             rest = rest[..<colon]
         }
@@ -58,7 +63,9 @@ package struct SinkServerURL: Sendable, Hashable {
                 bytes.append(byte)
                 continue
             }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { throw error }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                throw error
+            }
             bytes.append(high << 4 | low)
         }
         return String(decoding: bytes, as: UTF8.self)

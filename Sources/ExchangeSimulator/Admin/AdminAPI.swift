@@ -54,7 +54,9 @@ package final class AdminAPI: Sendable {
     }
 
     private func market(_ request: SimRequest) throws(Rejection) -> Int {
-        guard let symbol = request.parameter("symbol") else { throw Rejection(response: Self.error(.badRequest, "symbol is required")) }
+        guard let symbol = request.parameter("symbol") else {
+            throw Rejection(response: Self.error(.badRequest, "symbol is required"))
+        }
         guard let market = self.venue.market(forSymbol: symbol) else {
             throw Rejection(response: Self.error(.badRequest, "unknown symbol \(symbol)"))
         }
@@ -64,14 +66,19 @@ package final class AdminAPI: Sendable {
     // MARK: - Status
 
     private func health() -> SimResponse {
-        .json(.ok, .object([
-            ("ok", .bool(true)), ("venue", .string(self.context.id)), ("now", .int(self.context.clock.now())),
-            ("seed", .number(String(self.context.options.seed))), ("markets", .int(self.context.engine.marketCount)),
-        ]))
+        .json(
+            .ok,
+            .object([
+                ("ok", .bool(true)), ("venue", .string(self.context.id)), ("now", .int(self.context.clock.now())),
+                ("seed", .number(String(self.context.options.seed))),
+                ("markets", .int(self.context.engine.marketCount)),
+            ]))
     }
 
     private func clock() -> SimResponse {
-        .json(.ok, .object([("now", .int(self.context.clock.now())), ("scale", .number(String(self.context.clock.scale)))]))
+        .json(
+            .ok,
+            .object([("now", .int(self.context.clock.now())), ("scale", .number(String(self.context.clock.scale)))]))
     }
 
     /// `{"advance_ms":N}`, `{"set_ms":T}` (forward only) and/or `{"scale":S}`.
@@ -94,7 +101,8 @@ package final class AdminAPI: Sendable {
         let items: [JSONValue] = (0..<self.context.engine.marketCount).map { index in
             let spec = self.context.engine.spec(index)
             return .object([
-                ("symbol", .string(self.venue.symbol(of: index))), ("base", .string(spec.base)), ("quote", .string(spec.quote)),
+                ("symbol", .string(self.venue.symbol(of: index))), ("base", .string(spec.base)),
+                ("quote", .string(spec.quote)),
                 ("tickSize", .string(Units.string(spec.tickSize, digits: spec.priceDigits))),
                 ("lotSize", .string(Units.string(spec.lotSize, digits: spec.quantityDigits))),
                 ("status", .string(spec.status.rawValue)), ("listedAt", .int(spec.listedAt)),
@@ -120,12 +128,17 @@ package final class AdminAPI: Sendable {
             return Self.error(.badRequest, "update id \(updateId) not reached yet (current \(current))")
         case .success(let book):
             func levels(_ levels: [BookLevel]) -> JSONValue {
-                .array(levels.prefix(limit).map { .array([.decimalString($0.price, digits: 8), .decimalString($0.quantity, digits: 8)]) })
+                .array(
+                    levels.prefix(limit).map {
+                        .array([.decimalString($0.price, digits: 8), .decimalString($0.quantity, digits: 8)])
+                    })
             }
-            return .json(.ok, .object([
-                ("symbol", .string(self.venue.symbol(of: market))), ("updateId", .int(book.updateId)),
-                ("bids", levels(book.bids)), ("asks", levels(book.asks)),
-            ]))
+            return .json(
+                .ok,
+                .object([
+                    ("symbol", .string(self.venue.symbol(of: market))), ("updateId", .int(book.updateId)),
+                    ("bids", levels(book.bids)), ("asks", levels(book.asks)),
+                ]))
         }
     }
 
@@ -173,13 +186,17 @@ package final class AdminAPI: Sendable {
         } else {
             trades = history.recentTrades(market: market, limit: limit, now: now)
         }
-        return .json(.ok, .array(trades.map { trade in
-            .object([
-                ("id", .int(trade.id)), ("aggregateId", .int(trade.aggregateId)), ("time", .int(trade.time)),
-                ("price", .decimalString(trade.price, digits: 8)), ("qty", .decimalString(trade.quantity, digits: 8)),
-                ("isBuyerMaker", .bool(trade.isBuyerMaker)),
-            ])
-        }))
+        return .json(
+            .ok,
+            .array(
+                trades.map { trade in
+                    .object([
+                        ("id", .int(trade.id)), ("aggregateId", .int(trade.aggregateId)), ("time", .int(trade.time)),
+                        ("price", .decimalString(trade.price, digits: 8)),
+                        ("qty", .decimalString(trade.quantity, digits: 8)),
+                        ("isBuyerMaker", .bool(trade.isBuyerMaker)),
+                    ])
+                }))
     }
 
     // MARK: - Control
@@ -209,10 +226,12 @@ package final class AdminAPI: Sendable {
     }
 
     private func load() -> SimResponse {
-        .json(.ok, .object([
-            ("rate", .number(String(self.context.load))),
-            ("messagesSent", .int(self.context.stats.messagesSent.load(ordering: .relaxed))),
-        ]))
+        .json(
+            .ok,
+            .object([
+                ("rate", .number(String(self.context.load))),
+                ("messagesSent", .int(self.context.stats.messagesSent.load(ordering: .relaxed))),
+            ]))
     }
 
     /// `{"rate": N}` aggregate stream messages per second (0 stops).
@@ -225,10 +244,13 @@ package final class AdminAPI: Sendable {
     }
 
     private func stats() -> SimResponse {
-        .json(.ok, .object([
-            ("venue", .string(self.context.id)), ("now", .int(self.context.clock.now())), ("stats", self.context.stats.json),
-            ("subscriptions", .int(self.context.subscriptions.snapshot().counts.count)),
-        ]))
+        .json(
+            .ok,
+            .object([
+                ("venue", .string(self.context.id)), ("now", .int(self.context.clock.now())),
+                ("stats", self.context.stats.json),
+                ("subscriptions", .int(self.context.subscriptions.snapshot().counts.count)),
+            ]))
     }
 
     private func connections() -> SimResponse {
@@ -247,10 +269,11 @@ package final class AdminAPI: Sendable {
             hub.dropConnections(target: target) { venue.streamName($0) }
         }
         let faults = self.context.faults
-        return .deferred(future.map { counts in
-            let dropped = counts.reduce(0, +)
-            faults.record(.dropConnection, times: dropped)
-            return .json(.ok, .object([("dropped", .int(dropped))]))
-        })
+        return .deferred(
+            future.map { counts in
+                let dropped = counts.reduce(0, +)
+                faults.record(.dropConnection, times: dropped)
+                return .json(.ok, .object([("dropped", .int(dropped))]))
+            })
     }
 }

@@ -12,7 +12,8 @@ struct BinanceError: Error, Sendable {
     static let invalidInterval = BinanceError(status: .badRequest, code: -1120, message: "Invalid interval.")
     static let invalidSignature = BinanceError(
         status: .badRequest, code: -1022, message: "Signature for this request is not valid.")
-    static let invalidAPIKeyFormat = BinanceError(status: .unauthorized, code: -2014, message: "API-key format invalid.")
+    static let invalidAPIKeyFormat = BinanceError(
+        status: .unauthorized, code: -2014, message: "API-key format invalid.")
     static let rejectedAPIKey = BinanceError(
         status: .unauthorized, code: -2015, message: "Invalid API-key, IP, or permissions for action.")
     static let timestampOutsideWindow = BinanceError(
@@ -21,7 +22,8 @@ struct BinanceError: Error, Sendable {
         status: .badRequest, code: -1021, message: "Timestamp for this request was 1000ms ahead of the server's time.")
     static let badCombination = BinanceError(
         status: .badRequest, code: -1128, message: "Combination of optional parameters invalid.")
-    static let unknownEndpoint = BinanceError(status: .notFound, code: -1000, message: "An unknown error occurred while processing the request.")
+    static let unknownEndpoint = BinanceError(
+        status: .notFound, code: -1000, message: "An unknown error occurred while processing the request.")
 
     static func mandatory(_ name: String) -> BinanceError {
         BinanceError(

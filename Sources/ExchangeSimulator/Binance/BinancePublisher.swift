@@ -50,7 +50,8 @@ final class BinancePublisher: StreamPublisher {
             let key = StreamKey(market: Int(live.market), channel: channel.aggTrade.rawValue)
             guard active.contains(key) else { continue }
             var writer = JSONWriter(capacity: 192)
-            BinanceRender.aggTrade(&writer, symbol: self.symbols[Int(live.market)], order: live.order, eventTime: live.order.time)
+            BinanceRender.aggTrade(
+                &writer, symbol: self.symbols[Int(live.market)], order: live.order, eventTime: live.order.time)
             output.append(StreamMessage(key: key, payload: writer.buffer, kind: .trade))
         }
         self.collectBook(batch: batch, active: active, output: &output)
@@ -77,7 +78,8 @@ final class BinancePublisher: StreamPublisher {
         // Accumulators exist exactly for subscribed diff streams: a new subscription starts with
         // the next update, an abandoned one is forgotten.
         self.depth = self.depth.filter { active.contains($0.key) }
-        for (key, _) in active.counts where key.channel == BinanceStream.Channel.depthDiff.rawValue && self.depth[key] == nil {
+        for (key, _) in active.counts
+        where key.channel == BinanceStream.Channel.depthDiff.rawValue && self.depth[key] == nil {
             self.depth[key] = DepthAccumulator()
         }
         let hasDepth = !self.depth.isEmpty
@@ -88,9 +90,12 @@ final class BinancePublisher: StreamPublisher {
                 if active.contains(key) {
                     var writer = JSONWriter(capacity: 160)
                     BinanceRender.bookTicker(
-                        &writer, symbol: self.symbols[market], updateId: step.updateId, bid: step.bestBid, ask: step.bestAsk)
-                    output.append(StreamMessage(
-                        key: key, payload: writer.buffer, kind: .bookTicker, firstUpdateId: step.updateId, lastUpdateId: step.updateId))
+                        &writer, symbol: self.symbols[market], updateId: step.updateId, bid: step.bestBid,
+                        ask: step.bestAsk)
+                    output.append(
+                        StreamMessage(
+                            key: key, payload: writer.buffer, kind: .bookTicker, firstUpdateId: step.updateId,
+                            lastUpdateId: step.updateId))
                 }
             }
             guard hasDepth else { continue }
@@ -100,7 +105,11 @@ final class BinancePublisher: StreamPublisher {
                 if accumulator.isEmpty { accumulator.first = step.updateId }
                 accumulator.last = step.updateId
                 for change in batch.changes(of: step) {
-                    if change.isBid { accumulator.bids[change.tick] = change.new } else { accumulator.asks[change.tick] = change.new }
+                    if change.isBid {
+                        accumulator.bids[change.tick] = change.new
+                    } else {
+                        accumulator.asks[change.tick] = change.new
+                    }
                 }
                 self.depth[key] = accumulator
             }
@@ -110,15 +119,21 @@ final class BinancePublisher: StreamPublisher {
     private func flushDepth(fast: Bool, simNow: Int64, output: inout [StreamMessage]) {
         for (key, accumulator) in self.depth where (key.parameter == 1) == fast && !accumulator.isEmpty {
             let tick = self.venue.context.engine.spec(key.market).tickSize
-            let bids = accumulator.bids.sorted { $0.key > $1.key }.map { BookLevel(price: $0.key * tick, quantity: $0.value) }
-            let asks = accumulator.asks.sorted { $0.key < $1.key }.map { BookLevel(price: $0.key * tick, quantity: $0.value) }
+            let bids = accumulator.bids.sorted { $0.key > $1.key }.map {
+                BookLevel(price: $0.key * tick, quantity: $0.value)
+            }
+            let asks = accumulator.asks.sorted { $0.key < $1.key }.map {
+                BookLevel(price: $0.key * tick, quantity: $0.value)
+            }
             var writer = JSONWriter(capacity: 128 + (bids.count + asks.count) * 48)
             BinanceRender.depthUpdate(
-                &writer, symbol: self.symbols[key.market], eventTime: simNow, first: accumulator.first, last: accumulator.last,
+                &writer, symbol: self.symbols[key.market], eventTime: simNow, first: accumulator.first,
+                last: accumulator.last,
                 bids: bids, asks: asks)
-            output.append(StreamMessage(
-                key: key, payload: writer.buffer, kind: .depthDiff, firstUpdateId: accumulator.first,
-                lastUpdateId: accumulator.last))
+            output.append(
+                StreamMessage(
+                    key: key, payload: writer.buffer, kind: .depthDiff, firstUpdateId: accumulator.first,
+                    lastUpdateId: accumulator.last))
             self.depth[key] = DepthAccumulator()
         }
     }
@@ -130,8 +145,10 @@ final class BinancePublisher: StreamPublisher {
             let book = self.venue.context.engine.snapshot(market: key.market, limit: levels)
             var writer = JSONWriter(capacity: 64 + levels * 96)
             BinanceRender.book(&writer, lastUpdateId: book.updateId, bids: book.bids, asks: book.asks)
-            output.append(StreamMessage(
-                key: key, payload: writer.buffer, kind: .depthSnapshot, firstUpdateId: book.updateId, lastUpdateId: book.updateId))
+            output.append(
+                StreamMessage(
+                    key: key, payload: writer.buffer, kind: .depthSnapshot, firstUpdateId: book.updateId,
+                    lastUpdateId: book.updateId))
         }
     }
 
@@ -148,17 +165,22 @@ final class BinancePublisher: StreamPublisher {
             let open = interval.bucketStart(containing: simNow)
             var messages: [(Candle, Bool)] = []
             if let previous = state?.open, previous != open,
-                let closed = history.candles(market: key.market, interval: interval, start: previous, end: previous, limit: 1, now: simNow).first
+                let closed = history.candles(
+                    market: key.market, interval: interval, start: previous, end: previous, limit: 1, now: simNow
+                ).first
             {
                 messages.append((closed, true))
             }
-            if let current = history.candles(market: key.market, interval: interval, start: open, end: open, limit: 1, now: simNow).first {
+            if let current = history.candles(
+                market: key.market, interval: interval, start: open, end: open, limit: 1, now: simNow
+            ).first {
                 messages.append((current, false))
             }
             for (candle, closed) in messages {
                 var writer = JSONWriter(capacity: 420)
                 BinanceRender.kline(
-                    &writer, symbol: self.symbols[key.market], interval: name, eventTime: simNow, candle: candle, closed: closed)
+                    &writer, symbol: self.symbols[key.market], interval: name, eventTime: simNow, candle: candle,
+                    closed: closed)
                 output.append(StreamMessage(key: key, payload: writer.buffer, kind: .kline))
             }
             let period: UInt64 = name == "1s" ? 1_000 : 2_000
@@ -170,7 +192,9 @@ final class BinancePublisher: StreamPublisher {
         var wanted: [Int] = []
         var seen = Set<Int>()
         for (key, _) in active.counts
-        where key.channel == BinanceStream.Channel.ticker.rawValue || key.channel == BinanceStream.Channel.miniTicker.rawValue {
+        where key.channel == BinanceStream.Channel.ticker.rawValue
+            || key.channel == BinanceStream.Channel.miniTicker.rawValue
+        {
             if seen.insert(key.market).inserted { wanted.append(key.market) }
         }
         let all = active.contains(BinanceStream.allMiniTickersKey)
@@ -207,7 +231,8 @@ final class BinancePublisher: StreamPublisher {
         }
         arrayWriter.raw("]")
         if all && arrayCount > 0 {
-            output.append(StreamMessage(key: BinanceStream.allMiniTickersKey, payload: arrayWriter.buffer, kind: .ticker))
+            output.append(
+                StreamMessage(key: BinanceStream.allMiniTickersKey, payload: arrayWriter.buffer, kind: .ticker))
         }
         self.tradedMarkets.removeAll()
     }

@@ -86,7 +86,8 @@ final class BinanceRateLimiter: Sendable {
                     return .banned(used: client.weight, until: now + length)
                 }
                 client.total429 += 1
-                let retry = client.raw + 1 > self.limits.rawRequestsPer5m
+                let retry =
+                    client.raw + 1 > self.limits.rawRequestsPer5m
                     ? (DetMath.floorDiv(now, 300_000) + 1) * 300_000 - now
                     : (minute + 1) * 60_000 - now
                 return .limited(used: client.weight, retryAfter: retry)
@@ -152,12 +153,16 @@ final class BinanceRateLimiter: Sendable {
             }
             return .object([
                 ("venue", .string("binance")), ("now", .int(now)),
-                ("limits", .object([
-                    ("weightPerMinute", .int(self.limits.weightPerMinute)),
-                    ("rawRequestsPer5m", .int(self.limits.rawRequestsPer5m)),
-                    ("banAfter429s", .int(self.limits.banAfter429s)), ("banBaseMs", .int(self.limits.banBaseMs)),
-                    ("banMaxMs", .int(self.limits.banMaxMs)), ("wsConnectionsPer5m", .int(self.limits.connectionsPer5m)),
-                ])),
+                (
+                    "limits",
+                    .object([
+                        ("weightPerMinute", .int(self.limits.weightPerMinute)),
+                        ("rawRequestsPer5m", .int(self.limits.rawRequestsPer5m)),
+                        ("banAfter429s", .int(self.limits.banAfter429s)), ("banBaseMs", .int(self.limits.banBaseMs)),
+                        ("banMaxMs", .int(self.limits.banMaxMs)),
+                        ("wsConnectionsPer5m", .int(self.limits.connectionsPer5m)),
+                    ])
+                ),
                 ("clients", .array(items)),
             ])
         }

@@ -45,13 +45,15 @@ enum BinanceRender {
         w.raw("[")
         for (index, level) in levels.enumerated() {
             if index > 0 { w.raw(",") }
-            w.raw("["); w.decimal(level.price, digits: digits); w.raw(","); w.decimal(level.quantity, digits: digits); w.raw("]")
+            w.raw("["); w.decimal(level.price, digits: digits); w.raw(","); w.decimal(level.quantity, digits: digits);
+            w.raw("]")
         }
         w.raw("]")
     }
 
     static func depthUpdate(
-        _ w: inout JSONWriter, symbol: String, eventTime: Int64, first: Int64, last: Int64, bids: [BookLevel], asks: [BookLevel]
+        _ w: inout JSONWriter, symbol: String, eventTime: Int64, first: Int64, last: Int64, bids: [BookLevel],
+        asks: [BookLevel]
     ) {
         w.raw("{\"e\":\"depthUpdate\",\"E\":"); w.int(eventTime)
         w.raw(",\"s\":\""); w.rawString(symbol)

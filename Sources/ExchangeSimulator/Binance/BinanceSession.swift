@@ -64,7 +64,9 @@ final class BinanceSession: WSSession {
         do {
             message = try parser.parseDocument()
         } catch {
-            self.reply(error: 3, "Invalid JSON: \(error.reason) at line \(error.line) column \(error.column)", id: .null, on: connection)
+            self.reply(
+                error: 3, "Invalid JSON: \(error.reason) at line \(error.line) column \(error.column)", id: .null,
+                on: connection)
             return
         }
         guard case .object = message else {
@@ -75,13 +77,16 @@ final class BinanceSession: WSSession {
         switch id {
         case .null: break
         case .number(let text) where Int64(text) != nil: break
-        case .string(let text) where text.count <= 36 && text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }): break
+        case .string(let text)
+        where text.count <= 36 && text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }): break
         default:
             self.reply(error: 2, "Invalid request: request ID must be an unsigned integer", id: .null, on: connection)
             return
         }
         guard let method = message["method"]?.stringValue else {
-            self.reply(error: 2, "Invalid request: missing field `method` at line 1 column \(text.readableBytes)", id: id, on: connection)
+            self.reply(
+                error: 2, "Invalid request: missing field `method` at line 1 column \(text.readableBytes)", id: id,
+                on: connection)
             return
         }
         let params = message["params"]
@@ -96,7 +101,9 @@ final class BinanceSession: WSSession {
                 guard let name = item.stringValue,
                     let key = BinanceStream.parse(name, market: { self.venue.market(forSymbol: $0) })
                 else {
-                    self.reply(error: 2, "Invalid request: invalid stream name \(item.stringValue ?? "")", id: id, on: connection)
+                    self.reply(
+                        error: 2, "Invalid request: invalid stream name \(item.stringValue ?? "")", id: id,
+                        on: connection)
                     return
                 }
                 keys.append(key)
@@ -104,7 +111,9 @@ final class BinanceSession: WSSession {
             if method == "SUBSCRIBE" {
                 let fresh = keys.filter { !connection.streams.contains($0) }
                 guard connection.streamCount + Set(fresh).count <= connection.maxStreams else {
-                    self.reply(error: 2, "Invalid request: too many streams (limit \(connection.maxStreams))", id: id, on: connection)
+                    self.reply(
+                        error: 2, "Invalid request: too many streams (limit \(connection.maxStreams))", id: id,
+                        on: connection)
                     return
                 }
                 self.order.append(contentsOf: connection.subscribe(fresh))

@@ -7,7 +7,9 @@ enum BinanceStream {
         case trade = 1, aggTrade, kline, miniTicker, ticker, bookTicker, depthDiff, partialDepth, allMiniTickers
     }
 
-    static let klineIntervals = ["1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"]
+    static let klineIntervals = [
+        "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
+    ]
 
     /// Speed flag in a depth key's parameter: 1 = 100 ms, 0 = 1000 ms.
     static func depthKey(market: Int, fast: Bool) -> StreamKey {
@@ -16,7 +18,8 @@ enum BinanceStream {
 
     /// Partial depth parameter: levels × 2 + speed.
     static func partialKey(market: Int, levels: Int, fast: Bool) -> StreamKey {
-        StreamKey(market: market, channel: Channel.partialDepth.rawValue, parameter: UInt32(levels * 2 + (fast ? 1 : 0)))
+        StreamKey(
+            market: market, channel: Channel.partialDepth.rawValue, parameter: UInt32(levels * 2 + (fast ? 1 : 0)))
     }
 
     static let allMiniTickersKey = StreamKey(market: -1, channel: Channel.allMiniTickers.rawValue)

@@ -10,26 +10,33 @@ extension BinanceVenue {
         let omitZero = request.parameter("omitZeroBalances") == "true"
         var balances: [JSONValue] = []
         for (asset, free) in self.balances(for: entry) where !(omitZero && free == 0) {
-            balances.append(.object([
-                ("asset", .string(asset)), ("free", .decimalString(free, digits: 8)), ("locked", .decimalString(0, digits: 8)),
-            ]))
+            balances.append(
+                .object([
+                    ("asset", .string(asset)), ("free", .decimalString(free, digits: 8)),
+                    ("locked", .decimalString(0, digits: 8)),
+                ]))
         }
         let uid = Int64(SimHash.fnv1a(entry.key) % 900_000_000) + 100_000_000
-        return .json(.ok, .object([
-            ("makerCommission", .int(10)), ("takerCommission", .int(10)),
-            ("buyerCommission", .int(0)), ("sellerCommission", .int(0)),
-            ("commissionRates", .object([
-                ("maker", .string("0.00100000")), ("taker", .string("0.00100000")),
-                ("buyer", .string("0.00000000")), ("seller", .string("0.00000000")),
-            ])),
-            ("canTrade", .bool(true)), ("canWithdraw", .bool(true)), ("canDeposit", .bool(true)),
-            ("brokered", .bool(false)), ("requireSelfTradePrevention", .bool(false)), ("preventSor", .bool(false)),
-            ("updateTime", .int(self.context.engine.spec(0).listedAt)),
-            ("accountType", .string("SPOT")),
-            ("balances", .array(balances)),
-            ("permissions", .array([.string("SPOT")])),
-            ("uid", .int(uid)),
-        ]))
+        return .json(
+            .ok,
+            .object([
+                ("makerCommission", .int(10)), ("takerCommission", .int(10)),
+                ("buyerCommission", .int(0)), ("sellerCommission", .int(0)),
+                (
+                    "commissionRates",
+                    .object([
+                        ("maker", .string("0.00100000")), ("taker", .string("0.00100000")),
+                        ("buyer", .string("0.00000000")), ("seller", .string("0.00000000")),
+                    ])
+                ),
+                ("canTrade", .bool(true)), ("canWithdraw", .bool(true)), ("canDeposit", .bool(true)),
+                ("brokered", .bool(false)), ("requireSelfTradePrevention", .bool(false)), ("preventSor", .bool(false)),
+                ("updateTime", .int(self.context.engine.spec(0).listedAt)),
+                ("accountType", .string("SPOT")),
+                ("balances", .array(balances)),
+                ("permissions", .array([.string("SPOT")])),
+                ("uid", .int(uid)),
+            ]))
     }
 
     /// Deterministic balances: every asset of the market list, sized from the key.

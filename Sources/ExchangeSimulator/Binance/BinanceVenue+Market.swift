@@ -19,19 +19,29 @@ extension BinanceVenue {
             ])
         }
         let symbols: [JSONValue] = markets.map { self.symbolInfo($0, showPermissionSets: showPermissionSets) }
-        let btcMarkets = markets.filter { self.context.engine.spec($0).base == "BTC" }.map { JSONValue.string(self.symbols[$0]) }
+        let btcMarkets = markets.filter { self.context.engine.spec($0).base == "BTC" }.map {
+            JSONValue.string(self.symbols[$0])
+        }
         let body: JSONValue = .object([
             ("timezone", .string("UTC")),
             ("serverTime", .int(now)),
-            ("rateLimits", .array([
-                limit("REQUEST_WEIGHT", "MINUTE", 1, limits.weightPerMinute),
-                limit("ORDERS", "SECOND", 10, 50),
-                limit("ORDERS", "DAY", 1, 160_000),
-                limit("RAW_REQUESTS", "MINUTE", 5, limits.rawRequestsPer5m),
-            ])),
+            (
+                "rateLimits",
+                .array([
+                    limit("REQUEST_WEIGHT", "MINUTE", 1, limits.weightPerMinute),
+                    limit("ORDERS", "SECOND", 10, 50),
+                    limit("ORDERS", "DAY", 1, 160_000),
+                    limit("RAW_REQUESTS", "MINUTE", 5, limits.rawRequestsPer5m),
+                ])
+            ),
             ("exchangeFilters", .array([])),
             ("symbols", .array(symbols)),
-            ("sors", .array(btcMarkets.isEmpty ? [] : [.object([("baseAsset", .string("BTC")), ("symbols", .array(btcMarkets))])])),
+            (
+                "sors",
+                .array(
+                    btcMarkets.isEmpty
+                        ? [] : [.object([("baseAsset", .string("BTC")), ("symbols", .array(btcMarkets))])])
+            ),
         ])
         return .json(.ok, body)
     }
@@ -39,7 +49,9 @@ extension BinanceVenue {
     private func symbolInfo(_ market: Int, showPermissionSets: Bool) -> JSONValue {
         let spec = self.context.engine.spec(market)
         func decimal(_ units: Int64) -> JSONValue { .decimalString(units, digits: 8) }
-        let orderTypes = ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"]
+        let orderTypes = [
+            "LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT",
+        ]
         return .object([
             ("symbol", .string(self.symbols[market])),
             ("status", .string(spec.status.rawValue)),
@@ -62,25 +74,35 @@ extension BinanceVenue {
             ("pegInstructionsAllowed", .bool(true)),
             ("isSpotTradingAllowed", .bool(true)),
             ("isMarginTradingAllowed", .bool(spec.quote == "USDT" || spec.quote == "BTC")),
-            ("filters", .array([
-                .object([
-                    ("filterType", .string("PRICE_FILTER")), ("minPrice", decimal(spec.minPrice)),
-                    ("maxPrice", decimal(spec.maxPrice)), ("tickSize", decimal(spec.tickSize)),
-                ]),
-                .object([
-                    ("filterType", .string("LOT_SIZE")), ("minQty", decimal(spec.minQuantity)),
-                    ("maxQty", decimal(spec.maxQuantity)), ("stepSize", decimal(spec.lotSize)),
-                ]),
-                .object([
-                    ("filterType", .string("MARKET_LOT_SIZE")), ("minQty", decimal(0)),
-                    ("maxQty", decimal(spec.maxQuantity / 10 - spec.maxQuantity / 10 % spec.lotSize)),
-                    ("stepSize", decimal(0)),
-                ]),
-            ])),
+            (
+                "filters",
+                .array([
+                    .object([
+                        ("filterType", .string("PRICE_FILTER")), ("minPrice", decimal(spec.minPrice)),
+                        ("maxPrice", decimal(spec.maxPrice)), ("tickSize", decimal(spec.tickSize)),
+                    ]),
+                    .object([
+                        ("filterType", .string("LOT_SIZE")), ("minQty", decimal(spec.minQuantity)),
+                        ("maxQty", decimal(spec.maxQuantity)), ("stepSize", decimal(spec.lotSize)),
+                    ]),
+                    .object([
+                        ("filterType", .string("MARKET_LOT_SIZE")), ("minQty", decimal(0)),
+                        ("maxQty", decimal(spec.maxQuantity / 10 - spec.maxQuantity / 10 % spec.lotSize)),
+                        ("stepSize", decimal(0)),
+                    ]),
+                ])
+            ),
             ("permissions", .array([])),
-            ("permissionSets", .array(showPermissionSets ? [.array([.string("SPOT"), .string("MARGIN"), .string("TRD_GRP_004")])] : [])),
+            (
+                "permissionSets",
+                .array(
+                    showPermissionSets ? [.array([.string("SPOT"), .string("MARGIN"), .string("TRD_GRP_004")])] : [])
+            ),
             ("defaultSelfTradePreventionMode", .string("EXPIRE_MAKER")),
-            ("allowedSelfTradePreventionModes", .array(["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT"].map { .string($0) })),
+            (
+                "allowedSelfTradePreventionModes",
+                .array(["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT"].map { .string($0) })
+            ),
         ])
     }
 
@@ -104,7 +126,8 @@ extension BinanceVenue {
         let history = self.context.engine.history
         return markets.enumerated().map { position, market in
             let summary = history.summary(market: market, from: openTime, to: now + 1)
-            let previous = summary.isEmpty
+            let previous =
+                summary.isEmpty
                 ? 0 : (history.lastTrade(market: market, atOrBefore: openTime - 1, maxDays: 7)?.price ?? 0)
             return BinanceRender.Rolling(
                 symbol: self.symbols[market], summary: summary, openTime: openTime, closeTime: closeTime,
@@ -125,7 +148,8 @@ extension BinanceVenue {
     func requiredSelection(_ request: SimRequest) throws(BinanceError) -> (markets: [Int], single: Bool) {
         guard let selection = try self.selectedMarkets(request) else {
             throw BinanceError(
-                status: .badRequest, code: -1102, message: "Param 'symbol' or 'symbols' must be sent, but both were empty/null!")
+                status: .badRequest, code: -1102,
+                message: "Param 'symbol' or 'symbols' must be sent, but both were empty/null!")
         }
         if selection.markets.count > 100 {
             throw BinanceError(
@@ -138,7 +162,9 @@ extension BinanceVenue {
     /// `windowSize`: `1m`…`59m`, `1h`…`23h`, `1d`…`7d` (default `1d`), in ms.
     static func windowSize(_ text: String?) -> Int64? {
         guard let text else { return 86_400_000 }
-        guard let unit = text.last, let count = Int64(text.dropLast()), count >= 1, text.first != "+" else { return nil }
+        guard let unit = text.last, let count = Int64(text.dropLast()), count >= 1, text.first != "+" else {
+            return nil
+        }
         switch unit {
         case "m" where count <= 59: return count * 60_000
         case "h" where count <= 23: return count * 3_600_000
@@ -219,8 +245,10 @@ extension BinanceVenue {
             let touch = touches[position]
             return .object([
                 ("symbol", .string(self.symbols[market])),
-                ("bidPrice", .decimalString(touch.bid.price, digits: 8)), ("bidQty", .decimalString(touch.bid.quantity, digits: 8)),
-                ("askPrice", .decimalString(touch.ask.price, digits: 8)), ("askQty", .decimalString(touch.ask.quantity, digits: 8)),
+                ("bidPrice", .decimalString(touch.bid.price, digits: 8)),
+                ("bidQty", .decimalString(touch.bid.quantity, digits: 8)),
+                ("askPrice", .decimalString(touch.ask.price, digits: 8)),
+                ("askQty", .decimalString(touch.ask.quantity, digits: 8)),
             ])
         }
         return .json(.ok, selection?.single == true ? items[0] : .array(items))
@@ -230,9 +258,11 @@ extension BinanceVenue {
         let market = try self.requiredMarket(request)
         let summary = self.context.engine.history.summary(market: market, from: now - 300_000, to: now + 1)
         let average = summary.volume == 0 ? 0 : summary.quoteVolume / summary.volume
-        return .json(.ok, .object([
-            ("mins", .int(5)), ("price", .string(Units.string(wide: average, scale: 8, digits: 8))),
-            ("closeTime", .int(summary.isEmpty ? now : summary.lastTime)),
-        ]))
+        return .json(
+            .ok,
+            .object([
+                ("mins", .int(5)), ("price", .string(Units.string(wide: average, scale: 8, digits: 8))),
+                ("closeTime", .int(summary.isEmpty ? now : summary.lastTime)),
+            ]))
     }
 }

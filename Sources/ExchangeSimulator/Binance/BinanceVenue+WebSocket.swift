@@ -24,17 +24,27 @@ extension BinanceVenue {
                 // and subscribes later; user-data streams are `/ws/<listenKey>`) connects and
                 // delivers nothing, as on Binance. Combined URLs keep the error.
                 if !combined { continue }
-                return .reject(.json(.badRequest, .object([("code", .int(2)), ("msg", .string("Invalid request: invalid stream name \(name)"))])))
+                return .reject(
+                    .json(
+                        .badRequest,
+                        .object([("code", .int(2)), ("msg", .string("Invalid request: invalid stream name \(name)"))])))
             }
             if !keys.contains(key) { keys.append(key) }
         }
         if keys.count > self.webSocketPolicy.maxStreamsPerConnection {
-            return .reject(.json(.badRequest, .object([("code", .int(2)), ("msg", .string("Invalid request: too many streams"))])))
+            return .reject(
+                .json(.badRequest, .object([("code", .int(2)), ("msg", .string("Invalid request: too many streams"))])))
         }
         let now = self.context.clock.now()
         guard self.limiter.admitConnection(ip: request.clientIP, now: now) else {
-            let error = BinanceError(status: .tooManyRequests, code: -1003, message: "Too many new connections; current limit is \(self.limiter.limits.connectionsPer5m) per 5 MINUTE.")
-            return .reject(self.errorResponse(error, used: self.limiter.usedWeight(ip: request.clientIP, now: now), retryAfterMs: 300_000 - now % 300_000))
+            let error = BinanceError(
+                status: .tooManyRequests, code: -1003,
+                message:
+                    "Too many new connections; current limit is \(self.limiter.limits.connectionsPer5m) per 5 MINUTE.")
+            return .reject(
+                self.errorResponse(
+                    error, used: self.limiter.usedWeight(ip: request.clientIP, now: now),
+                    retryAfterMs: 300_000 - now % 300_000))
         }
         let initial = keys
         return .accept { [self] in BinanceSession(venue: self, combined: combined, initial: initial) }

@@ -26,7 +26,9 @@ final class BinanceVenue: Venue {
             maxLifetimeMs: options.limit("binance.ws_lifetime_ms", default: 86_400_000),
             maxIncomingPerSecond: Int(options.limit("binance.ws_messages_per_second", default: 5)),
             maxStreamsPerConnection: Int(options.limit("binance.ws_streams_per_connection", default: 1_024)))
-        self.symbols = (0..<context.engine.marketCount).map { context.engine.spec($0).base + context.engine.spec($0).quote }
+        self.symbols = (0..<context.engine.marketCount).map {
+            context.engine.spec($0).base + context.engine.spec($0).quote
+        }
         var index: [String: Int] = [:]
         for (position, symbol) in self.symbols.enumerated() where index[symbol] == nil { index[symbol] = position }
         self.symbolIndex = index
@@ -89,16 +91,20 @@ final class BinanceVenue: Venue {
         "/api/v3/ticker/24hr": Endpoint(weight: BinanceVenue.tickerWeight) { venue, request, now throws(BinanceError) in
             try venue.ticker24hr(request, now: now)
         },
-        "/api/v3/ticker": Endpoint(weight: BinanceVenue.windowTickerWeight) { venue, request, now throws(BinanceError) in
+        "/api/v3/ticker": Endpoint(weight: BinanceVenue.windowTickerWeight) {
+            venue, request, now throws(BinanceError) in
             try venue.windowTicker(request, now: now)
         },
-        "/api/v3/ticker/tradingDay": Endpoint(weight: BinanceVenue.windowTickerWeight) { venue, request, now throws(BinanceError) in
+        "/api/v3/ticker/tradingDay": Endpoint(weight: BinanceVenue.windowTickerWeight) {
+            venue, request, now throws(BinanceError) in
             try venue.tradingDayTicker(request, now: now)
         },
-        "/api/v3/ticker/price": Endpoint(weight: BinanceVenue.lightTickerWeight) { venue, request, now throws(BinanceError) in
+        "/api/v3/ticker/price": Endpoint(weight: BinanceVenue.lightTickerWeight) {
+            venue, request, now throws(BinanceError) in
             try venue.priceTicker(request, now: now)
         },
-        "/api/v3/ticker/bookTicker": Endpoint(weight: BinanceVenue.lightTickerWeight) { venue, request, _ throws(BinanceError) in
+        "/api/v3/ticker/bookTicker": Endpoint(weight: BinanceVenue.lightTickerWeight) {
+            venue, request, _ throws(BinanceError) in
             try venue.bookTicker(request)
         },
         "/api/v3/account": Endpoint(weight: { _ in 20 }) { venue, request, now throws(BinanceError) in
@@ -146,7 +152,8 @@ final class BinanceVenue: Venue {
         let weight = endpoint?.weight(request) ?? 1
         switch self.limiter.admit(ip: request.clientIP, weight: weight, now: now) {
         case .limited(let used, let retryAfter):
-            return self.errorResponse(.tooManyRequests(limit: self.limiter.limits.weightPerMinute), used: used, retryAfterMs: retryAfter)
+            return self.errorResponse(
+                .tooManyRequests(limit: self.limiter.limits.weightPerMinute), used: used, retryAfterMs: retryAfter)
         case .banned(let used, let until):
             return self.errorResponse(.banned(until: until), used: used, retryAfterMs: until - now)
         case .allowed(let used):
@@ -202,7 +209,10 @@ final class BinanceVenue: Venue {
     }
 
     func market(named symbol: String) throws(BinanceError) -> Int {
-        guard symbol.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || $0 == 45 || $0 == 95 || $0 == 46 }),
+        guard
+            symbol.utf8.allSatisfy({
+                (48...57).contains($0) || (65...90).contains($0) || $0 == 45 || $0 == 95 || $0 == 46
+            }),
             symbol.count <= 20
         else { throw .illegal("symbol", range: "^[A-Z0-9-_.]{1,20}$") }
         guard let market = self.symbolIndex[symbol] else { throw .invalidSymbol }
@@ -210,7 +220,9 @@ final class BinanceVenue: Venue {
     }
 
     /// An integer parameter within `range`, clamped; the default when absent.
-    func integer(_ request: SimRequest, _ name: String, default value: Int, range: ClosedRange<Int>) throws(BinanceError) -> Int {
+    func integer(
+        _ request: SimRequest, _ name: String, default value: Int, range: ClosedRange<Int>
+    ) throws(BinanceError) -> Int {
         guard let text = request.parameter(name) else { return value }
         guard let number = Int(text) else { throw .illegal(name, range: "^[0-9]{1,20}$") }
         guard number >= 1 || range.lowerBound < 1 else { throw .invalidValue(name) }

@@ -48,7 +48,9 @@ enum BybitEnvelope {
     static let contentType = ("Content-Type", "application/json; charset=utf-8")
 
     /// A success envelope around an already rendered `result` object.
-    static func ok(_ result: ByteBuffer, message: StaticString = "OK", time: Int64, headers: [(String, String)] = []) -> SimResponse {
+    static func ok(
+        _ result: ByteBuffer, message: StaticString = "OK", time: Int64, headers: [(String, String)] = []
+    ) -> SimResponse {
         var w = JSONWriter(capacity: result.readableBytes + 96)
         w.raw("{\"retCode\":0,\"retMsg\":\"")
         w.raw(message)
@@ -60,7 +62,9 @@ enum BybitEnvelope {
         return SimResponse(status: .ok, headers: [contentType] + headers, body: w.buffer)
     }
 
-    static func ok(_ result: JSONValue, message: StaticString = "OK", time: Int64, headers: [(String, String)] = []) -> SimResponse {
+    static func ok(
+        _ result: JSONValue, message: StaticString = "OK", time: Int64, headers: [(String, String)] = []
+    ) -> SimResponse {
         self.ok(result.buffer, message: message, time: time, headers: headers)
     }
 

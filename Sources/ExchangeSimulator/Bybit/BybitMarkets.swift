@@ -89,7 +89,8 @@ struct BybitGrid: Sendable {
 
     /// A wide volume (1e-8 scale) at the size grid.
     func volumeText(_ value: Int128) -> String {
-        self.trim ? BybitFormat.trimmed(value, scale: 8, maxDigits: self.sizeDigits)
+        self.trim
+            ? BybitFormat.trimmed(value, scale: 8, maxDigits: self.sizeDigits)
             : Units.string(wide: value, scale: 8, digits: self.sizeDigits)
     }
 
@@ -132,8 +133,9 @@ enum BybitFormat {
 
     /// A UUID-formatted id (`20f43950-d8dd-5b31-9112-a178eb6023af`) from two hashes.
     static func uuid(_ high: UInt64, _ low: UInt64) -> String {
-        let text = Digest.hex((0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - $0 * 8)) }
-            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - $0 * 8)) })
+        let text = Digest.hex(
+            (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - $0 * 8)) }
+                + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - $0 * 8)) })
         let characters = Array(text)
         func part(_ range: Range<Int>) -> String { String(characters[range]) }
         return [part(0..<8), part(8..<12), part(12..<16), part(16..<20), part(20..<32)].joined(separator: "-")

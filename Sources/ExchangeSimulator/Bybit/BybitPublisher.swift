@@ -39,7 +39,9 @@ final class BybitPublisher: StreamPublisher {
                     self.ticker(key, simNow: simNow, wall: wallNanos, output: &output)
                 }
             case .kline:
-                if self.isDue(key, periodMs: 1_000, wall: wallNanos) { self.kline(key, simNow: simNow, output: &output) }
+                if self.isDue(key, periodMs: 1_000, wall: wallNanos) {
+                    self.kline(key, simNow: simNow, output: &output)
+                }
             case .publicTrade, nil:
                 continue
             }
@@ -65,29 +67,40 @@ final class BybitPublisher: StreamPublisher {
     private func book(_ key: StreamKey, simNow: Int64, wall: UInt64, output: inout [StreamMessage]) {
         let venue = self.venue
         let depth = key.parameter
-        guard let message = venue.store.updateBook(key, depth: depth, wall: wall, make: { venue.bookView(market: key.market, depth: depth) })
+        guard
+            let message = venue.store.updateBook(
+                key, depth: depth, wall: wall, make: { venue.bookView(market: key.market, depth: depth) })
         else { return }
         let category = BybitStream.category(of: key)
         let symbol = venue.markets.symbols[key.market]
         var w = JSONWriter(capacity: 160 + (message.bids.count + message.asks.count) * 40)
         BybitRender.book(
             &w, topic: BybitStream.topic(key, symbol: symbol), category: category, depth: depth, symbol: symbol,
-            grid: BybitGrid(spec: venue.context.engine.spec(key.market), category: category), message: message, ts: simNow)
-        output.append(StreamMessage(
-            key: key, payload: w.buffer, kind: message.isSnapshot ? .depthSnapshot : .depthDiff,
-            firstUpdateId: message.push, lastUpdateId: message.push))
+            grid: BybitGrid(spec: venue.context.engine.spec(key.market), category: category), message: message,
+            ts: simNow)
+        output.append(
+            StreamMessage(
+                key: key, payload: w.buffer, kind: message.isSnapshot ? .depthSnapshot : .depthDiff,
+                firstUpdateId: message.push, lastUpdateId: message.push))
     }
 
     private func ticker(_ key: StreamKey, simNow: Int64, wall: UInt64, output: inout [StreamMessage]) {
         let venue = self.venue
         let category = BybitStream.category(of: key)
-        guard let message = venue.store.updateTicker(key, deltas: category == .linear, wall: wall, make: {
-            venue.streamTickerValues(market: key.market, category: category, now: simNow)
-        }) else { return }
+        guard
+            let message = venue.store.updateTicker(
+                key, deltas: category == .linear, wall: wall,
+                make: {
+                    venue.streamTickerValues(market: key.market, category: category, now: simNow)
+                })
+        else { return }
         var w = JSONWriter(capacity: 640)
         BybitRender.ticker(
-            &w, topic: BybitStream.topic(key, symbol: venue.markets.symbols[key.market]), category: category, message: message, ts: simNow)
-        output.append(StreamMessage(key: key, payload: w.buffer, kind: .ticker, firstUpdateId: message.push, lastUpdateId: message.push))
+            &w, topic: BybitStream.topic(key, symbol: venue.markets.symbols[key.market]), category: category,
+            message: message, ts: simNow)
+        output.append(
+            StreamMessage(
+                key: key, payload: w.buffer, kind: .ticker, firstUpdateId: message.push, lastUpdateId: message.push))
     }
 
     private func kline(_ key: StreamKey, simNow: Int64, output: inout [StreamMessage]) {
@@ -98,20 +111,26 @@ final class BybitPublisher: StreamPublisher {
         let open = interval.bucketStart(containing: simNow)
         var candles: [(Candle, Bool)] = []
         if let previous = self.klineOpen[key], previous != open,
-            let closed = history.candles(market: market, interval: interval, start: previous, end: previous, limit: 1, now: simNow).first
+            let closed = history.candles(
+                market: market, interval: interval, start: previous, end: previous, limit: 1, now: simNow
+            ).first
         {
             candles.append((closed, true))
         }
-        if let current = history.candles(market: market, interval: interval, start: open, end: open, limit: 1, now: simNow).first {
+        if let current = history.candles(
+            market: market, interval: interval, start: open, end: open, limit: 1, now: simNow
+        ).first {
             candles.append((current, false))
         }
         self.klineOpen[key] = open
         let symbol = self.venue.markets.symbols[market]
-        let grid = BybitGrid(spec: self.venue.context.engine.spec(market), category: BybitStream.category(of: key), trim: true)
+        let grid = BybitGrid(
+            spec: self.venue.context.engine.spec(market), category: BybitStream.category(of: key), trim: true)
         for (candle, confirm) in candles {
             var w = JSONWriter(capacity: 400)
             BybitRender.kline(
-                &w, topic: BybitStream.topic(key, symbol: symbol), interval: name, candle: candle, confirm: confirm, grid: grid, ts: simNow)
+                &w, topic: BybitStream.topic(key, symbol: symbol), interval: name, candle: candle, confirm: confirm,
+                grid: grid, ts: simNow)
             output.append(StreamMessage(key: key, payload: w.buffer, kind: .kline))
         }
     }
@@ -122,8 +141,9 @@ final class BybitPublisher: StreamPublisher {
         var byMarket: [Int: [TradeRecord]] = [:]
         for live in batch.trades {
             let market = Int(live.market)
-            guard active.contains(BybitStream.key(.publicTrade, .spot, market: market))
-                || active.contains(BybitStream.key(.publicTrade, .linear, market: market))
+            guard
+                active.contains(BybitStream.key(.publicTrade, .spot, market: market))
+                    || active.contains(BybitStream.key(.publicTrade, .linear, market: market))
             else { continue }
             if byMarket[market] == nil { order.append(market) }
             byMarket[market, default: []].append(live.trade)
@@ -135,32 +155,42 @@ final class BybitPublisher: StreamPublisher {
             let spotKey = BybitStream.key(.publicTrade, .spot, market: market)
             if active.contains(spotKey) {
                 let items = trades.map {
-                    BybitRender.Trade(trade: $0, id: self.venue.tradeId($0, market: market, category: .spot), direction: nil)
+                    BybitRender.Trade(
+                        trade: $0, id: self.venue.tradeId($0, market: market, category: .spot), direction: nil)
                 }
-                self.emit(items, key: spotKey, symbol: symbol, grid: BybitGrid(spec: spec, category: .spot), simNow: simNow, output: &output)
+                self.emit(
+                    items, key: spotKey, symbol: symbol, grid: BybitGrid(spec: spec, category: .spot), simNow: simNow,
+                    output: &output)
             }
             let linearKey = BybitStream.key(.publicTrade, .linear, market: market)
             if active.contains(linearKey) {
                 var state = self.directions[market] ?? self.initialDirection(market: market, before: trades[0].time)
                 let items = trades.map { trade in
-                    state = (trade.price, BybitTickDirection.next(after: state.price, state.direction, price: trade.price))
+                    state = (
+                        trade.price, BybitTickDirection.next(after: state.price, state.direction, price: trade.price)
+                    )
                     return BybitRender.Trade(
-                        trade: trade, id: self.venue.tradeId(trade, market: market, category: .linear), direction: state.direction)
+                        trade: trade, id: self.venue.tradeId(trade, market: market, category: .linear),
+                        direction: state.direction)
                 }
                 self.directions[market] = state
-                self.emit(items, key: linearKey, symbol: symbol, grid: BybitGrid(spec: spec, category: .linear), simNow: simNow, output: &output)
+                self.emit(
+                    items, key: linearKey, symbol: symbol, grid: BybitGrid(spec: spec, category: .linear),
+                    simNow: simNow, output: &output)
             }
         }
     }
 
     /// Price and direction before the first streamed trade, from the trade history.
     private func initialDirection(market: Int, before time: Int64) -> (price: Int64, direction: String) {
-        let prices = self.venue.context.engine.history.recentTrades(market: market, limit: 64, now: time - 1).map(\.price)
+        let prices = self.venue.context.engine.history.recentTrades(market: market, limit: 64, now: time - 1).map(
+            \.price)
         return (prices.last ?? 0, BybitTickDirection.last(of: prices))
     }
 
     private func emit(
-        _ items: [BybitRender.Trade], key: StreamKey, symbol: String, grid: BybitGrid, simNow: Int64, output: inout [StreamMessage]
+        _ items: [BybitRender.Trade], key: StreamKey, symbol: String, grid: BybitGrid, simNow: Int64,
+        output: inout [StreamMessage]
     ) {
         let topic = BybitStream.topic(key, symbol: symbol)
         for start in stride(from: 0, to: items.count, by: Self.maxTradesPerMessage) {

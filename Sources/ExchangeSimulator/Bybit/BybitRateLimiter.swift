@@ -33,8 +33,10 @@ final class BybitRateLimiter: Sendable {
         var resetAt: Int64
 
         var headers: [(String, String)] {
-            [("X-Bapi-Limit", String(self.limit)), ("X-Bapi-Limit-Status", String(self.remaining)),
-             ("X-Bapi-Limit-Reset-Timestamp", String(self.resetAt))]
+            [
+                ("X-Bapi-Limit", String(self.limit)), ("X-Bapi-Limit-Status", String(self.remaining)),
+                ("X-Bapi-Limit-Reset-Timestamp", String(self.resetAt)),
+            ]
         }
     }
 
@@ -146,12 +148,16 @@ final class BybitRateLimiter: Sendable {
             }
             return .object([
                 ("venue", .string("bybit")), ("now", .int(now)),
-                ("limits", .object([
-                    ("ipRequestsPer5s", .int(self.limits.ipRequestsPer5s)), ("ipBlockMs", .int(self.limits.ipBlockMs)),
-                    ("queryApiPerSecond", .int(self.limits.queryAPIPerSecond)),
-                    ("walletBalancePerSecond", .int(self.limits.walletBalancePerSecond)),
-                    ("wsConnectionsPer5m", .int(self.limits.connectionsPer5m)),
-                ])),
+                (
+                    "limits",
+                    .object([
+                        ("ipRequestsPer5s", .int(self.limits.ipRequestsPer5s)),
+                        ("ipBlockMs", .int(self.limits.ipBlockMs)),
+                        ("queryApiPerSecond", .int(self.limits.queryAPIPerSecond)),
+                        ("walletBalancePerSecond", .int(self.limits.walletBalancePerSecond)),
+                        ("wsConnectionsPer5m", .int(self.limits.connectionsPer5m)),
+                    ])
+                ),
                 ("clients", .array(clients)),
                 ("uids", .array(uids)),
             ])

@@ -56,7 +56,8 @@ enum BybitRender {
             return
         }
         w.raw(message.isSnapshot ? "\",\"type\":\"snapshot\",\"data\":" : "\",\"type\":\"delta\",\"data\":")
-        BybitTickerFields.object(&w, names: names, values: message.values, only: message.isSnapshot ? nil : message.changed)
+        BybitTickerFields.object(
+            &w, names: names, values: message.values, only: message.isSnapshot ? nil : message.changed)
         w.raw(",\"cs\":")
         w.int(message.cs)
         w.raw(",\"ts\":")
@@ -66,7 +67,8 @@ enum BybitRender {
 
     /// `kline.{interval}.{symbol}`: one candle; `confirm` once it has closed.
     static func kline(
-        _ w: inout JSONWriter, topic: String, interval: String, candle: Candle, confirm: Bool, grid: BybitGrid, ts: Int64
+        _ w: inout JSONWriter, topic: String, interval: String, candle: Candle, confirm: Bool, grid: BybitGrid,
+        ts: Int64
     ) {
         let s = candle.summary
         w.raw("{\"topic\":\"")
@@ -106,7 +108,9 @@ enum BybitRender {
     }
 
     /// `publicTrade.{symbol}`: a batch of trades in time order.
-    static func trades(_ w: inout JSONWriter, topic: String, symbol: String, grid: BybitGrid, trades: ArraySlice<Trade>, ts: Int64) {
+    static func trades(
+        _ w: inout JSONWriter, topic: String, symbol: String, grid: BybitGrid, trades: ArraySlice<Trade>, ts: Int64
+    ) {
         w.raw("{\"topic\":\"")
         w.rawString(topic)
         w.raw("\",\"type\":\"snapshot\",\"ts\":")

@@ -42,7 +42,8 @@ final class BybitSession: WSSession {
 
     func didOpen(_ connection: WSConnection) {
         let seed = self.venue.context.options.seed ^ SimHash.fnv1a(self.category.rawValue)
-        self.connectionId = BybitFormat.uuid(SimHash.mix(seed ^ UInt64(connection.id)), SimHash.mix(seed &+ UInt64(connection.id)))
+        self.connectionId = BybitFormat.uuid(
+            SimHash.mix(seed ^ UInt64(connection.id)), SimHash.mix(seed &+ UInt64(connection.id)))
     }
 
     func encode(_ message: StreamMessage, into output: inout WSOutput) {
@@ -92,17 +93,21 @@ final class BybitSession: WSSession {
     private func subscribe(_ names: [String], requestId: String?, on connection: WSConnection) {
         let limit = self.venue.maxSpotArgsPerRequest
         if self.category == .spot && names.count > limit {
-            self.reply(success: false, "error:args size >\(limit)", op: "subscribe", requestId: requestId, on: connection)
+            self.reply(
+                success: false, "error:args size >\(limit)", op: "subscribe", requestId: requestId, on: connection)
             return
         }
         var keys: [(key: StreamKey, topic: String)] = []
         for name in names {
             guard let key = BybitStream.parse(name, category: self.category, markets: self.venue.markets) else {
-                self.reply(success: false, "error:handler not found", op: "subscribe", requestId: requestId, on: connection)
+                self.reply(
+                    success: false, "error:handler not found", op: "subscribe", requestId: requestId, on: connection)
                 return
             }
             if connection.streams.contains(key) || keys.contains(where: { $0.key == key }) {
-                self.reply(success: false, "error:already subscribed,topic:\(name)", op: "subscribe", requestId: requestId, on: connection)
+                self.reply(
+                    success: false, "error:already subscribed,topic:\(name)", op: "subscribe", requestId: requestId,
+                    on: connection)
                 return
             }
             keys.append((key, name))
@@ -110,13 +115,16 @@ final class BybitSession: WSSession {
         let added = keys.reduce(0) { $0 + $1.topic.count }
         guard self.argCharacters + added <= self.venue.maxArgsCharacters else {
             self.reply(
-                success: false, "error:args length >\(self.venue.maxArgsCharacters)", op: "subscribe", requestId: requestId, on: connection)
+                success: false, "error:args length >\(self.venue.maxArgsCharacters)", op: "subscribe",
+                requestId: requestId, on: connection)
             return
         }
         connection.subscribe(keys.map(\.key))
         for (key, topic) in keys { self.topics[key] = topic }
         self.argCharacters += added
-        self.reply(success: true, self.category == .spot ? "subscribe" : "", op: "subscribe", requestId: requestId, on: connection)
+        self.reply(
+            success: true, self.category == .spot ? "subscribe" : "", op: "subscribe", requestId: requestId,
+            on: connection)
         for (key, topic) in keys { self.sendSnapshot(key, topic: topic, on: connection) }
     }
 
@@ -124,7 +132,8 @@ final class BybitSession: WSSession {
         var keys: [StreamKey] = []
         for name in names {
             guard let key = BybitStream.parse(name, category: self.category, markets: self.venue.markets) else {
-                self.reply(success: false, "error:handler not found", op: "unsubscribe", requestId: requestId, on: connection)
+                self.reply(
+                    success: false, "error:handler not found", op: "unsubscribe", requestId: requestId, on: connection)
                 return
             }
             keys.append(key)
@@ -133,7 +142,9 @@ final class BybitSession: WSSession {
             self.snapshots[key] = nil
             self.argCharacters -= self.topics.removeValue(forKey: key)?.count ?? 0
         }
-        self.reply(success: true, self.category == .spot ? "unsubscribe" : "", op: "unsubscribe", requestId: requestId, on: connection)
+        self.reply(
+            success: true, self.category == .spot ? "unsubscribe" : "", op: "unsubscribe", requestId: requestId,
+            on: connection)
     }
 
     /// The first message of an order-book or ticker topic: the stored snapshot.
@@ -145,10 +156,13 @@ final class BybitSession: WSSession {
         var w = JSONWriter(capacity: 512)
         switch BybitStream.kind(of: key) {
         case .orderbook:
-            let message = venue.store.subscribeBook(key, wall: wall) { venue.bookView(market: key.market, depth: key.parameter) }
+            let message = venue.store.subscribeBook(key, wall: wall) {
+                venue.bookView(market: key.market, depth: key.parameter)
+            }
             let grid = BybitGrid(spec: venue.context.engine.spec(key.market), category: category)
             BybitRender.book(
-                &w, topic: topic, category: category, depth: key.parameter, symbol: venue.markets.symbols[key.market], grid: grid,
+                &w, topic: topic, category: category, depth: key.parameter, symbol: venue.markets.symbols[key.market],
+                grid: grid,
                 message: message, ts: now)
             self.snapshots[key] = message.push
         case .tickers:
@@ -166,7 +180,8 @@ final class BybitSession: WSSession {
     /// Acks and pongs. Spot: `{success, ret_msg, conn_id, [req_id], op}` (req_id only when sent, never
     /// on pongs); linear: always with `req_id` (`""` when none was sent).
     private func reply(
-        success: Bool, _ message: String, op: String, requestId: String?, on connection: WSConnection, pong: Bool = false
+        success: Bool, _ message: String, op: String, requestId: String?, on connection: WSConnection,
+        pong: Bool = false
     ) {
         var members: [(String, JSONValue)] = [
             ("success", .bool(success)), ("ret_msg", .string(message)), ("conn_id", .string(self.connectionId)),

@@ -14,7 +14,9 @@ enum BybitStream {
 
     /// Kline intervals (REST and WebSocket) and the engine's names for them.
     static let intervals = ["1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"]
-    private static let engineIntervals = ["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "1w", "1M"]
+    private static let engineIntervals = [
+        "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "1w", "1M",
+    ]
 
     /// The engine interval of a Bybit interval name (`"60"` → 1 h, `"W"` → weeks from Monday).
     static func candleInterval(_ name: String) -> CandleInterval? {
@@ -46,13 +48,17 @@ enum BybitStream {
         func market(_ symbol: String) -> Int? { markets.market(category, symbol: symbol) }
         switch (parts.first, parts.count) {
         case ("orderbook", 3):
-            guard let depth = UInt32(parts[1]), self.depths.contains(depth), let index = market(parts[2]) else { return nil }
+            guard let depth = UInt32(parts[1]), self.depths.contains(depth), let index = market(parts[2]) else {
+                return nil
+            }
             return self.key(.orderbook, category, market: index, parameter: depth)
         case ("tickers", 2):
             guard let index = market(parts[1]) else { return nil }
             return self.key(.tickers, category, market: index)
         case ("kline", 3):
-            guard let position = self.intervals.firstIndex(of: parts[1]), let index = market(parts[2]) else { return nil }
+            guard let position = self.intervals.firstIndex(of: parts[1]), let index = market(parts[2]) else {
+                return nil
+            }
             return self.key(.kline, category, market: index, parameter: UInt32(position))
         case ("publicTrade", 2):
             guard let index = market(parts[1]) else { return nil }

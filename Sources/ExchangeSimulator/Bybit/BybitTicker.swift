@@ -48,19 +48,24 @@ enum BybitTickerFields {
     ]
     static let linearREST = [
         "symbol", "lastPrice", "indexPrice", "markPrice", "prevPrice24h", "price24hPcnt", "highPrice24h", "lowPrice24h",
-        "prevPrice1h", "openInterest", "openInterestValue", "turnover24h", "volume24h", "fundingRate", "nextFundingTime",
+        "prevPrice1h", "openInterest", "openInterestValue", "turnover24h", "volume24h", "fundingRate",
+        "nextFundingTime",
         "predictedDeliveryPrice", "basisRate", "deliveryFeeRate", "deliveryTime", "ask1Size", "bid1Price", "ask1Price",
         "bid1Size", "basis", "preOpenPrice", "preQty", "curPreListingPhase", "fundingIntervalHour", "basisRateYear",
         "fundingCap",
     ]
     static let spotStream = [
-        "symbol", "lastPrice", "highPrice24h", "lowPrice24h", "prevPrice24h", "volume24h", "turnover24h", "price24hPcnt",
+        "symbol", "lastPrice", "highPrice24h", "lowPrice24h", "prevPrice24h", "volume24h", "turnover24h",
+        "price24hPcnt",
         "usdIndexPrice",
     ]
     static let linearStream = [
-        "symbol", "tickDirection", "price24hPcnt", "lastPrice", "prevPrice24h", "highPrice24h", "lowPrice24h", "prevPrice1h",
-        "markPrice", "indexPrice", "openInterest", "openInterestValue", "turnover24h", "volume24h", "fundingIntervalHour",
-        "fundingCap", "nextFundingTime", "fundingRate", "bid1Price", "bid1Size", "ask1Price", "ask1Size", "preOpenPrice",
+        "symbol", "tickDirection", "price24hPcnt", "lastPrice", "prevPrice24h", "highPrice24h", "lowPrice24h",
+        "prevPrice1h",
+        "markPrice", "indexPrice", "openInterest", "openInterestValue", "turnover24h", "volume24h",
+        "fundingIntervalHour",
+        "fundingCap", "nextFundingTime", "fundingRate", "bid1Price", "bid1Size", "ask1Price", "ask1Size",
+        "preOpenPrice",
         "preQty", "curPreListingPhase",
     ]
 
@@ -77,7 +82,8 @@ enum BybitTickerFields {
         let mark = mid - mid % max(1, spec.tickSize)
         let period = DetMath.floorDiv(t.now, self.fundingPeriodMs)
         // Open interest wanders hour by hour around a few hundred typical orders.
-        let lots = spec.typicalLots * Int64(200 + SimHash.hash(key, .market, DetMath.floorDiv(t.now, 3_600_000), 7) % 800)
+        let lots =
+            spec.typicalLots * Int64(200 + SimHash.hash(key, .market, DetMath.floorDiv(t.now, 3_600_000), 7) % 800)
         let openInterest = lots * spec.lotSize
         // Funding rate per 8 h period, in [-0.0005, 0.0005] at 1e-6.
         let funding = Int128(Int64(SimHash.hash(key, .market, period, 8) % 1_001) - 500)
@@ -95,14 +101,17 @@ enum BybitTickerFields {
             case "lowPrice24h": return grid.priceText(t.low)
             case "price24hPcnt": return BybitFormat.ratio(t.last - t.prev24h, over: t.prev24h, digits: linear ? 6 : 4)
             case "turnover24h":
-                return linear ? Units.string(wide: t.turnover, scale: 16, digits: 4) : BybitFormat.trimmed(t.turnover, scale: 16, maxDigits: 8)
+                return linear
+                    ? Units.string(wide: t.turnover, scale: 16, digits: 4)
+                    : BybitFormat.trimmed(t.turnover, scale: 16, maxDigits: 8)
             case "volume24h": return grid.volumeText(t.volume)
             case "usdIndexPrice":
                 return ["USDT", "USDC"].contains(spec.quote)
                     ? BybitFormat.trimmed(Int128(t.bid.price + t.ask.price) * 5, scale: 9, maxDigits: 8) : ""
             case "markPrice", "indexPrice": return grid.priceText(mark)
             case "openInterest": return grid.sizeText(openInterest)
-            case "openInterestValue": return Units.string(wide: Units.notional(openInterest, mark), scale: 16, digits: 2)
+            case "openInterestValue":
+                return Units.string(wide: Units.notional(openInterest, mark), scale: 16, digits: 2)
             case "fundingRate": return BybitFormat.trimmed(funding, scale: 6, maxDigits: 6)
             case "nextFundingTime": return String((period + 1) * self.fundingPeriodMs)
             case "fundingIntervalHour": return "8"
@@ -137,10 +146,14 @@ extension BybitVenue {
             let touch = touches[position]
             let summary = history.summary(market: market, from: now - 86_400_000, to: now + 1)
             let last = history.lastTrade(market: market, atOrBefore: now)?.price ?? touch.bid.price
-            let prev24h = history.lastTrade(market: market, atOrBefore: now - 86_400_000)?.price ?? (summary.isEmpty ? last : summary.open)
+            let prev24h =
+                history.lastTrade(market: market, atOrBefore: now - 86_400_000)?.price
+                ?? (summary.isEmpty ? last : summary.open)
             let prev1h = history.lastTrade(market: market, atOrBefore: now - 3_600_000)?.price ?? prev24h
-            let direction = withDirection
-                ? BybitTickDirection.last(of: history.recentTrades(market: market, limit: 64, now: now).map(\.price)) : ""
+            let direction =
+                withDirection
+                ? BybitTickDirection.last(of: history.recentTrades(market: market, limit: 64, now: now).map(\.price))
+                : ""
             return BybitTickerStats(
                 market: market, last: last, prev24h: prev24h, prev1h: prev1h,
                 high: summary.isEmpty ? last : summary.high, low: summary.isEmpty ? last : summary.low,
@@ -177,7 +190,8 @@ extension BybitVenue {
         w.raw("\",\"list\":[")
         for (index, stats) in self.tickerStats(markets, now: now, withDirection: false).enumerated() {
             if index > 0 { w.raw(",") }
-            BybitTickerFields.object(&w, names: names, values: self.tickerValues(stats, names: names, category: category))
+            BybitTickerFields.object(
+                &w, names: names, values: self.tickerValues(stats, names: names, category: category))
         }
         w.raw("]}")
         return BybitEnvelope.ok(w.buffer, time: now)

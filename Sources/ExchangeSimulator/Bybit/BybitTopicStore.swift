@@ -80,7 +80,9 @@ final class BybitTopicStore: Sendable {
 
     // MARK: - Order books
 
-    private static func create(_ state: inout State, _ key: StreamKey, view: BookView, wall: UInt64, u: Int64? = nil) -> Book {
+    private static func create(
+        _ state: inout State, _ key: StreamKey, view: BookView, wall: UInt64, u: Int64? = nil
+    ) -> Book {
         // A topic seen for the first time starts at the engine's update id: a plausible magnitude.
         let u = u ?? state.counters[key].map { $0 + 1 } ?? view.seq
         state.counters[key] = u
@@ -106,7 +108,9 @@ final class BybitTopicStore: Sendable {
     /// Level 1 sends snapshots only; other depths send the levels that changed.
     func updateBook(_ key: StreamKey, depth: UInt32, wall: UInt64, make: () -> BookView) -> BookMessage? {
         self.state.withLock { state in
-            guard var book = state.books[key] else { return Self.create(&state, key, view: make(), wall: wall).snapshot }
+            guard var book = state.books[key] else {
+                return Self.create(&state, key, view: make(), wall: wall).snapshot
+            }
             let view = make()
             if book.restart {
                 return Self.create(&state, key, view: view, wall: wall, u: 1).snapshot
@@ -134,7 +138,8 @@ final class BybitTopicStore: Sendable {
             state.counters[key] = book.u
             state.books[key] = book
             guard depth != 1 else { return book.snapshot }
-            return BookMessage(isSnapshot: false, bids: bids, asks: asks, u: book.u, seq: view.seq, cts: view.time, push: book.push)
+            return BookMessage(
+                isSnapshot: false, bids: bids, asks: asks, u: book.u, seq: view.seq, cts: view.time, push: book.push)
         }
     }
 
@@ -180,7 +185,8 @@ final class BybitTopicStore: Sendable {
             if var ticker = state.tickers[key] {
                 ticker.seenAt = wall
                 state.tickers[key] = ticker
-                return TickerMessage(isSnapshot: true, values: ticker.values, changed: [], cs: ticker.cs, push: ticker.push)
+                return TickerMessage(
+                    isSnapshot: true, values: ticker.values, changed: [], cs: ticker.cs, push: ticker.push)
             }
             let (values, cs) = make()
             state.pushes += 1
@@ -190,7 +196,9 @@ final class BybitTopicStore: Sendable {
     }
 
     /// The next ticker message when a field changed: a snapshot (spot) or a delta (`deltas`, linear).
-    func updateTicker(_ key: StreamKey, deltas: Bool, wall: UInt64, make: () -> (values: [String], cs: Int64)) -> TickerMessage? {
+    func updateTicker(
+        _ key: StreamKey, deltas: Bool, wall: UInt64, make: () -> (values: [String], cs: Int64)
+    ) -> TickerMessage? {
         self.state.withLock { state in
             let (values, cs) = make()
             guard var ticker = state.tickers[key] else {
@@ -217,7 +225,9 @@ final class BybitTopicStore: Sendable {
     func sweep(active: ActiveStreams, wall: UInt64) {
         self.state.withLock { state in
             state.books = state.books.filter { active.contains($0.key) || wall &- $0.value.seenAt < Self.graceNanos }
-            state.tickers = state.tickers.filter { active.contains($0.key) || wall &- $0.value.seenAt < Self.graceNanos }
+            state.tickers = state.tickers.filter {
+                active.contains($0.key) || wall &- $0.value.seenAt < Self.graceNanos
+            }
         }
     }
 }

@@ -26,7 +26,9 @@ extension BybitVenue {
     static func uid(of key: String) -> Int64 { Int64(SimHash.fnv1a(key) % 90_000_000) + 10_000_000 }
 
     /// Checks key, timestamp and signature (throwing their errors), then books the call per UID.
-    func authorize(_ request: SimRequest, now: Int64, endpoint: String, limit: Int64) throws(BybitError) -> Authorization {
+    func authorize(
+        _ request: SimRequest, now: Int64, endpoint: String, limit: Int64
+    ) throws(BybitError) -> Authorization {
         guard let key = request.headers.first(name: "X-BAPI-API-KEY"), let entry = self.apiKeys[key] else {
             throw .apiKeyInvalid
         }
@@ -73,25 +75,29 @@ extension BybitVenue {
     }
 
     func queryAPI(_ request: SimRequest, now: Int64) throws(BybitError) -> SimResponse {
-        try self.signed(request, now: now, endpoint: "/v5/user/query-api", limit: self.limiter.limits.queryAPIPerSecond) { auth in
+        try self.signed(request, now: now, endpoint: "/v5/user/query-api", limit: self.limiter.limits.queryAPIPerSecond)
+        { auth in
             func list(_ items: [String]) -> JSONValue { .array(items.map { .string($0) }) }
             let permissions: JSONValue = .object([
                 ("ContractTrade", list(["Order", "Position"])), ("Spot", list(["SpotTrade"])),
                 ("Wallet", list(["AccountTransfer", "SubMemberTransfer"])), ("Options", list(["OptionsTrade"])),
                 ("Derivatives", list(["DerivativesTrade"])), ("CopyTrading", list([])), ("BlockTrade", list([])),
                 ("Exchange", list(["ExchangeHistory"])), ("NFT", list([])), ("Affiliate", list([])), ("Earn", list([])),
-                ("FiatP2P", list([])), ("FiatConvertBroker", list([])), ("FiatGlobalPay", list([])), ("FiatBitPay", list([])),
+                ("FiatP2P", list([])), ("FiatConvertBroker", list([])), ("FiatGlobalPay", list([])),
+                ("FiatBitPay", list([])),
                 ("BitCard", list([])), ("ByXPost", list([])),
             ])
             let result: JSONValue = .object([
-                ("id", .string(String(auth.uid / 7))), ("note", .string(auth.entry.name)), ("apiKey", .string(auth.entry.key)),
+                ("id", .string(String(auth.uid / 7))), ("note", .string(auth.entry.name)),
+                ("apiKey", .string(auth.entry.key)),
                 ("readOnly", .int(0)), ("secret", .string("")), ("permissions", permissions), ("ips", list(["*"])),
                 ("type", .int(1)), ("deadlineDay", .int(-1)), ("expiredAt", .string("1970-01-01T00:00:00Z")),
                 ("createdAt", .string("2025-01-01T00:00:00Z")), ("unified", .int(0)), ("uta", .int(1)),
                 ("userID", .int(auth.uid)), ("inviterID", .int(0)), ("vipLevel", .string("No VIP")),
                 ("mktMakerLevel", .string("0")), ("affiliateID", .int(0)), ("rsaPublicKey", .string("")),
                 ("isMaster", .bool(true)), ("parentUid", .string("0")), ("kycLevel", .string("LEVEL_1")),
-                ("kycRegion", .string("")), ("userIDInt64", .string(String(auth.uid))), ("inviterIDInt64", .string("0")),
+                ("kycRegion", .string("")), ("userIDInt64", .string(String(auth.uid))),
+                ("inviterIDInt64", .string("0")),
                 ("affiliateIDInt64", .string("0")),
             ])
             return BybitEnvelope.ok(result, message: "", time: now)
@@ -101,29 +107,37 @@ extension BybitVenue {
     /// `accountType=UNIFIED` (the only type a unified account has), optional `coin=BTC,USDT`.
     func walletBalance(_ request: SimRequest, now: Int64) throws(BybitError) -> SimResponse {
         let limit = self.limiter.limits.walletBalancePerSecond
-        return try self.signed(request, now: now, endpoint: "/v5/account/wallet-balance", limit: limit) { auth throws(BybitError) in
+        return try self.signed(request, now: now, endpoint: "/v5/account/wallet-balance", limit: limit) {
+            auth throws(BybitError) in
             guard request.parameter("accountType") == "UNIFIED" else { throw .invalid("accountType") }
             let wanted = request.parameter("coin").map { Set($0.split(separator: ",").map(String.init)) }
             var coins: [JSONValue] = []
             var total: Int128 = 0
-            for (coin, balance) in self.balances(for: auth.entry) where wanted.map({ $0.contains(coin) }) ?? (balance > 0) {
+            for (coin, balance) in self.balances(for: auth.entry)
+            where wanted.map({ $0.contains(coin) }) ?? (balance > 0) {
                 let usd = Int128(balance) * Int128(self.usdPrice(of: coin, now: now))
                 total += usd
                 let amount = BybitFormat.trimmed(Int128(balance), scale: 8, maxDigits: 8)
-                coins.append(.object([
-                    ("availableToBorrow", .string("")), ("bonus", .string("0")), ("accruedInterest", .string("0")),
-                    ("availableToWithdraw", .string("")), ("totalOrderIM", .string("0")), ("equity", .string(amount)),
-                    ("totalPositionMM", .string("0")), ("usdValue", .string(BybitFormat.trimmed(usd, scale: 16, maxDigits: 8))),
-                    ("spotHedgingQty", .string("0")), ("unrealisedPnl", .string("0")), ("collateralSwitch", .bool(true)),
-                    ("borrowAmount", .string("0")), ("totalPositionIM", .string("0")), ("walletBalance", .string(amount)),
-                    ("cumRealisedPnl", .string("0")), ("locked", .string("0")), ("marginCollateral", .bool(true)),
-                    ("coin", .string(coin)), ("spotBorrow", .string("0")),
-                ]))
+                coins.append(
+                    .object([
+                        ("availableToBorrow", .string("")), ("bonus", .string("0")), ("accruedInterest", .string("0")),
+                        ("availableToWithdraw", .string("")), ("totalOrderIM", .string("0")),
+                        ("equity", .string(amount)),
+                        ("totalPositionMM", .string("0")),
+                        ("usdValue", .string(BybitFormat.trimmed(usd, scale: 16, maxDigits: 8))),
+                        ("spotHedgingQty", .string("0")), ("unrealisedPnl", .string("0")),
+                        ("collateralSwitch", .bool(true)),
+                        ("borrowAmount", .string("0")), ("totalPositionIM", .string("0")),
+                        ("walletBalance", .string(amount)),
+                        ("cumRealisedPnl", .string("0")), ("locked", .string("0")), ("marginCollateral", .bool(true)),
+                        ("coin", .string(coin)), ("spotBorrow", .string("0")),
+                    ]))
             }
             let equity = JSONValue.string(BybitFormat.trimmed(total, scale: 16, maxDigits: 8))
             let zero = JSONValue.string("0")
             let account: JSONValue = .object([
-                ("totalEquity", equity), ("accountIMRate", zero), ("accountIMRateByMp", zero), ("totalMarginBalance", equity),
+                ("totalEquity", equity), ("accountIMRate", zero), ("accountIMRateByMp", zero),
+                ("totalMarginBalance", equity),
                 ("totalInitialMargin", zero), ("totalInitialMarginByMp", zero), ("accountType", .string("UNIFIED")),
                 ("totalAvailableBalance", equity), ("accountMMRate", zero), ("accountMMRateByMp", zero),
                 ("totalPerpUPL", zero), ("totalWalletBalance", equity), ("accountLTV", zero),

@@ -21,7 +21,9 @@ extension BybitVenue {
             markets = markets.filter { self.markets.symbols[$0] == symbol }
             // Observed: spot answers an empty list, linear refuses the symbol with an empty page.
             if markets.isEmpty && category != .spot {
-                let page: JSONValue = .object([("category", .string("")), ("list", .array([])), ("nextPageCursor", .string(""))])
+                let page: JSONValue = .object([
+                    ("category", .string("")), ("list", .array([])), ("nextPageCursor", .string("")),
+                ])
                 return BybitEnvelope.error(.symbolInvalid, time: now, result: page)
             }
         }
@@ -43,7 +45,8 @@ extension BybitVenue {
         let limit = try self.integer(request, "limit", default: 500, max: 1_000)
         var start = 0
         if let cursor = request.parameter("cursor"), !cursor.isEmpty {
-            guard let after = Self.cursorLast(cursor), let position = markets.firstIndex(where: { self.markets.symbols[$0] == after })
+            guard let after = Self.cursorLast(cursor),
+                let position = markets.firstIndex(where: { self.markets.symbols[$0] == after })
             else { throw .invalid("cursor") }
             start = position + 1
         }
@@ -77,17 +80,24 @@ extension BybitVenue {
             ("baseCoin", .string(spec.base)), ("quoteCoin", .string(spec.quote)), ("innovation", .string("0")),
             ("status", .string(self.status(of: market))), ("marginTrading", .string(usd ? "utaOnly" : "none")),
             ("stTag", .string("0")),
-            ("lotSizeFilter", .object([
-                ("basePrecision", .string(grid.sizeText(spec.lotSize))),
-                ("quotePrecision", .string(BybitFormat.trimmed(Int128(quotePrecision), scale: 8, maxDigits: 8))),
-                ("minOrderQty", .string(grid.sizeText(spec.minQuantity))), ("maxOrderQty", .string(grid.sizeText(maxQuantity))),
-                ("minOrderAmt", .string(usd ? "5" : "0.0001")), ("maxOrderAmt", .string(usd ? "8000000" : "200")),
-                ("maxLimitOrderQty", .string(grid.sizeText(maxQuantity))),
-                ("maxMarketOrderQty", .string(grid.sizeText(maxQuantity / 2 - maxQuantity / 2 % spec.lotSize))),
-                ("postOnlyMaxLimitOrderSize", .string(grid.sizeText(maxQuantity))),
-            ])),
+            (
+                "lotSizeFilter",
+                .object([
+                    ("basePrecision", .string(grid.sizeText(spec.lotSize))),
+                    ("quotePrecision", .string(BybitFormat.trimmed(Int128(quotePrecision), scale: 8, maxDigits: 8))),
+                    ("minOrderQty", .string(grid.sizeText(spec.minQuantity))),
+                    ("maxOrderQty", .string(grid.sizeText(maxQuantity))),
+                    ("minOrderAmt", .string(usd ? "5" : "0.0001")), ("maxOrderAmt", .string(usd ? "8000000" : "200")),
+                    ("maxLimitOrderQty", .string(grid.sizeText(maxQuantity))),
+                    ("maxMarketOrderQty", .string(grid.sizeText(maxQuantity / 2 - maxQuantity / 2 % spec.lotSize))),
+                    ("postOnlyMaxLimitOrderSize", .string(grid.sizeText(maxQuantity))),
+                ])
+            ),
             ("priceFilter", .object([("tickSize", .string(grid.priceText(spec.tickSize)))])),
-            ("riskParameters", .object([("priceLimitRatioX", .string("0.005")), ("priceLimitRatioY", .string("0.01"))])),
+            (
+                "riskParameters",
+                .object([("priceLimitRatioX", .string("0.005")), ("priceLimitRatioY", .string("0.01"))])
+            ),
             ("symbolType", .string("")),
         ])
     }
@@ -102,25 +112,43 @@ extension BybitVenue {
             ("symbol", .string(self.markets.symbols[market])), ("symbolId", .int(market + 1)),
             ("contractType", .string("LinearPerpetual")), ("status", .string(self.status(of: market))),
             ("baseCoin", .string(spec.base)), ("quoteCoin", .string(spec.quote)),
-            ("launchTime", .string(String(spec.listedAt))), ("deliveryTime", .string("0")), ("deliveryFeeRate", .string("")),
+            ("launchTime", .string(String(spec.listedAt))), ("deliveryTime", .string("0")),
+            ("deliveryFeeRate", .string("")),
             ("priceScale", .string(String(spec.priceDigits))),
-            ("leverageFilter", .object([
-                ("minLeverage", .string("1")), ("maxLeverage", .string(leverage)), ("leverageStep", .string("0.01")),
-            ])),
-            ("priceFilter", .object([
-                ("minPrice", .string(grid.priceText(spec.minPrice))), ("maxPrice", .string(grid.priceText(spec.maxPrice))),
-                ("tickSize", .string(grid.priceText(spec.tickSize))),
-            ])),
-            ("lotSizeFilter", .object([
-                ("maxOrderQty", .string(grid.sizeText(maxQuantity))), ("minOrderQty", .string(grid.sizeText(spec.minQuantity))),
-                ("qtyStep", .string(grid.sizeText(spec.lotSize))), ("postOnlyMaxOrderQty", .string(grid.sizeText(maxQuantity))),
-                ("maxMktOrderQty", .string(grid.sizeText(maxQuantity / 10 - maxQuantity / 10 % spec.lotSize))),
-                ("minNotionalValue", .string("5")),
-            ])),
+            (
+                "leverageFilter",
+                .object([
+                    ("minLeverage", .string("1")), ("maxLeverage", .string(leverage)),
+                    ("leverageStep", .string("0.01")),
+                ])
+            ),
+            (
+                "priceFilter",
+                .object([
+                    ("minPrice", .string(grid.priceText(spec.minPrice))),
+                    ("maxPrice", .string(grid.priceText(spec.maxPrice))),
+                    ("tickSize", .string(grid.priceText(spec.tickSize))),
+                ])
+            ),
+            (
+                "lotSizeFilter",
+                .object([
+                    ("maxOrderQty", .string(grid.sizeText(maxQuantity))),
+                    ("minOrderQty", .string(grid.sizeText(spec.minQuantity))),
+                    ("qtyStep", .string(grid.sizeText(spec.lotSize))),
+                    ("postOnlyMaxOrderQty", .string(grid.sizeText(maxQuantity))),
+                    ("maxMktOrderQty", .string(grid.sizeText(maxQuantity / 10 - maxQuantity / 10 % spec.lotSize))),
+                    ("minNotionalValue", .string("5")),
+                ])
+            ),
             ("unifiedMarginTrade", .bool(true)), ("fundingInterval", .int(480)), ("settleCoin", .string(spec.quote)),
-            ("copyTrading", .string("both")), ("upperFundingRate", .string("0.005")), ("lowerFundingRate", .string("-0.005")),
+            ("copyTrading", .string("both")), ("upperFundingRate", .string("0.005")),
+            ("lowerFundingRate", .string("-0.005")),
             ("isPreListing", .bool(false)), ("preListingInfo", .null),
-            ("riskParameters", .object([("priceLimitRatioX", .string("0.01")), ("priceLimitRatioY", .string("0.02"))])),
+            (
+                "riskParameters",
+                .object([("priceLimitRatioX", .string("0.01")), ("priceLimitRatioY", .string("0.02"))])
+            ),
             ("symbolType", .string("")),
         ])
     }
@@ -132,7 +160,8 @@ extension BybitVenue {
         let category = try self.category(request)
         let market = try self.requiredMarket(request, category)
         let limit = try self.integer(
-            request, "limit", default: category == .spot || category == .option ? 1 : 25, max: category == .option ? 25 : 1_000)
+            request, "limit", default: category == .spot || category == .option ? 1 : 25,
+            max: category == .option ? 25 : 1_000)
         let book = self.context.engine.snapshot(market: market, limit: limit)
         let grid = BybitGrid(spec: self.context.engine.spec(market), category: category)
         var w = JSONWriter(capacity: 128 + limit * 64)

@@ -53,13 +53,18 @@ final class BybitVenue: Venue {
 
     private static let endpoints: [String: Handler] = [
         "/v5/market/time": { venue, _, now throws(BybitError) in venue.serverTime(now: now) },
-        "/v5/market/instruments-info": { venue, request, now throws(BybitError) in try venue.instruments(request, now: now) },
+        "/v5/market/instruments-info": { venue, request, now throws(BybitError) in
+            try venue.instruments(request, now: now)
+        },
         "/v5/market/tickers": { venue, request, now throws(BybitError) in try venue.tickers(request, now: now) },
         "/v5/market/kline": { venue, request, now throws(BybitError) in try venue.kline(request, now: now) },
         "/v5/market/orderbook": { venue, request, now throws(BybitError) in try venue.orderbook(request, now: now) },
-        "/v5/market/recent-trade": { venue, request, now throws(BybitError) in try venue.recentTrades(request, now: now) },
+        "/v5/market/recent-trade": { venue, request, now throws(BybitError) in try venue.recentTrades(request, now: now)
+        },
         "/v5/user/query-api": { venue, request, now throws(BybitError) in try venue.queryAPI(request, now: now) },
-        "/v5/account/wallet-balance": { venue, request, now throws(BybitError) in try venue.walletBalance(request, now: now) },
+        "/v5/account/wallet-balance": { venue, request, now throws(BybitError) in
+            try venue.walletBalance(request, now: now)
+        },
     ]
 
     func handle(_ request: SimRequest) -> SimResponse {
@@ -83,7 +88,8 @@ final class BybitVenue: Venue {
     }
 
     func serverErrorResponse(status: Int, for request: SimRequest) -> SimResponse {
-        BybitEnvelope.error(.serverError, time: self.context.clock.now(), status: HTTPResponseStatus(statusCode: status))
+        BybitEnvelope.error(
+            .serverError, time: self.context.clock.now(), status: HTTPResponseStatus(statusCode: status))
     }
 
     /// Bybit signals an IP over its limit with 403, so that is the storm's answer (no block is set).
@@ -97,9 +103,11 @@ final class BybitVenue: Venue {
     }
 
     private func serverTime(now: Int64) -> SimResponse {
-        BybitEnvelope.ok(.object([
-            ("timeSecond", .string(String(DetMath.floorDiv(now, 1_000)))), ("timeNano", .string(String(now) + "000000")),
-        ]), time: now)
+        BybitEnvelope.ok(
+            .object([
+                ("timeSecond", .string(String(DetMath.floorDiv(now, 1_000)))),
+                ("timeNano", .string(String(now) + "000000")),
+            ]), time: now)
     }
 
     // MARK: - Parameters
@@ -115,8 +123,11 @@ final class BybitVenue: Venue {
     }
 
     /// The market of a mandatory `symbol` in `category`.
-    func requiredMarket(_ request: SimRequest, _ category: BybitCategory, error: BybitError = .symbolInvalid) throws(BybitError) -> Int {
-        guard let symbol = request.parameter("symbol"), let market = self.markets.market(category, symbol: symbol) else {
+    func requiredMarket(
+        _ request: SimRequest, _ category: BybitCategory, error: BybitError = .symbolInvalid
+    ) throws(BybitError) -> Int {
+        guard let symbol = request.parameter("symbol"), let market = self.markets.market(category, symbol: symbol)
+        else {
             throw error
         }
         return market
@@ -124,7 +135,8 @@ final class BybitVenue: Venue {
 
     /// An integer `limit`-style parameter: default when absent, 10001 when not a positive integer,
     /// clamped to the documented maximum (Bybit documents no error for larger values).
-    func integer(_ request: SimRequest, _ name: String, default value: Int, max maximum: Int) throws(BybitError) -> Int {
+    func integer(_ request: SimRequest, _ name: String, default value: Int, max maximum: Int) throws(BybitError) -> Int
+    {
         guard let text = request.parameter(name) else { return value }
         guard let number = Int(text), number >= 1 else { throw .invalid(name) }
         return min(number, maximum)

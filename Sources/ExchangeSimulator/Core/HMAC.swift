@@ -19,7 +19,9 @@ package enum Digest {
         var length: UInt32 = 0
         keyBytes.withUnsafeBufferPointer { keyPointer in
             messageBytes.withUnsafeBufferPointer { messagePointer in
-                _ = HMAC(md, keyPointer.baseAddress, Int32(keyBytes.count), messagePointer.baseAddress, messageBytes.count, &out, &length)
+                _ = HMAC(
+                    md, keyPointer.baseAddress, Int32(keyBytes.count), messagePointer.baseAddress, messageBytes.count,
+                    &out, &length)
             }
         }
         return self.hex(out.prefix(Int(length)))

@@ -144,7 +144,9 @@ package struct JSONParser {
         let start = self.position
         if self.bytes[self.position] == UInt8(ascii: "-") { self.position += 1 }
         var digits = 0
-        while self.position < self.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position]) {
+        while self.position < self.bytes.count,
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position])
+        {
             self.position += 1
             digits += 1
         }
@@ -152,7 +154,9 @@ package struct JSONParser {
         if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: ".") {
             self.position += 1
             var fraction = 0
-            while self.position < self.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position]) {
+            while self.position < self.bytes.count,
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position])
+            {
                 self.position += 1
                 fraction += 1
             }
@@ -166,7 +170,9 @@ package struct JSONParser {
                 self.position += 1
             }
             var exponent = 0
-            while self.position < self.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position]) {
+            while self.position < self.bytes.count,
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.position])
+            {
                 self.position += 1
                 exponent += 1
             }

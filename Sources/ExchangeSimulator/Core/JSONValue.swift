@@ -102,7 +102,8 @@ package enum JSONValue: Sendable, Equatable {
 
     package var int64Value: Int64? {
         switch self {
-        case .number(let text): return Int64(text) ?? Double(text).flatMap { $0 == $0.rounded() ? Int64(exactly: $0) : nil }
+        case .number(let text):
+            return Int64(text) ?? Double(text).flatMap { $0 == $0.rounded() ? Int64(exactly: $0) : nil }
         case .string(let text): return Int64(text)
         default: return nil
         }

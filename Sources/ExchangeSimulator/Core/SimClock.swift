@@ -21,7 +21,8 @@ package final class SimClock: Sendable {
     ///   - scale: simulated ms per real ms (0 pins the clock).
     package init(start: Int64? = nil, scale: Double = 1) {
         let wallNow = Int64((Date().timeIntervalSince1970 * 1_000).rounded(.down))
-        self.state = Mutex(State(simAnchor: start ?? wallNow, wallAnchorNanos: Self.monotonicNanos(), scale: max(0, scale)))
+        self.state = Mutex(
+            State(simAnchor: start ?? wallNow, wallAnchorNanos: Self.monotonicNanos(), scale: max(0, scale)))
     }
 
     /// Nanoseconds of a monotonic clock (never jumps with the wall clock).

@@ -106,7 +106,9 @@ package enum Units {
     /// The 64-bit path (128-bit division is a library call: this one is several times faster and
     /// covers every price and size).
     @inline(__always)
-    private static func write(narrow value: UInt64, negative: Bool, scale: Int, digits: Int, into buffer: inout ByteBuffer) {
+    private static func write(
+        narrow value: UInt64, negative: Bool, scale: Int, digits: Int, into buffer: inout ByteBuffer
+    ) {
         let magnitude = value / UInt64(pow10[scale - digits])
         let fractionDivisor = UInt64(pow10[digits])
         var whole = magnitude / fractionDivisor

@@ -82,7 +82,9 @@ package struct BookSide: Sendable {
         let shift = newAnchor - self.anchor
         let outward: Bool = self.isBid ? shift < 0 : shift > 0  // moving away from the spread
         if shift.magnitude >= UInt64(self.window) {
-            for depth in 0..<self.window { self.set(self.tick(atDepth: depth), to: 0, updateId: updateId, changes: &changes) }
+            for depth in 0..<self.window {
+                self.set(self.tick(atDepth: depth), to: 0, updateId: updateId, changes: &changes)
+            }
             self.anchor = newAnchor
             for depth in 0..<self.window {
                 let tick = self.tick(atDepth: depth)

@@ -36,7 +36,9 @@ package enum CandleInterval: Sendable, Hashable {
             let (year, month, _) = Self.civil(fromDays: DetMath.floorDiv(local, Self.day))
             let monthIndex = year * 12 + (month - 1)
             let aligned = DetMath.floorDiv(monthIndex, count) * count
-            return Self.days(year: DetMath.floorDiv(aligned, 12), month: aligned - DetMath.floorDiv(aligned, 12) * 12 + 1, day: 1) * Self.day - offset
+            return Self.days(
+                year: DetMath.floorDiv(aligned, 12), month: aligned - DetMath.floorDiv(aligned, 12) * 12 + 1, day: 1)
+                * Self.day - offset
         }
     }
 
@@ -49,7 +51,9 @@ package enum CandleInterval: Sendable, Hashable {
             let local = start + offset
             let (year, month, _) = Self.civil(fromDays: DetMath.floorDiv(local, Self.day))
             let next = year * 12 + (month - 1) + count
-            return Self.days(year: DetMath.floorDiv(next, 12), month: next - DetMath.floorDiv(next, 12) * 12 + 1, day: 1) * Self.day - offset
+            return Self.days(
+                year: DetMath.floorDiv(next, 12), month: next - DetMath.floorDiv(next, 12) * 12 + 1, day: 1) * Self.day
+                - offset
         }
     }
 

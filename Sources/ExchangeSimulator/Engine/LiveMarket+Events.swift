@@ -1,7 +1,9 @@
 /// The events that move a live book: requotes, trades, background updates, load.
 extension LiveMarket {
     /// Runs every event of this market up to `target` (inclusive), appending to `batch`.
-    mutating func advance(to target: Int64, history market: MarketHistory, config: EngineConfig, batch: inout EngineBatch) {
+    mutating func advance(
+        to target: Int64, history market: MarketHistory, config: EngineConfig, batch: inout EngineBatch
+    ) {
         guard target > self.time else { return }
         let path = market.markets[self.index].path
         if target - self.time > config.catchUpLimitMs {
@@ -74,9 +76,10 @@ extension LiveMarket {
         let touch = self.touch
         let touchChanged = touch.bid != self.lastTouch.bid || touch.ask != self.lastTouch.ask
         self.lastTouch = touch
-        batch.steps.append(BookStep(
-            market: Int32(self.index), updateId: self.updateId, time: time, cause: cause, changeStart: Int32(start),
-            changeCount: Int32(changes.count), touchChanged: touchChanged, bestBid: touch.bid, bestAsk: touch.ask))
+        batch.steps.append(
+            BookStep(
+                market: Int32(self.index), updateId: self.updateId, time: time, cause: cause, changeStart: Int32(start),
+                changeCount: Int32(changes.count), touchChanged: touchChanged, bestBid: touch.bid, bestAsk: touch.ask))
     }
 
     /// A taker order: requote to its time, make sure the touch can fill it, then consume it.
@@ -90,7 +93,8 @@ extension LiveMarket {
             // Liquidity arrives before the order: sometimes exactly enough (the order clears the
             // level), otherwise with some left over.
             let h = SimHash.hash(self.key, .touchTopUp, order.aggregateId)
-            let extra = h % 4 == 0 ? 0 : self.spec.lotSize * Int64(1 + (h >> 8) % UInt64(max(1, 2 * self.spec.typicalLots)))
+            let extra =
+                h % 4 == 0 ? 0 : self.spec.lotSize * Int64(1 + (h >> 8) % UInt64(max(1, 2 * self.spec.typicalLots)))
             available = order.quantity + extra
             if isBid {
                 self.bids.set(tick, to: available, updateId: self.updateId + 1, changes: &changes)
@@ -109,10 +113,13 @@ extension LiveMarket {
         let market = Int32(self.index)
         batch.orders.append(LiveOrder(market: market, order: order))
         for fill in 0..<Int(order.fills) {
-            batch.trades.append(LiveTrade(market: market, trade: TradeRecord(
-                id: order.firstTradeId + Int64(fill), aggregateId: order.aggregateId, time: order.time,
-                price: order.price, quantity: self.tape.fillQuantities[Int(order.fillOffset) + fill],
-                isBuyerMaker: order.isBuyerMaker)))
+            batch.trades.append(
+                LiveTrade(
+                    market: market,
+                    trade: TradeRecord(
+                        id: order.firstTradeId + Int64(fill), aggregateId: order.aggregateId, time: order.time,
+                        price: order.price, quantity: self.tape.fillQuantities[Int(order.fillOffset) + fill],
+                        isBuyerMaker: order.isBuyerMaker)))
         }
     }
 

@@ -72,17 +72,23 @@ struct LiveMarket {
     private mutating func forceTouch() {
         var ignored: [LevelChange] = []
         if self.bids.quantity(at: self.bids.anchor) == 0 {
-            self.bids.set(self.bids.anchor, to: self.spec.lotSize * max(1, self.spec.typicalLots) * 3, updateId: self.updateId, changes: &ignored)
+            self.bids.set(
+                self.bids.anchor, to: self.spec.lotSize * max(1, self.spec.typicalLots) * 3, updateId: self.updateId,
+                changes: &ignored)
         }
         if self.asks.quantity(at: self.asks.anchor) == 0 {
-            self.asks.set(self.asks.anchor, to: self.spec.lotSize * max(1, self.spec.typicalLots) * 3, updateId: self.updateId, changes: &ignored)
+            self.asks.set(
+                self.asks.anchor, to: self.spec.lotSize * max(1, self.spec.typicalLots) * 3, updateId: self.updateId,
+                changes: &ignored)
         }
     }
 
     var touch: (bid: BookLevel, ask: BookLevel) {
-        let bid = self.bids.best().map { BookLevel(price: $0.tick * self.spec.tickSize, quantity: $0.quantity) }
+        let bid =
+            self.bids.best().map { BookLevel(price: $0.tick * self.spec.tickSize, quantity: $0.quantity) }
             ?? BookLevel(price: 0, quantity: 0)
-        let ask = self.asks.best().map { BookLevel(price: $0.tick * self.spec.tickSize, quantity: $0.quantity) }
+        let ask =
+            self.asks.best().map { BookLevel(price: $0.tick * self.spec.tickSize, quantity: $0.quantity) }
             ?? BookLevel(price: 0, quantity: 0)
         return (bid, ask)
     }

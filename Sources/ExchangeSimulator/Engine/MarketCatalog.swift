@@ -11,30 +11,42 @@ package enum MarketCatalog {
 
     /// Well-known pairs with realistic grids (listing dates are those of the real spot markets).
     package static let builtIn: [MarketSpec] = [
-        MarketSpec(base: "BTC", quote: "USDT", tickSize: u("0.01"), lotSize: u("0.00001"), referencePrice: u("60000"),
-                   ordersPerMinute: 40, volatility: 0.55, typicalLots: 2000, listedAt: 1_502_928_000_000),
-        MarketSpec(base: "ETH", quote: "USDT", tickSize: u("0.01"), lotSize: u("0.0001"), referencePrice: u("3000"),
-                   ordersPerMinute: 35, volatility: 0.7, typicalLots: 3000, listedAt: 1_502_928_000_000),
-        MarketSpec(base: "BNB", quote: "USDT", tickSize: u("0.01"), lotSize: u("0.001"), referencePrice: u("550"),
-                   ordersPerMinute: 20, volatility: 0.6, typicalLots: 2000, listedAt: 1_509_926_400_000),
-        MarketSpec(base: "BNB", quote: "BTC", tickSize: u("0.000001"), lotSize: u("0.001"), referencePrice: u("0.0091"),
-                   ordersPerMinute: 8, volatility: 0.4, typicalLots: 2000, listedAt: 1_500_076_800_000),
-        MarketSpec(base: "ETH", quote: "BTC", tickSize: u("0.00001"), lotSize: u("0.0001"), referencePrice: u("0.05"),
-                   ordersPerMinute: 12, volatility: 0.4, typicalLots: 5000, listedAt: 1_500_076_800_000),
-        MarketSpec(base: "LTC", quote: "BTC", tickSize: u("0.000001"), lotSize: u("0.001"), referencePrice: u("0.0012"),
-                   ordersPerMinute: 6, volatility: 0.5, typicalLots: 5000, listedAt: 1_500_076_800_000),
-        MarketSpec(base: "SOL", quote: "USDT", tickSize: u("0.01"), lotSize: u("0.001"), referencePrice: u("150"),
-                   ordersPerMinute: 25, volatility: 0.9, typicalLots: 5000, listedAt: 1_597_104_000_000),
-        MarketSpec(base: "XRP", quote: "USDT", tickSize: u("0.0001"), lotSize: u("0.1"), referencePrice: u("0.6"),
-                   ordersPerMinute: 20, volatility: 0.8, typicalLots: 10000, listedAt: 1_525_392_000_000),
-        MarketSpec(base: "DOGE", quote: "USDT", tickSize: u("0.00001"), lotSize: u("1"), referencePrice: u("0.15"),
-                   ordersPerMinute: 18, volatility: 1.0, typicalLots: 5000, listedAt: 1_562_284_800_000),
-        MarketSpec(base: "ADA", quote: "USDT", tickSize: u("0.0001"), lotSize: u("0.1"), referencePrice: u("0.45"),
-                   ordersPerMinute: 12, volatility: 0.8, typicalLots: 20000, listedAt: 1_523_923_200_000),
-        MarketSpec(base: "LTC", quote: "USDT", tickSize: u("0.01"), lotSize: u("0.001"), referencePrice: u("80"),
-                   ordersPerMinute: 10, volatility: 0.7, typicalLots: 10000, listedAt: 1_513_296_000_000),
-        MarketSpec(base: "TRX", quote: "USDT", tickSize: u("0.0001"), lotSize: u("0.1"), referencePrice: u("0.12"),
-                   ordersPerMinute: 8, volatility: 0.6, typicalLots: 50000, listedAt: 1_528_934_400_000),
+        MarketSpec(
+            base: "BTC", quote: "USDT", tickSize: u("0.01"), lotSize: u("0.00001"), referencePrice: u("60000"),
+            ordersPerMinute: 40, volatility: 0.55, typicalLots: 2000, listedAt: 1_502_928_000_000),
+        MarketSpec(
+            base: "ETH", quote: "USDT", tickSize: u("0.01"), lotSize: u("0.0001"), referencePrice: u("3000"),
+            ordersPerMinute: 35, volatility: 0.7, typicalLots: 3000, listedAt: 1_502_928_000_000),
+        MarketSpec(
+            base: "BNB", quote: "USDT", tickSize: u("0.01"), lotSize: u("0.001"), referencePrice: u("550"),
+            ordersPerMinute: 20, volatility: 0.6, typicalLots: 2000, listedAt: 1_509_926_400_000),
+        MarketSpec(
+            base: "BNB", quote: "BTC", tickSize: u("0.000001"), lotSize: u("0.001"), referencePrice: u("0.0091"),
+            ordersPerMinute: 8, volatility: 0.4, typicalLots: 2000, listedAt: 1_500_076_800_000),
+        MarketSpec(
+            base: "ETH", quote: "BTC", tickSize: u("0.00001"), lotSize: u("0.0001"), referencePrice: u("0.05"),
+            ordersPerMinute: 12, volatility: 0.4, typicalLots: 5000, listedAt: 1_500_076_800_000),
+        MarketSpec(
+            base: "LTC", quote: "BTC", tickSize: u("0.000001"), lotSize: u("0.001"), referencePrice: u("0.0012"),
+            ordersPerMinute: 6, volatility: 0.5, typicalLots: 5000, listedAt: 1_500_076_800_000),
+        MarketSpec(
+            base: "SOL", quote: "USDT", tickSize: u("0.01"), lotSize: u("0.001"), referencePrice: u("150"),
+            ordersPerMinute: 25, volatility: 0.9, typicalLots: 5000, listedAt: 1_597_104_000_000),
+        MarketSpec(
+            base: "XRP", quote: "USDT", tickSize: u("0.0001"), lotSize: u("0.1"), referencePrice: u("0.6"),
+            ordersPerMinute: 20, volatility: 0.8, typicalLots: 10000, listedAt: 1_525_392_000_000),
+        MarketSpec(
+            base: "DOGE", quote: "USDT", tickSize: u("0.00001"), lotSize: u("1"), referencePrice: u("0.15"),
+            ordersPerMinute: 18, volatility: 1.0, typicalLots: 5000, listedAt: 1_562_284_800_000),
+        MarketSpec(
+            base: "ADA", quote: "USDT", tickSize: u("0.0001"), lotSize: u("0.1"), referencePrice: u("0.45"),
+            ordersPerMinute: 12, volatility: 0.8, typicalLots: 20000, listedAt: 1_523_923_200_000),
+        MarketSpec(
+            base: "LTC", quote: "USDT", tickSize: u("0.01"), lotSize: u("0.001"), referencePrice: u("80"),
+            ordersPerMinute: 10, volatility: 0.7, typicalLots: 10000, listedAt: 1_513_296_000_000),
+        MarketSpec(
+            base: "TRX", quote: "USDT", tickSize: u("0.0001"), lotSize: u("0.1"), referencePrice: u("0.12"),
+            ordersPerMinute: 8, volatility: 0.6, typicalLots: 50000, listedAt: 1_528_934_400_000),
     ]
 
     /// The built-in set followed by `count` synthetic markets.
@@ -66,8 +78,10 @@ package enum MarketCatalog {
         let lot = Units.pow10[lotExponent + 8]
         let rate = 5.0 + Double((h >> 20) % 40)
         return MarketSpec(
-            base: "X" + letters, quote: quote, tickSize: tick, lotSize: lot, referencePrice: max(priceUnits, tick * 100),
-            ordersPerMinute: rate, volatility: 0.4 + Double((h >> 32) % 80) / 100, typicalLots: Int64(5 + (h >> 40) % 200),
+            base: "X" + letters, quote: quote, tickSize: tick, lotSize: lot,
+            referencePrice: max(priceUnits, tick * 100),
+            ordersPerMinute: rate, volatility: 0.4 + Double((h >> 32) % 80) / 100,
+            typicalLots: Int64(5 + (h >> 40) % 200),
             spreadTicks: Int64(1 + (h >> 48) % 3), listedAt: 1_577_836_800_000)
     }
 
@@ -79,7 +93,8 @@ package enum MarketCatalog {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(description: "cannot read markets file \(path)")
         }
-        guard let document = JSONValue.parse(String(decoding: data, as: UTF8.self)), let items = document.arrayValue else {
+        guard let document = JSONValue.parse(String(decoding: data, as: UTF8.self)), let items = document.arrayValue
+        else {
             throw LoadError(description: "markets file \(path) is not a JSON array")
         }
         var specs: [MarketSpec] = []

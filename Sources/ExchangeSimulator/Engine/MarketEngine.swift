@@ -33,7 +33,9 @@ package final class MarketEngine: Sendable {
         self.clock = clock
         self.config = config
         let start = clock.now()
-        let markets = history.markets.indices.map { LiveMarket(index: $0, history: history, start: start, config: config) }
+        let markets = history.markets.indices.map {
+            LiveMarket(index: $0, history: history, start: start, config: config)
+        }
         self.state = Mutex(State(markets: markets))
     }
 
@@ -120,10 +122,11 @@ package final class MarketEngine: Sendable {
                 }
             }
             let tick = live.spec.tickSize
-            return .success(BookSnapshot(
-                market: market, updateId: updateId, time: live.time,
-                bids: bids.sorted { $0.key > $1.key }.map { BookLevel(price: $0.key * tick, quantity: $0.value) },
-                asks: asks.sorted { $0.key < $1.key }.map { BookLevel(price: $0.key * tick, quantity: $0.value) }))
+            return .success(
+                BookSnapshot(
+                    market: market, updateId: updateId, time: live.time,
+                    bids: bids.sorted { $0.key > $1.key }.map { BookLevel(price: $0.key * tick, quantity: $0.value) },
+                    asks: asks.sorted { $0.key < $1.key }.map { BookLevel(price: $0.key * tick, quantity: $0.value) }))
         }
     }
 

@@ -16,7 +16,8 @@ extension MarketHistory {
     package func recentTrades(market: Int, limit: Int, now: Int64) -> [TradeRecord] {
         var collected: [TradeRecord] = []
         var minute = DetMath.floorDiv(now, CandleInterval.minute)
-        let floorMinute = max(self.markets[market].spec.listedAt / CandleInterval.minute, minute - Self.scanLimitMinutes)
+        let floorMinute = max(
+            self.markets[market].spec.listedAt / CandleInterval.minute, minute - Self.scanLimitMinutes)
         while collected.count < limit && minute >= floorMinute {
             let trades = self.tape(market: market, minute: minute).trades()
             for trade in trades.reversed() where trade.time <= now {
@@ -31,11 +32,14 @@ extension MarketHistory {
     /// Up to `limit` trades with `id >= fromId` and time at or before `now`, oldest first.
     package func trades(market: Int, fromId: Int64, limit: Int, now: Int64) -> [TradeRecord] {
         let nowMinute = DetMath.floorDiv(now, CandleInterval.minute)
-        guard var minute = self.minute(containing: max(0, fromId), aggregate: false, market: market, lastMinute: nowMinute)
+        guard
+            var minute = self.minute(
+                containing: max(0, fromId), aggregate: false, market: market, lastMinute: nowMinute)
         else { return [] }
         var collected: [TradeRecord] = []
         while collected.count < limit && minute <= nowMinute {
-            for trade in self.tape(market: market, minute: minute).trades() where trade.id >= fromId && trade.time <= now {
+            for trade in self.tape(market: market, minute: minute).trades()
+            where trade.id >= fromId && trade.time <= now {
                 collected.append(trade)
                 if collected.count == limit { break }
             }
@@ -51,7 +55,8 @@ extension MarketHistory {
         var minute = DetMath.floorDiv(max(from, self.markets[market].spec.listedAt), CandleInterval.minute)
         let lastMinute = DetMath.floorDiv(end, CandleInterval.minute)
         while collected.count < limit && minute <= lastMinute {
-            for trade in self.tape(market: market, minute: minute).trades() where trade.time >= from && trade.time <= end {
+            for trade in self.tape(market: market, minute: minute).trades()
+            where trade.time >= from && trade.time <= end {
                 collected.append(trade)
                 if collected.count == limit { break }
             }
@@ -64,7 +69,8 @@ extension MarketHistory {
     package func recentAggregates(market: Int, limit: Int, now: Int64) -> [TapeOrder] {
         var collected: [TapeOrder] = []
         var minute = DetMath.floorDiv(now, CandleInterval.minute)
-        let floorMinute = max(self.markets[market].spec.listedAt / CandleInterval.minute, minute - Self.scanLimitMinutes)
+        let floorMinute = max(
+            self.markets[market].spec.listedAt / CandleInterval.minute, minute - Self.scanLimitMinutes)
         while collected.count < limit && minute >= floorMinute {
             for order in self.tape(market: market, minute: minute).orders.reversed() where order.time <= now {
                 collected.append(order)
@@ -78,7 +84,8 @@ extension MarketHistory {
     /// Aggregate trades from id `fromId`, oldest first.
     package func aggregates(market: Int, fromId: Int64, limit: Int, now: Int64) -> [TapeOrder] {
         let nowMinute = DetMath.floorDiv(now, CandleInterval.minute)
-        guard var minute = self.minute(containing: max(0, fromId), aggregate: true, market: market, lastMinute: nowMinute)
+        guard
+            var minute = self.minute(containing: max(0, fromId), aggregate: true, market: market, lastMinute: nowMinute)
         else { return [] }
         var collected: [TapeOrder] = []
         while collected.count < limit && minute <= nowMinute {
@@ -99,7 +106,8 @@ extension MarketHistory {
         var minute = DetMath.floorDiv(max(from, self.markets[market].spec.listedAt), CandleInterval.minute)
         let lastMinute = DetMath.floorDiv(end, CandleInterval.minute)
         while collected.count < limit && minute <= lastMinute {
-            for order in self.tape(market: market, minute: minute).orders where order.time >= from && order.time <= end {
+            for order in self.tape(market: market, minute: minute).orders where order.time >= from && order.time <= end
+            {
                 collected.append(order)
                 if collected.count == limit { break }
             }
@@ -148,7 +156,8 @@ extension MarketHistory {
             if summary.isEmpty {
                 // No trades: the candle is flat at the previous close, as exchanges publish it.
                 if previousClose == nil {
-                    previousClose = self.lastTrade(market: market, atOrBefore: first - 1)?.price
+                    previousClose =
+                        self.lastTrade(market: market, atOrBefore: first - 1)?.price
                         ?? self.markets[market].path.quote(at: open).bid * self.markets[market].spec.tickSize
                 }
                 let flat = previousClose ?? 0

@@ -45,7 +45,9 @@ package final class MarketHistory: Sendable {
     package init(specs: [MarketSpec], seed: UInt64) {
         self.markets = specs.map { spec in
             let key = SimHash.marketKey(seed: seed, name: spec.name)
-            return Market(spec: spec, key: key, path: PricePath(key: key, spec: spec), activity: ActivityModel(key: key, spec: spec))
+            return Market(
+                spec: spec, key: key, path: PricePath(key: key, spec: spec),
+                activity: ActivityModel(key: key, spec: spec))
         }
     }
 
@@ -98,7 +100,8 @@ package final class MarketHistory: Sendable {
         let firstMinute = activity.listDay * ActivityModel.minutesPerDay
         guard lastMinute >= firstMinute else { return nil }
         let before = { (minute: Int64) -> Int64 in
-            aggregate ? self.ordersBefore(market: market, minute: minute) : self.tradesBefore(market: market, minute: minute)
+            aggregate
+                ? self.ordersBefore(market: market, minute: minute) : self.tradesBefore(market: market, minute: minute)
         }
         guard before(lastMinute + 1) > id else { return nil }
         // Largest minute whose "before" count is <= id.
@@ -139,13 +142,17 @@ package final class MarketHistory: Sendable {
         var time = max(from, listedAt)
         while time < to {
             if time % CandleInterval.day == 0 && time + CandleInterval.day <= to {
-                result.merge(self.alignedSummary(market: market, width: CandleInterval.day, index: time / CandleInterval.day))
+                result.merge(
+                    self.alignedSummary(market: market, width: CandleInterval.day, index: time / CandleInterval.day))
                 time += CandleInterval.day
             } else if time % CandleInterval.hour == 0 && time + CandleInterval.hour <= to {
-                result.merge(self.alignedSummary(market: market, width: CandleInterval.hour, index: time / CandleInterval.hour))
+                result.merge(
+                    self.alignedSummary(market: market, width: CandleInterval.hour, index: time / CandleInterval.hour))
                 time += CandleInterval.hour
             } else if time % CandleInterval.minute == 0 && time + CandleInterval.minute <= to {
-                result.merge(self.alignedSummary(market: market, width: CandleInterval.minute, index: time / CandleInterval.minute))
+                result.merge(
+                    self.alignedSummary(
+                        market: market, width: CandleInterval.minute, index: time / CandleInterval.minute))
                 time += CandleInterval.minute
             } else {
                 let minute = DetMath.floorDiv(time, CandleInterval.minute)
@@ -167,7 +174,8 @@ package final class MarketHistory: Sendable {
             summary = CandleSummary.of(self.tape(market: market, minute: index))
         case CandleInterval.hour:
             for minute in 0..<Int64(60) {
-                summary.merge(self.alignedSummary(market: market, width: CandleInterval.minute, index: index * 60 + minute))
+                summary.merge(
+                    self.alignedSummary(market: market, width: CandleInterval.minute, index: index * 60 + minute))
             }
         default:
             for hour in 0..<Int64(24) {

@@ -42,10 +42,11 @@ package struct MinuteTape: Sendable {
         out.reserveCapacity(self.fillQuantities.count)
         for order in self.orders {
             for fill in 0..<Int(order.fills) {
-                out.append(TradeRecord(
-                    id: order.firstTradeId + Int64(fill), aggregateId: order.aggregateId, time: order.time,
-                    price: order.price, quantity: self.fillQuantities[Int(order.fillOffset) + fill],
-                    isBuyerMaker: order.isBuyerMaker))
+                out.append(
+                    TradeRecord(
+                        id: order.firstTradeId + Int64(fill), aggregateId: order.aggregateId, time: order.time,
+                        price: order.price, quantity: self.fillQuantities[Int(order.fillOffset) + fill],
+                        isBuyerMaker: order.isBuyerMaker))
             }
         }
         return out
@@ -98,9 +99,10 @@ package struct MinuteTape: Sendable {
                 tape.fillQuantities.append(quantity)
                 total += quantity
             }
-            tape.orders.append(TapeOrder(
-                aggregateId: aggregateId, firstTradeId: nextTrade, fills: fills[index], time: time, price: price,
-                isBuyerMaker: isBuyerMaker, fillOffset: offsetIndex, quantity: total))
+            tape.orders.append(
+                TapeOrder(
+                    aggregateId: aggregateId, firstTradeId: nextTrade, fills: fills[index], time: time, price: price,
+                    isBuyerMaker: isBuyerMaker, fillOffset: offsetIndex, quantity: total))
             nextTrade += Int64(fills[index])
         }
         return tape

@@ -82,7 +82,9 @@ package struct FaultRule: Sendable {
         if parts.count == 2 {
             for item in parts[1].split(separator: ",") {
                 let pair = item.split(separator: "=", maxSplits: 1).map(String.init)
-                guard pair.count == 2 else { return .failure(FaultParseError(message: "expected key=value in \(item)")) }
+                guard pair.count == 2 else {
+                    return .failure(FaultParseError(message: "expected key=value in \(item)"))
+                }
                 fields.append((pair[0], pair[1]))
             }
         }
@@ -124,7 +126,9 @@ package struct FaultRule: Sendable {
                 }
                 rule.probability = probability
             case "duration_ms":
-                guard let duration = Int64(value), duration > 0 else { return .failure(.init(message: "duration_ms must be > 0")) }
+                guard let duration = Int64(value), duration > 0 else {
+                    return .failure(.init(message: "duration_ms must be > 0"))
+                }
                 rule.durationMs = duration
             case "ms":
                 guard let ms = Int64(value), ms >= 0 else { return .failure(.init(message: "ms must be >= 0")) }
@@ -136,10 +140,14 @@ package struct FaultRule: Sendable {
                 rule.status = status
             case "target": rule.target = value
             case "mode":
-                guard value == "json" || value == "frame" else { return .failure(.init(message: "mode is json or frame")) }
+                guard value == "json" || value == "frame" else {
+                    return .failure(.init(message: "mode is json or frame"))
+                }
                 rule.mode = value
             case "scope":
-                guard ["rest", "ws", "both"].contains(value) else { return .failure(.init(message: "scope is rest, ws or both")) }
+                guard ["rest", "ws", "both"].contains(value) else {
+                    return .failure(.init(message: "scope is rest, ws or both"))
+                }
                 rule.scope = value
             default:
                 return .failure(FaultParseError(message: "unknown fault field '\(key)'"))

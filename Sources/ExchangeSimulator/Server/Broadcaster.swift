@@ -33,7 +33,8 @@ final class Broadcaster {
     func start(tickMs: Int64) {
         let bound = NIOLoopBound(self, eventLoop: self.loop)
         self.lastTick = SimClock.monotonicNanos()
-        self.task = self.loop.scheduleRepeatedTask(initialDelay: .milliseconds(tickMs), delay: .milliseconds(tickMs)) { _ in
+        self.task = self.loop.scheduleRepeatedTask(initialDelay: .milliseconds(tickMs), delay: .milliseconds(tickMs)) {
+            _ in
             bound.value.tick()
         }
     }

@@ -98,7 +98,8 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let (handler, context) = bound.value
                 switch result {
                 case .success(let response): handler.respond(context: context, head: head, response: response)
-                case .failure: handler.respond(context: context, head: head, response: .text(.internalServerError, "failed"))
+                case .failure:
+                    handler.respond(context: context, head: head, response: .text(.internalServerError, "failed"))
                 }
             }
             return
@@ -171,7 +172,8 @@ package final class SimRouter: Sendable {
             response = self.venue.handle(request)
         }
         if action.truncate {
-            response.body = response.body.getSlice(at: response.body.readerIndex, length: response.body.readableBytes / 2)
+            response.body =
+                response.body.getSlice(at: response.body.readerIndex, length: response.body.readableBytes / 2)
                 ?? response.body
         }
         response.delayMs += action.latencyMs

@@ -27,7 +27,9 @@ package final class LoopHub {
     /// Starts the keepalive/lifetime timer (real time; rules inside compare simulated times).
     func start() {
         let bound = NIOLoopBound(self, eventLoop: self.loop)
-        self.housekeepingTask = self.loop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
+        self.housekeepingTask = self.loop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(20), delay: .milliseconds(20)
+        ) { _ in
             bound.value.housekeeping()
         }
     }
@@ -96,10 +98,11 @@ package final class LoopHub {
     package func dropConnections(target: String?, name: (StreamKey) -> String) -> Int {
         var dropped = 0
         for connection in Array(self.connections.values) {
-            let matches = target.map { target in
-                connection.request.path.contains(target) || connection.request.rawQuery.contains(target)
-                    || connection.streams.contains { name($0).contains(target) }
-            } ?? true
+            let matches =
+                target.map { target in
+                    connection.request.path.contains(target) || connection.request.rawQuery.contains(target)
+                        || connection.streams.contains { name($0).contains(target) }
+                } ?? true
             if matches {
                 connection.drop()
                 dropped += 1
@@ -121,7 +124,12 @@ package final class LoopHub {
         return self.connections.values.sorted { $0.id < $1.id }.map { connection in
             .object([
                 ("id", .int(connection.id)), ("clientIP", .string(connection.clientIP)),
-                ("path", .string(connection.request.path + (connection.request.rawQuery.isEmpty ? "" : "?" + connection.request.rawQuery))),
+                (
+                    "path",
+                    .string(
+                        connection.request.path
+                            + (connection.request.rawQuery.isEmpty ? "" : "?" + connection.request.rawQuery))
+                ),
                 ("ageMs", .int(now - connection.openedAt)),
                 ("streams", .array(connection.streams.sorted().map { .string(name($0)) })),
             ])

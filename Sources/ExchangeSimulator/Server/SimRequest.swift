@@ -114,13 +114,17 @@ package struct SimResponse: Sendable {
     }
 
     /// A JSON answer with `Content-Type: application/json;charset=UTF-8` (Binance's spelling).
-    package static func json(_ status: HTTPResponseStatus = .ok, _ body: ByteBuffer, headers: [(String, String)] = [])
+    package static func json(
+        _ status: HTTPResponseStatus = .ok, _ body: ByteBuffer, headers: [(String, String)] = []
+    )
         -> SimResponse
     {
         SimResponse(status: status, headers: [("Content-Type", "application/json;charset=UTF-8")] + headers, body: body)
     }
 
-    package static func json(_ status: HTTPResponseStatus = .ok, _ value: JSONValue, headers: [(String, String)] = [])
+    package static func json(
+        _ status: HTTPResponseStatus = .ok, _ value: JSONValue, headers: [(String, String)] = []
+    )
         -> SimResponse
     {
         json(status, value.buffer, headers: headers)

@@ -22,7 +22,8 @@ package final class SimulatorHost: Sendable {
     package let venues: [RunningVenue]
     private let group: MultiThreadedEventLoopGroup
 
-    private init(options: SimulatorOptions, clock: SimClock, venues: [RunningVenue], group: MultiThreadedEventLoopGroup) {
+    private init(options: SimulatorOptions, clock: SimClock, venues: [RunningVenue], group: MultiThreadedEventLoopGroup)
+    {
         self.options = options
         self.clock = clock
         self.venues = venues
@@ -44,11 +45,14 @@ package final class SimulatorHost: Sendable {
         do {
             let clock = SimClock(start: options.startTime, scale: options.timeScale)
             let tls = options.tls ? try TLSSetup.context(options: options) : nil
-            let selected = VenueRegistry.all.filter { descriptor in options.venues.map { $0.contains(descriptor.id) } ?? true }
+            let selected = VenueRegistry.all.filter { descriptor in
+                options.venues.map { $0.contains(descriptor.id) } ?? true
+            }
             var running: [RunningVenue] = []
             for descriptor in selected {
-                running.append(try await self.startVenue(
-                    descriptor: descriptor, options: options, clock: clock, group: group, tls: tls, logger: logger))
+                running.append(
+                    try await self.startVenue(
+                        descriptor: descriptor, options: options, clock: clock, group: group, tls: tls, logger: logger))
             }
             return SimulatorHost(options: options, clock: clock, venues: running, group: group)
         } catch {
@@ -71,9 +75,11 @@ package final class SimulatorHost: Sendable {
         let subscriptions = SubscriptionRegistry()
         var hubs: [NIOLoopBound<LoopHub>] = []
         for loop in group.makeIterator() {
-            hubs.append(try await loop.submit {
-                NIOLoopBound(LoopHub(loop: loop, clock: clock, stats: stats, subscriptions: subscriptions), eventLoop: loop)
-            }.get())
+            hubs.append(
+                try await loop.submit {
+                    NIOLoopBound(
+                        LoopHub(loop: loop, clock: clock, stats: stats, subscriptions: subscriptions), eventLoop: loop)
+                }.get())
         }
         let directory = HubDirectory(hubs: hubs)
         let context = VenueContext(
@@ -91,11 +97,14 @@ package final class SimulatorHost: Sendable {
             return NIOLoopBound(broadcaster, eventLoop: loop)
         }.get()
         let port = channel.localAddress?.port ?? options.port(for: descriptor)
-        venueLogger.info("listening", metadata: [
-            "address": "\(options.tls ? "https" : "http")://\(options.host):\(port)",
-            "markets": "\(options.markets.count)",
-        ])
-        return RunningVenue(id: descriptor.id, port: port, context: context, venue: venue, channel: channel, broadcaster: broadcaster)
+        venueLogger.info(
+            "listening",
+            metadata: [
+                "address": "\(options.tls ? "https" : "http")://\(options.host):\(port)",
+                "markets": "\(options.markets.count)",
+            ])
+        return RunningVenue(
+            id: descriptor.id, port: port, context: context, venue: venue, channel: channel, broadcaster: broadcaster)
     }
 
     /// Stops accepting, closes every connection, stops timers, and shuts the event loops down.

@@ -87,10 +87,12 @@ enum VenueListener {
         let raw = RawFrameWriter()
         try sync.addHandler(raw, position: .before(encoder))
         let policy = venue.webSocketPolicy
-        try sync.addHandler(NIOWebSocketFrameAggregator(
-            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: policy.maxFrameSize))
+        try sync.addHandler(
+            NIOWebSocketFrameAggregator(
+                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: policy.maxFrameSize))
         let id = venue.context.stats.connectionIds.wrappingAdd(1, ordering: .relaxed).newValue
-        try sync.addHandler(WSConnection(
-            id: id, request: accepted.request, hub: hub, policy: policy, raw: raw, session: accepted.factory()))
+        try sync.addHandler(
+            WSConnection(
+                id: id, request: accepted.request, hub: hub, policy: policy, raw: raw, session: accepted.factory()))
     }
 }

@@ -38,7 +38,9 @@ package final class WSConnection: ChannelInboundHandler {
     private var windowStart: UInt64 = 0
     private var windowCount = 0
 
-    init(id: Int, request: SimRequest, hub: LoopHub, policy: WebSocketPolicy, raw: RawFrameWriter, session: any WSSession) {
+    init(
+        id: Int, request: SimRequest, hub: LoopHub, policy: WebSocketPolicy, raw: RawFrameWriter, session: any WSSession
+    ) {
         self.id = id
         self.request = request
         self.hub = hub

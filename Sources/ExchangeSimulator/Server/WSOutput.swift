@@ -49,7 +49,9 @@ package struct WSOutput {
     /// A text frame holding `prefix + payload + suffix` (e.g. a combined-stream wrapper), without
     /// building the joined text first.
     package mutating func text(prefix: ByteBuffer, payload: ByteBuffer, suffix: StaticString) {
-        self.header(opcode: Opcode.text.rawValue, length: prefix.readableBytes + payload.readableBytes + suffix.utf8CodeUnitCount)
+        self.header(
+            opcode: Opcode.text.rawValue,
+            length: prefix.readableBytes + payload.readableBytes + suffix.utf8CodeUnitCount)
         var prefixCopy = prefix
         var payloadCopy = payload
         self.buffer.writeBuffer(&prefixCopy)

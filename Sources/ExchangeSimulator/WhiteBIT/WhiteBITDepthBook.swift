@@ -41,7 +41,8 @@ struct WhiteBITDepthBook: Sendable {
     static func view(of snapshot: BookSnapshot, limit: Int, interval: Int64, tickSize: Int64) -> View {
         guard interval > tickSize else {
             return View(
-                updateId: snapshot.updateId, bids: Array(snapshot.bids.prefix(limit)), asks: Array(snapshot.asks.prefix(limit)))
+                updateId: snapshot.updateId, bids: Array(snapshot.bids.prefix(limit)),
+                asks: Array(snapshot.asks.prefix(limit)))
         }
         return View(
             updateId: snapshot.updateId,
@@ -80,7 +81,9 @@ struct WhiteBITDepthBook: Sendable {
         let worst = new.last?.price
         for level in old where !current.contains(level.price) {
             // Below a full window's last level the client's truncation removes it anyway.
-            if !windowRemovals, new.count == limit, let worst, isBid ? level.price < worst : level.price > worst { continue }
+            if !windowRemovals, new.count == limit, let worst, isBid ? level.price < worst : level.price > worst {
+                continue
+            }
             out.append(BookLevel(price: level.price, quantity: 0))
         }
         return out.sorted { isBid ? $0.price > $1.price : $0.price < $1.price }

@@ -7,18 +7,22 @@ struct WhiteBITError: Error, Sendable {
 
     /// Documented public v1/v4 format: `{"success":false,"message":"…","params":[]}`.
     static func plain(_ status: HTTPResponseStatus, _ message: String) -> WhiteBITError {
-        WhiteBITError(status: status, body: .object([
-            ("success", .bool(false)), ("message", .string(message)), ("params", .array([])),
-        ]))
+        WhiteBITError(
+            status: status,
+            body: .object([
+                ("success", .bool(false)), ("message", .string(message)), ("params", .array([])),
+            ]))
     }
 
     /// The field → messages variant recorded by ccxt:
     /// `{"success":false,"message":{"market":["Market is not available"]},"result":[]}`.
     static func field(_ name: String, _ message: String) -> WhiteBITError {
-        WhiteBITError(status: .unprocessableEntity, body: .object([
-            ("success", .bool(false)), ("message", .object([(name, .array([.string(message)]))])),
-            ("result", .array([])),
-        ]))
+        WhiteBITError(
+            status: .unprocessableEntity,
+            body: .object([
+                ("success", .bool(false)), ("message", .object([(name, .array([.string(message)]))])),
+                ("result", .array([])),
+            ]))
     }
 
     /// Private-API authentication failures in the older recorded form `{"code":N,"message":"…"}`.
@@ -28,17 +32,21 @@ struct WhiteBITError: Error, Sendable {
 
     /// Private-API middleware failures in the newer recorded form `{"code":0,"errors":{},"message":"…"}`.
     static func middleware(_ status: HTTPResponseStatus, _ message: String) -> WhiteBITError {
-        WhiteBITError(status: status, body: .object([
-            ("code", .int(0)), ("errors", .object([])), ("message", .string(message)),
-        ]))
+        WhiteBITError(
+            status: status,
+            body: .object([
+                ("code", .int(0)), ("errors", .object([])), ("message", .string(message)),
+            ]))
     }
 
     /// Private-API validation: `{"code":30,"message":"Validation failed","errors":{"ticker":["…"]}}` (422).
     static func validation(_ name: String, _ message: String) -> WhiteBITError {
-        WhiteBITError(status: .unprocessableEntity, body: .object([
-            ("code", .int(30)), ("message", .string("Validation failed")),
-            ("errors", .object([(name, .array([.string(message)]))])),
-        ]))
+        WhiteBITError(
+            status: .unprocessableEntity,
+            body: .object([
+                ("code", .int(30)), ("message", .string("Validation failed")),
+                ("errors", .object([(name, .array([.string(message)]))])),
+            ]))
     }
 
     // MARK: - The exact bodies
@@ -63,10 +71,13 @@ struct WhiteBITError: Error, Sendable {
     /// The third recorded shape, used for 5xx answers (`http_5xx` fault):
     /// `{"response":null,"status":503,"errors":{"message":[""]},"notification":null,"warning":null,"_token":null}`.
     static func serverError(status: Int) -> WhiteBITError {
-        WhiteBITError(status: HTTPResponseStatus(statusCode: status), body: .object([
-            ("response", .null), ("status", .int(status)), ("errors", .object([("message", .array([.string("")]))])),
-            ("notification", .null), ("warning", .null), ("_token", .null),
-        ]))
+        WhiteBITError(
+            status: HTTPResponseStatus(statusCode: status),
+            body: .object([
+                ("response", .null), ("status", .int(status)),
+                ("errors", .object([("message", .array([.string("")]))])),
+                ("notification", .null), ("warning", .null), ("_token", .null),
+            ]))
     }
 
     var response: SimResponse {

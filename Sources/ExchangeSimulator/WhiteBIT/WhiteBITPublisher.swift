@@ -93,9 +93,10 @@ final class WhiteBITPublisher: StreamPublisher {
                 &w, symbol: self.venue.symbols[market], spec: self.venue.spec(market), transactionTime: step.time,
                 messageTime: simNow, updateId: step.updateId, bid: step.bestBid, ask: step.bestAsk)
             for key in keys where active.contains(key) {
-                output.append(StreamMessage(
-                    key: key, payload: w.buffer, kind: .bookTicker, firstUpdateId: step.updateId,
-                    lastUpdateId: step.updateId))
+                output.append(
+                    StreamMessage(
+                        key: key, payload: w.buffer, kind: .bookTicker, firstUpdateId: step.updateId,
+                        lastUpdateId: step.updateId))
             }
         }
     }
@@ -123,7 +124,9 @@ final class WhiteBITPublisher: StreamPublisher {
                     limit: limit, interval: interval, initial: view, now: simNow,
                     windowRemovals: self.venue.depthWindowRemovals)
                 if requested.contains(key) {
-                    self.snapshot(key, view: view, time: book.time, simNow: simNow, kind: Self.subscriberSnapshotKind, output: &output)
+                    self.snapshot(
+                        key, view: view, time: book.time, simNow: simNow, kind: Self.subscriberSnapshotKind,
+                        output: &output)
                 }
                 continue
             }
@@ -133,9 +136,10 @@ final class WhiteBITPublisher: StreamPublisher {
                     &w, symbol: self.venue.symbols[key.market], spec: spec, snapshot: false, time: book.time,
                     updateId: view.updateId, pastUpdateId: change.pastUpdateId, asks: change.asks, bids: change.bids,
                     eventTime: simNow)
-                output.append(StreamMessage(
-                    key: key, payload: w.buffer, kind: .depthDiff, firstUpdateId: change.pastUpdateId,
-                    lastUpdateId: view.updateId))
+                output.append(
+                    StreamMessage(
+                        key: key, payload: w.buffer, kind: .depthDiff, firstUpdateId: change.pastUpdateId,
+                        lastUpdateId: view.updateId))
             } else if active.contains(key) && state.keepAliveDue(now: simNow, after: self.venue.depthKeepAliveMs) {
                 state.broadcastSnapshot(view, now: simNow)
                 self.snapshot(key, view: view, time: book.time, simNow: simNow, kind: .depthSnapshot, output: &output)
@@ -143,7 +147,8 @@ final class WhiteBITPublisher: StreamPublisher {
             self.depth[key] = state
             if requested.contains(key) {
                 self.snapshot(
-                    key, view: state.subscriberSnapshot, time: book.time, simNow: simNow, kind: Self.subscriberSnapshotKind,
+                    key, view: state.subscriberSnapshot, time: book.time, simNow: simNow,
+                    kind: Self.subscriberSnapshotKind,
                     output: &output)
             }
         }
@@ -157,8 +162,9 @@ final class WhiteBITPublisher: StreamPublisher {
         WhiteBITRender.depthUpdate(
             &w, symbol: self.venue.symbols[key.market], spec: self.venue.spec(key.market), snapshot: true, time: time,
             updateId: view.updateId, pastUpdateId: nil, asks: view.asks, bids: view.bids, eventTime: simNow)
-        output.append(StreamMessage(
-            key: key, payload: w.buffer, kind: kind, firstUpdateId: view.updateId, lastUpdateId: view.updateId))
+        output.append(
+            StreamMessage(
+                key: key, payload: w.buffer, kind: kind, firstUpdateId: view.updateId, lastUpdateId: view.updateId))
     }
 
     // MARK: - Periodic streams
@@ -173,9 +179,12 @@ final class WhiteBITPublisher: StreamPublisher {
             var rows: [Candle] = []
             // When a bucket rolls over, the closed candle's final state goes first.
             func candle(_ start: Int64) -> Candle? {
-                history.candles(market: key.market, interval: interval, start: start, end: start, limit: 1, now: simNow).first
+                history.candles(market: key.market, interval: interval, start: start, end: start, limit: 1, now: simNow)
+                    .first
             }
-            if let previous = self.candleOpen[key], previous != open, let closed = candle(previous) { rows.append(closed) }
+            if let previous = self.candleOpen[key], previous != open, let closed = candle(previous) {
+                rows.append(closed)
+            }
             if let current = candle(open) { rows.append(current) }
             self.candleOpen[key] = open
             guard !rows.isEmpty else { continue }

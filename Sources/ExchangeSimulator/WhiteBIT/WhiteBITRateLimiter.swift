@@ -120,11 +120,15 @@ final class WhiteBITRateLimiter: Sendable {
             let perWindow = Group.allCases.map { ($0.rawValue, JSONValue.int(self.limits.perWindow[$0] ?? 0)) }
             return .object([
                 ("venue", .string("whitebit")), ("now", .int(now)),
-                ("limits", .object(perWindow + [
-                    ("windowMs", .int(self.limits.windowMs)),
-                    ("wsConnectionsPerMinute", .int(self.limits.connectionsPerMinute)),
-                    ("wsRequestsPerConnectionMinute", .int(self.limits.requestsPerConnectionMinute)),
-                ])),
+                (
+                    "limits",
+                    .object(
+                        perWindow + [
+                            ("windowMs", .int(self.limits.windowMs)),
+                            ("wsConnectionsPerMinute", .int(self.limits.connectionsPerMinute)),
+                            ("wsRequestsPerConnectionMinute", .int(self.limits.requestsPerConnectionMinute)),
+                        ])
+                ),
                 ("clients", .array(items)),
             ])
         }

@@ -22,13 +22,15 @@ extension WhiteBITSession {
             else { break }
             let stats = venue.stats(market: market, from: now - period * 1_000 + 1, to: now)
             let spec = venue.spec(market)
-            self.reply(result: { WhiteBITRender.marketStats(&$0, stats, spec: spec, period: period) }, id: id, on: connection)
+            self.reply(
+                result: { WhiteBITRender.marketStats(&$0, stats, spec: spec, period: period) }, id: id, on: connection)
             return true
         case "marketToday_query":
             guard params.count == 1, let market = self.market(params[0]) else { break }
             let stats = venue.stats(market: market, from: DetMath.floorDiv(now, 86_400_000) * 86_400_000, to: now)
             let spec = venue.spec(market)
-            self.reply(result: { WhiteBITRender.marketStats(&$0, stats, spec: spec, period: nil) }, id: id, on: connection)
+            self.reply(
+                result: { WhiteBITRender.marketStats(&$0, stats, spec: spec, period: nil) }, id: id, on: connection)
             return true
         case "trades_request":
             guard let answer = self.tradesAnswer(params, now: now) else { break }

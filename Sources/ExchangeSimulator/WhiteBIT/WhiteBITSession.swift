@@ -233,9 +233,10 @@ final class WhiteBITSession: WSSession {
 
     /// `{"id":…,"result":null,"error":{"code":N,"message":"…"}}`.
     func reply(error code: ErrorCode, id: JSONValue, on connection: WSConnection) {
-        connection.send(.object([
-            ("id", id), ("result", .null),
-            ("error", .object([("code", .int(code.rawValue)), ("message", .string(code.message))])),
-        ]))
+        connection.send(
+            .object([
+                ("id", id), ("result", .null),
+                ("error", .object([("code", .int(code.rawValue)), ("message", .string(code.message))])),
+            ]))
     }
 }

@@ -56,20 +56,28 @@ extension WhiteBITVenue {
             func limits(_ minimum: String) -> JSONValue {
                 .object(asset.networks.map { ($0, JSONValue.object([("min", .string(minimum))])) })
             }
-            return (asset.ticker, .object([
-                ("name", .string(asset.name)),
-                ("unified_cryptoasset_id", .int(Int64(Self.coinMarketCapIds[asset.ticker] ?? 0))),
-                ("can_withdraw", .bool(true)), ("can_deposit", .bool(true)),
-                ("min_withdraw", .string(asset.minWithdraw)), ("max_withdraw", .string("0")),
-                ("maker_fee", .string("0.1")), ("taker_fee", .string("0.1")),
-                ("min_deposit", .string("0")), ("max_deposit", .string("0")),
-                ("currency_precision", .int(Int64(asset.precision))),
-                ("is_memo", .bool(false)),
-                ("memo", .object([("deposit", .bool(false)), ("withdraw", .bool(false))])),
-                ("networks", .object([("deposits", networks), ("withdraws", networks), ("default", .string(asset.networks[0]))])),
-                ("limits", .object([("deposit", limits("0")), ("withdraw", limits(asset.minWithdraw))])),
-                ("confirmations", .object(asset.networks.map { ($0, JSONValue.int($0 == "BTC" ? 2 : 20)) })),
-            ]))
+            return (
+                asset.ticker,
+                .object([
+                    ("name", .string(asset.name)),
+                    ("unified_cryptoasset_id", .int(Int64(Self.coinMarketCapIds[asset.ticker] ?? 0))),
+                    ("can_withdraw", .bool(true)), ("can_deposit", .bool(true)),
+                    ("min_withdraw", .string(asset.minWithdraw)), ("max_withdraw", .string("0")),
+                    ("maker_fee", .string("0.1")), ("taker_fee", .string("0.1")),
+                    ("min_deposit", .string("0")), ("max_deposit", .string("0")),
+                    ("currency_precision", .int(Int64(asset.precision))),
+                    ("is_memo", .bool(false)),
+                    ("memo", .object([("deposit", .bool(false)), ("withdraw", .bool(false))])),
+                    (
+                        "networks",
+                        .object([
+                            ("deposits", networks), ("withdraws", networks), ("default", .string(asset.networks[0])),
+                        ])
+                    ),
+                    ("limits", .object([("deposit", limits("0")), ("withdraw", limits(asset.minWithdraw))])),
+                    ("confirmations", .object(asset.networks.map { ($0, JSONValue.int($0 == "BTC" ? 2 : 20)) })),
+                ])
+            )
         }
         return Self.json(.object(items))
     }
@@ -81,18 +89,29 @@ extension WhiteBITVenue {
         for asset in self.assets() {
             for network in asset.networks {
                 let key = asset.networks.count > 1 ? "\(asset.ticker) (\(network))" : asset.ticker
-                items.append((key, .object([
-                    ("ticker", .string(asset.ticker)), ("name", .string(asset.name)), ("providers", .array([])),
-                    ("deposit", .object([
-                        ("min_amount", .string("0")), ("max_amount", .string("0")), ("fixed", .null), ("flex", .null),
-                    ])),
-                    ("withdraw", .object([
-                        ("min_amount", .string(asset.minWithdraw)), ("max_amount", .string("0")),
-                        ("fixed", .string(asset.withdrawFee)), ("flex", .null),
-                    ])),
-                    ("is_depositable", .bool(true)), ("is_withdrawal", .bool(true)),
-                    ("is_api_withdrawal", .bool(true)), ("is_api_depositable", .bool(true)),
-                ])))
+                items.append(
+                    (
+                        key,
+                        .object([
+                            ("ticker", .string(asset.ticker)), ("name", .string(asset.name)), ("providers", .array([])),
+                            (
+                                "deposit",
+                                .object([
+                                    ("min_amount", .string("0")), ("max_amount", .string("0")), ("fixed", .null),
+                                    ("flex", .null),
+                                ])
+                            ),
+                            (
+                                "withdraw",
+                                .object([
+                                    ("min_amount", .string(asset.minWithdraw)), ("max_amount", .string("0")),
+                                    ("fixed", .string(asset.withdrawFee)), ("flex", .null),
+                                ])
+                            ),
+                            ("is_depositable", .bool(true)), ("is_withdrawal", .bool(true)),
+                            ("is_api_withdrawal", .bool(true)), ("is_api_depositable", .bool(true)),
+                        ])
+                    ))
             }
         }
         return Self.json(.object(items))

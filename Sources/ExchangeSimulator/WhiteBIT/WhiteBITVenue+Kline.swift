@@ -43,8 +43,9 @@ extension WhiteBITVenue {
             let window = Self.defaultWindowMs(name)
             let fits = Int(window / interval.nominalWidth) + 1
             candles = history.candles(
-                market: market, interval: interval, start: nil, end: last, limit: min(limit, fits), now: asOf)
-                .filter { $0.openTime > last - window }
+                market: market, interval: interval, start: nil, end: last, limit: min(limit, fits), now: asOf
+            )
+            .filter { $0.openTime > last - window }
         }
         let spec = self.spec(market)
         var w = JSONWriter(capacity: 64 + candles.count * 110)

@@ -164,9 +164,11 @@ extension WhiteBITVenue {
         let spec = self.spec(market)
         let width = spec.tickSize * Units.pow10[level]
         let book = self.context.engine.snapshot(market: market, limit: level == 0 ? limit : Int.max)
-        let bids = level == 0
+        let bids =
+            level == 0
             ? book.bids : WhiteBITDepthBook.aggregate(book.bids, width: width, isBid: true, limit: limit)
-        let asks = level == 0
+        let asks =
+            level == 0
             ? book.asks : WhiteBITDepthBook.aggregate(book.asks, width: width, isBid: false, limit: limit)
         var w = JSONWriter(capacity: 96 + (bids.count + asks.count) * 40)
         w.raw("{\"ticker_id\":\""); w.rawString(self.symbols[market])

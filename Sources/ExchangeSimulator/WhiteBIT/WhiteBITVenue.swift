@@ -86,7 +86,8 @@ final class WhiteBITVenue: Venue {
         var group: WhiteBITRateLimiter.Group
         var method: HTTPMethod = .GET
         var handler:
-            @Sendable (WhiteBITVenue, SimRequest, _ parameter: String, _ now: Int64) throws(WhiteBITError) -> SimResponse
+            @Sendable (WhiteBITVenue, SimRequest, _ parameter: String, _ now: Int64) throws(WhiteBITError) ->
+                SimResponse
     }
 
     private static let routes: [String: Route] = {
@@ -112,7 +113,8 @@ final class WhiteBITVenue: Venue {
             Route(template: "/api/v4/public/fee", group: .v4Public) { venue, _, _, _ throws(WhiteBITError) in
                 venue.feeList()
             },
-            Route(template: "/api/v4/public/collateral/markets", group: .v4Public) { venue, _, _, _ throws(WhiteBITError) in
+            Route(template: "/api/v4/public/collateral/markets", group: .v4Public) {
+                venue, _, _, _ throws(WhiteBITError) in
                 venue.collateralMarkets()
             },
             Route(template: "/api/v4/public/futures", group: .v4Public) { venue, _, _, _ throws(WhiteBITError) in

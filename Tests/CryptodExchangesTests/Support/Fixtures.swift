@@ -14,20 +14,24 @@ enum Fixtures {
         }
         // Support/ → CryptodExchangesTests/ → Tests/ → checkout/ → its parent. Symlinks are resolved first so
         // a scratch package linking to the checkout's tests finds the same fixtures.
-        return URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
+        return URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("shared/exchanges/fixtures", isDirectory: true)
     }()
 
     /// The bytes of `<exchange>/<name>` (`name` with or without `.json`); records a test issue and returns
     /// an empty array when the file is missing.
-    static func bytes(_ exchange: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation)
+    static func bytes(
+        _ exchange: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation
+    )
         -> [UInt8]
     {
         let file = name.hasSuffix(".json") ? name : name + ".json"
         let url = root.appendingPathComponent(exchange).appendingPathComponent(file)
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            Issue.record("fixture \(url.path) not found (set CRYPTOD_EXCHANGE_FIXTURES)", sourceLocation: sourceLocation)
+            Issue.record(
+                "fixture \(url.path) not found (set CRYPTOD_EXCHANGE_FIXTURES)", sourceLocation: sourceLocation)
             return []
         }
         return [UInt8](data)

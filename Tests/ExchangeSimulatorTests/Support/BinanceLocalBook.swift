@@ -54,7 +54,9 @@ struct BinanceLocalBook {
 
     /// Opens the diff stream, buffers, fetches the snapshot (again while it is older than the first
     /// buffered `U`), drops what it covers and applies the rest: steps 1–6.
-    static func synchronise(port: Int, socket: TestWebSocket, symbol: String) async throws -> (book: BinanceLocalBook, pending: Int) {
+    static func synchronise(
+        port: Int, socket: TestWebSocket, symbol: String
+    ) async throws -> (book: BinanceLocalBook, pending: Int) {
         var buffered: [DiffEvent] = []
         guard let first = await socket.nextObject(timeout: .seconds(15)).flatMap(DiffEvent.init) else {
             throw TestWebSocket.Failure(description: "no depth event")
@@ -77,11 +79,15 @@ struct BinanceLocalBook {
             buffered.append(event)
         }
         buffered.removeAll { $0.last <= book.id }
-        guard let firstRemaining = buffered.first, firstRemaining.first <= book.id + 1, firstRemaining.last >= book.id + 1 else {
+        guard let firstRemaining = buffered.first, firstRemaining.first <= book.id + 1,
+            firstRemaining.last >= book.id + 1
+        else {
             throw TestWebSocket.Failure(description: "first buffered event does not straddle lastUpdateId \(book.id)")
         }
         for event in buffered {
-            if case .gap = book.apply(event) { throw TestWebSocket.Failure(description: "gap while applying the buffer") }
+            if case .gap = book.apply(event) {
+                throw TestWebSocket.Failure(description: "gap while applying the buffer")
+            }
         }
         return (book, buffered.count)
     }

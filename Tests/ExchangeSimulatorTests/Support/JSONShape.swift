@@ -102,7 +102,8 @@ enum JSONShape {
     /// Number of distinct element shapes (elements whose shapes match count once).
     private static func distinctShapes(_ array: [Any]) -> Int {
         var representatives: [Any] = []
-        for element in array where !representatives.contains(where: { (try? self.check(element, against: $0, insideArray: true)) != nil }) {
+        for element in array
+        where !representatives.contains(where: { (try? self.check(element, against: $0, insideArray: true)) != nil }) {
             representatives.append(element)
         }
         return representatives.count

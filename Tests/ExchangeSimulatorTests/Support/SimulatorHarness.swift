@@ -39,6 +39,7 @@ enum SimulatorHarness {
 
     /// POST a JSON body to the admin API.
     static func admin(_ port: Int, _ path: String, _ body: String) async throws -> HTTPResult {
-        try await TestHTTP.request(port: port, method: .POST, path: path, headers: [("Content-Type", "application/json")], body: body)
+        try await TestHTTP.request(
+            port: port, method: .POST, path: path, headers: [("Content-Type", "application/json")], body: body)
     }
 }

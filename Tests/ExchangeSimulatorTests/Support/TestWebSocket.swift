@@ -151,7 +151,8 @@ final class TestWebSocket: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: 1 << 24) { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(FrameCollector(events: events, autoPong: autoPong))
+                            try channel.pipeline.syncOperations.addHandler(
+                                FrameCollector(events: events, autoPong: autoPong))
                             return .upgraded(channel)
                         }
                     }

@@ -47,8 +47,10 @@ struct StatusDocument: Decodable, CustomStringConvertible {
     var allRunning: Bool { !children.isEmpty && children.allSatisfy { $0.state == "running" && $0.pid != nil } }
 
     var description: String {
-        children.map { "\($0.name) \($0.state) pid \($0.pid.map(String.init) ?? "-") restarts \($0.restarts) \($0.message)" }
-            .joined(separator: "\n")
+        children.map {
+            "\($0.name) \($0.state) pid \($0.pid.map(String.init) ?? "-") restarts \($0.restarts) \($0.message)"
+        }
+        .joined(separator: "\n")
     }
 }
 
@@ -87,7 +89,9 @@ struct Daemon {
     ) async throws -> StatusDocument {
         try await eventually(what, timeout: timeout, lastSeen: { await self.diagnostics() }) {
             guard process.isRunning else {
-                throw TestFailure("cryptod exited (status \(await process.waitForExit(timeout: .seconds(1)).map(String.init) ?? "?"))")
+                throw TestFailure(
+                    "cryptod exited (status \(await process.waitForExit(timeout: .seconds(1)).map(String.init) ?? "?"))"
+                )
             }
             let status = try await status()
             return predicate(status) ? status : nil

@@ -32,7 +32,10 @@ struct Exchsim {
     /// GET `path` on `venue`'s port; the body as bytes (status must be 200).
     func get(_ venue: String, _ path: String) throws -> Data {
         let (status, body) = try HTTP.request("GET", port: port(venue), path: path)
-        guard status == 200 else { throw TestFailure("GET \(path) on \(venue): HTTP \(status): \(String(decoding: body.prefix(300), as: UTF8.self))") }
+        guard status == 200 else {
+            throw TestFailure(
+                "GET \(path) on \(venue): HTTP \(status): \(String(decoding: body.prefix(300), as: UTF8.self))")
+        }
         return body
     }
 
@@ -62,10 +65,14 @@ enum HTTP {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
         guard connected else { throw TestFailure("connect to 127.0.0.1:\(port) failed") }
-        var request = Data("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n".utf8)
+        var request = Data(
+            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n"
+                .utf8)
         request.append(body)
         _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
         var response = Data()
@@ -75,7 +82,9 @@ enum HTTP {
             if got <= 0 { break }
             response.append(contentsOf: buffer[0..<got])
         }
-        guard let headerEnd = response.range(of: Data("\r\n\r\n".utf8)) else { throw TestFailure("no HTTP response from port \(port)") }
+        guard let headerEnd = response.range(of: Data("\r\n\r\n".utf8)) else {
+            throw TestFailure("no HTTP response from port \(port)")
+        }
         let head = String(decoding: response[..<headerEnd.lowerBound], as: UTF8.self)
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
         var payload = Data(response[headerEnd.upperBound...])

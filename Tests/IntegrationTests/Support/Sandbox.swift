@@ -16,7 +16,9 @@ final class Sandbox: Sendable {
 
     init() throws {
         var template = Array("/tmp/cit-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed: \(String(cString: strerror(errno)))") }
+        guard let made = mkdtemp(&template) else {
+            throw TestFailure("mkdtemp failed: \(String(cString: strerror(errno)))")
+        }
         root = String(cString: made)
         try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
     }
@@ -38,7 +40,8 @@ final class Sandbox: Sendable {
     @discardableResult
     func launch(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws -> TestProcess {
         let process = try TestProcess(
-            name: binary, executable: try Binaries.path(binary), arguments: arguments, directory: root, logDirectory: logDirectory,
+            name: binary, executable: try Binaries.path(binary), arguments: arguments, directory: root,
+            logDirectory: logDirectory,
             environment: TestProcess.cleanEnvironment(environment))
         processes.withLock { $0.append(process) }
         return process
@@ -52,7 +55,8 @@ final class Sandbox: Sendable {
     ) async throws -> CommandResult {
         let number = commandCounter.add(1, ordering: .relaxed).newValue
         let process = try TestProcess(
-            name: "\(binary)-\(number)", executable: try Binaries.path(binary), arguments: arguments, directory: directory ?? root,
+            name: "\(binary)-\(number)", executable: try Binaries.path(binary), arguments: arguments,
+            directory: directory ?? root,
             logDirectory: logDirectory, environment: TestProcess.cleanEnvironment(environment))
         processes.withLock { $0.append(process) }
         guard let status = await process.waitForExit(timeout: timeout) else {
@@ -132,11 +136,13 @@ struct TestConfig {
         if let ports = gatewayPorts {
             text += "rest_listen = \"127.0.0.1:\(ports.rest)\"\nws_listen = \"127.0.0.1:\(ports.ws)\"\n"
         }
-        for exchange in exchanges {
-            // Nothing listens there: ingestors must live with an unreachable exchange. A fresh free port,
-            // not exchsim's default, so a demo running on this machine is not contacted.
-            let port = (try? freeTCPPort()) ?? 1
-            text += "\n[exchanges.\(exchange)]\nrest_url = \"http://127.0.0.1:\(port)\"\nws_url = \"ws://127.0.0.1:\(port)\"\n"
+        for (index, exchange) in exchanges.enumerated() {
+            // Nothing listens there: ingestors must live with an unreachable exchange. A privileged port
+            // nobody serves (not exchsim's default, which a demo on this machine may use), the same on every
+            // render so that a reload sees no change.
+            let port = 1 + index
+            text +=
+                "\n[exchanges.\(exchange)]\nrest_url = \"http://127.0.0.1:\(port)\"\nws_url = \"ws://127.0.0.1:\(port)\"\n"
         }
         return text + "\n" + extra
     }
@@ -153,7 +159,9 @@ func freeTCPPort() throws -> Int {
     address.sin_port = 0
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+        }
     }
     guard bound else { throw TestFailure("bind to port 0 failed") }
     return Int(UInt16(bigEndian: address.sin_port))

@@ -12,7 +12,9 @@ enum Binaries {
     static let names = ["cryptod", "cryptod-writer", "cryptod-scheduler", "cryptod-ingestor", "cryptoctl"]
 
     static let directory: String? = {
-        if let variable = ProcessInfo.processInfo.environment["CRYPTOD_TEST_BIN_DIR"], !variable.isEmpty { return variable }
+        if let variable = ProcessInfo.processInfo.environment["CRYPTOD_TEST_BIN_DIR"], !variable.isEmpty {
+            return variable
+        }
         var candidates: [String] = []
         if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             candidates.append((executable as NSString).deletingLastPathComponent)
@@ -54,7 +56,10 @@ final class TestProcess: Sendable {
     let errorPath: String
     private let process: Process
 
-    init(name: String, executable: String, arguments: [String], directory: String, logDirectory: String, environment: [String: String]) throws {
+    init(
+        name: String, executable: String, arguments: [String], directory: String, logDirectory: String,
+        environment: [String: String]
+    ) throws {
         self.name = name
         let stamp = UUID().uuidString.prefix(6)
         outputPath = "\(logDirectory)/\(name)-\(stamp).out"
@@ -97,7 +102,8 @@ final class TestProcess: Sendable {
             guard ContinuousClock.now < deadline else { return nil }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
@@ -122,7 +128,9 @@ struct CommandResult: CustomStringConvertible {
 enum ProcessTable {
     /// True when `pid` runs an executable whose name starts with `prefix` and is not a zombie.
     static func isAlive(_ pid: Int32, named prefix: String = "cryptod") -> Bool {
-        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
+            return false
+        }
         guard let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
         let command = stat[stat.index(after: open)..<close]
         let state = stat[stat.index(after: close)...].split(separator: " ").first
@@ -133,7 +141,8 @@ enum ProcessTable {
     static func descendants(of pid: Int32) -> [Int32] {
         var parents: [Int32: Int32] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let child = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+            guard let child = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
                 let close = stat.lastIndex(of: ")")
             else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")

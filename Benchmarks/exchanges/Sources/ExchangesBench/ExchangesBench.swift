@@ -36,10 +36,15 @@ struct ExchangesBench {
     }
 
     static func depth(levels: Int, variant v: Int) -> String {
-        let bids = (0..<levels).map { #"["\#(price(3_716_000_000_000 - $0 * 1_000_000, v))","\#(price(12_345_678 + $0 * 7, v))"]"# }
-        let asks = (0..<levels).map { #"["\#(price(3_716_010_000_000 + $0 * 1_000_000, v))","\#(price(2_345_678 + $0 * 11, v))"]"# }
+        let bids = (0..<levels).map {
+            #"["\#(price(3_716_000_000_000 - $0 * 1_000_000, v))","\#(price(12_345_678 + $0 * 7, v))"]"#
+        }
+        let asks = (0..<levels).map {
+            #"["\#(price(3_716_010_000_000 + $0 * 1_000_000, v))","\#(price(2_345_678 + $0 * 11, v))"]"#
+        }
         let first = 40_123_456_790 + v * 10
-        return #"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":\#(1_700_000_000_123 + v),"s":"BTCUSDT","U":\#(first),"u":\#(first + 9),"b":[\#(bids.joined(separator: ","))],"a":[\#(asks.joined(separator: ","))]}}"#
+        return
+            #"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":\#(1_700_000_000_123 + v),"s":"BTCUSDT","U":\#(first),"u":\#(first + 9),"b":[\#(bids.joined(separator: ","))],"a":[\#(asks.joined(separator: ","))]}}"#
     }
 
     static func trade(variant v: Int) -> String {
@@ -51,8 +56,12 @@ struct ExchangesBench {
     }
 
     static let cases: [Case] = [
-        Case(name: "depthUpdate 5+5 levels", variants: (0..<variantCount).map { Array(depth(levels: 5, variant: $0).utf8) }),
-        Case(name: "depthUpdate 20+20 levels", variants: (0..<variantCount).map { Array(depth(levels: 20, variant: $0).utf8) }),
+        Case(
+            name: "depthUpdate 5+5 levels",
+            variants: (0..<variantCount).map { Array(depth(levels: 5, variant: $0).utf8) }),
+        Case(
+            name: "depthUpdate 20+20 levels",
+            variants: (0..<variantCount).map { Array(depth(levels: 20, variant: $0).utf8) }),
         Case(name: "trade", variants: (0..<variantCount).map { Array(trade(variant: $0).utf8) }),
         Case(name: "24hrTicker", variants: (0..<variantCount).map { Array(ticker(variant: $0).utf8) }),
     ]
@@ -63,17 +72,21 @@ struct ExchangesBench {
         let context = StreamContext(type: .spot)
         let receivedAt = Timestamp(milliseconds: 1_700_000_000_200)
 
-        print("Binance stream parse, release, single thread, best of \(rounds) rounds (\(iterations) messages per round)")
+        print(
+            "Binance stream parse, release, single thread, best of \(rounds) rounds (\(iterations) messages per round)")
         print("msg/s by wall clock and per CPU-second of this thread (the latter is steadier on a shared machine)")
         print(pad("", 33) + pad("cryptod", 30) + "Foundation JSONSerialization")
-        print(pad("message", 26) + pad("bytes", 7) + pad("wall/s", 11) + pad("CPU/s", 11) + pad("MB/s", 8)
-            + pad("wall/s", 11) + pad("CPU/s", 11) + pad("MB/s", 8) + "speed-up")
+        print(
+            pad("message", 26) + pad("bytes", 7) + pad("wall/s", 11) + pad("CPU/s", 11) + pad("MB/s", 8)
+                + pad("wall/s", 11) + pad("CPU/s", 11) + pad("MB/s", 8) + "speed-up")
 
         for benchCase in cases {
             // Check once that every variant parses (and Foundation agrees it is JSON).
             for bytes in benchCase.variants {
                 var events: [StreamEvent] = []
-                try bytes.withUnsafeBytes { try api.parseStreamMessage($0, context: context, receivedAt: receivedAt, into: &events) }
+                try bytes.withUnsafeBytes {
+                    try api.parseStreamMessage($0, context: context, receivedAt: receivedAt, into: &events)
+                }
                 precondition(events.count == 1, "\(benchCase.name) produced \(events)")
                 _ = try JSONSerialization.jsonObject(with: Data(bytes))
             }
@@ -118,10 +131,11 @@ struct ExchangesBench {
             let theirRate = Double(foundationIterations) / seconds(theirs)
             let theirCPURate = Double(foundationIterations) / theirsCPU
             let megabytes = { (rate: Double) in rate * Double(averageBytes) / 1_000_000 }
-            print(pad(benchCase.name, 26) + pad("\(averageBytes)", 7) + pad(format(ourRate), 11)
-                + pad(format(ourCPURate), 11) + pad(format(megabytes(ourCPURate)), 8) + pad(format(theirRate), 11)
-                + pad(format(theirCPURate), 11) + pad(format(megabytes(theirCPURate)), 8)
-                + String(format: "%.1f×", ourCPURate / theirCPURate))
+            print(
+                pad(benchCase.name, 26) + pad("\(averageBytes)", 7) + pad(format(ourRate), 11)
+                    + pad(format(ourCPURate), 11) + pad(format(megabytes(ourCPURate)), 8) + pad(format(theirRate), 11)
+                    + pad(format(theirCPURate), 11) + pad(format(megabytes(theirCPURate)), 8)
+                    + String(format: "%.1f×", ourCPURate / theirCPURate))
             if checksum == 42 { print("") }  // keeps the work observable
         }
     }

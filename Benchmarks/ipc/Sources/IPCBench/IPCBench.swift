@@ -24,13 +24,17 @@ struct IPCBench {
         let socket = root + "/writer.sock"
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let payloadBytes = { () -> Int in var buffer = ByteBuffer(); Frame.write(trade(1), sequence: 1, to: &buffer); return buffer.readableBytes }()
-        print("reliable stream between two processes, \(frames) trade frames of \(payloadBytes) bytes (header included)")
+        let payloadBytes = { () -> Int in
+            var buffer = ByteBuffer(); Frame.write(trade(1), sequence: 1, to: &buffer); return buffer.readableBytes
+        }()
+        print(
+            "reliable stream between two processes, \(frames) trade frames of \(payloadBytes) bytes (header included)")
 
         // 1. Live delivery.
         var receiver = try startReceiver(socket: socket)
         let settings = LinkSettings(memoryLimit: 256 << 20, spillLimit: 8 << 30)
-        let sender = try ReliableSender(stream: "bench>writer", directory: root + "/live", settings: settings, logger: logger)
+        let sender = try ReliableSender(
+            stream: "bench>writer", directory: root + "/live", settings: settings, logger: logger)
         let connector = LinkConnector(
             path: socket, identity: LinkIdentity(role: .tool, name: "bench"), settings: settings, logger: logger,
             expectedRole: ProcessRoleFilter(.writer))
@@ -39,7 +43,9 @@ struct IPCBench {
         for index in 0..<frames {
             try sender.send(trade(index))
             // Keep the in-memory window bounded like a real producer with a steady rate would.
-            if index % 10_000 == 0 { while sender.stats.memoryBytes > 128 << 20 { try await Task.sleep(for: .milliseconds(1)) } }
+            if index % 10_000 == 0 {
+                while sender.stats.memoryBytes > 128 << 20 { try await Task.sleep(for: .milliseconds(1)) }
+            }
         }
         while sender.stats.ackedThrough < UInt64(frames) { try await Task.sleep(for: .milliseconds(1)) }
         report("live, acknowledged", frames: frames, bytes: frames * payloadBytes, since: started)
@@ -50,10 +56,13 @@ struct IPCBench {
         receiver.terminate()
         receiver.waitUntilExit()
         let spillSettings = LinkSettings(memoryLimit: 4 << 20, spillLimit: 8 << 30)
-        let spilling = try ReliableSender(stream: "bench>writer", directory: root + "/spill", settings: spillSettings, logger: logger)
+        let spilling = try ReliableSender(
+            stream: "bench>writer", directory: root + "/spill", settings: spillSettings, logger: logger)
         started = ContinuousClock.now
         for index in 0..<frames { try spilling.send(trade(index)) }
-        report("queued while the receiver is down (spilled: \(spilling.stats.spillFrames))", frames: frames, bytes: frames * payloadBytes, since: started)
+        report(
+            "queued while the receiver is down (spilled: \(spilling.stats.spillFrames))", frames: frames,
+            bytes: frames * payloadBytes, since: started)
 
         // 3. Receiver back: replay from disk.
         receiver = try startReceiver(socket: socket)
@@ -80,10 +89,13 @@ struct IPCBench {
 
     static func trade(_ index: Int) -> Message {
         let market = MarketKey(exchange: .binance, symbol: "BTCUSDT")
-        return .trades([Trade(
-            market: market, id: String(index), price: ExactDecimal(mantissa: Int128(6_500_000 + index % 1000), scale: 2)!,
-            quantity: "0.00100000", side: .buy, time: Timestamp(milliseconds: 1_700_000_000_000 + Int64(index)),
-            receivedAt: Timestamp(milliseconds: 1_700_000_000_000 + Int64(index)))])
+        return .trades([
+            Trade(
+                market: market, id: String(index),
+                price: ExactDecimal(mantissa: Int128(6_500_000 + index % 1000), scale: 2)!,
+                quantity: "0.00100000", side: .buy, time: Timestamp(milliseconds: 1_700_000_000_000 + Int64(index)),
+                receivedAt: Timestamp(milliseconds: 1_700_000_000_000 + Int64(index)))
+        ])
     }
 
     static func startReceiver(socket: String) throws -> Process {
@@ -100,7 +112,9 @@ struct IPCBench {
         var logger = Logger(label: "bench-receiver")
         logger.logLevel = .error
         let receiver = StreamReceiver(name: "writer", consumer: CountingConsumer(), logger: logger)
-        let listener = LinkListener(path: socket, identity: LinkIdentity(role: .writer, name: "writer"), settings: LinkSettings(), logger: logger)
+        let listener = LinkListener(
+            path: socket, identity: LinkIdentity(role: .writer, name: "writer"), settings: LinkSettings(),
+            logger: logger)
         try await listener.run { _ in LinkEndpoint(inbound: receiver) }
     }
 }
