@@ -56,7 +56,8 @@ struct PrivateServices {
     }
 
     func stop(_ service: String) async throws {
-        _ = try await Self.run([Self.script, "stop", service, "--dir", directory], environment: environment, timeout: 120)
+        _ = try await Self.run(
+            [Self.script, "stop", service, "--dir", directory], environment: environment, timeout: 120)
     }
 
     func startAgain() async throws {
@@ -99,7 +100,9 @@ struct PrivateServices {
         }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, &envp)
-        guard spawned == 0 else { throw TestFailure("cannot start \(arguments[0]): \(String(cString: strerror(spawned)))") }
+        guard spawned == 0 else {
+            throw TestFailure("cannot start \(arguments[0]): \(String(cString: strerror(spawned)))")
+        }
         let deadline = ContinuousClock.now + .seconds(timeout)
         var status: Int32 = 0
         while waitpid(pid, &status, WNOHANG) == 0 {
