@@ -44,7 +44,7 @@ package actor SinkPipeline {
         package var retryDelay: Duration = .milliseconds(100)
         /// First open period of the breaker; doubles per failed probe up to `maxBackoff`.
         package var initialBackoff: Duration = .seconds(1)
-        package var maxBackoff: Duration = .seconds(30)
+        package var maxBackoff: Duration = .seconds(10)
 
         package init(durable: Bool, spoolDirectory: String) {
             self.durable = durable

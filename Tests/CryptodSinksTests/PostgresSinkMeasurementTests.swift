@@ -55,7 +55,7 @@ struct PostgresSinkMeasurementTests {
                 return "\(Int(Double(Self.count) / seconds)) rows/s (\(duration))"
             }
             print(
-                "postgres measurement (debug build): sink write \(rate(write)); "
+                "postgres measurement (\(buildKind) build): sink write \(rate(write)); "
                     + "same batch again (all unchanged) \(rate(again)); encoding alone \(rate(encode)); "
                     + "raw COPY \(rate(copy))"
             )
@@ -63,3 +63,9 @@ struct PostgresSinkMeasurementTests {
         }
     }
 }
+
+#if DEBUG
+let buildKind = "debug"
+#else
+let buildKind = "release"
+#endif

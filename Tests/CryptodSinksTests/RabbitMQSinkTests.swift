@@ -245,7 +245,7 @@ struct RabbitMQSinkTests {
         }
         _ = consumer
         print(
-            "RabbitMQ confirmed messages/s (debug build, \(batchSize) per batch): sink \(Int(sinkRate)), raw rabbitmq-c \(Int(rawRate))"
+            "RabbitMQ confirmed messages/s (\(buildKind) build, \(batchSize) per batch): sink \(Int(sinkRate)), raw rabbitmq-c \(Int(rawRate))"
         )
         #expect(sinkRate > 0 && rawRate > 0)
     }

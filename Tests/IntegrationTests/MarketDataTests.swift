@@ -59,6 +59,59 @@ struct MarketDataTests {
         }
     }
 
+    @Test("a runtime subscribe and unsubscribe touch no other market: no resync, no gap, nothing restarted")
+    func runtimeSubscriptions() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.cleanup() }
+        let exchsim = try await Exchsim.start(in: sandbox, arguments: ["--venue", "binance"])
+        var config = TestConfig(writer: true)
+        config.extra = """
+            [exchanges.binance]
+            rest_url = "http://127.0.0.1:\(exchsim.port("binance"))"
+            ws_url = "ws://127.0.0.1:\(exchsim.port("binance"))"
+            markets = ["BTCUSDT"]
+
+            """
+        let daemon = try await Daemon.start(in: sandbox, config: config, expecting: ["writer", "ingestor-binance"])
+        let jsonl = sandbox.stateDirectory + "/jsonl"
+        try await eventually("BTCUSDT book synced", timeout: .seconds(60)) { () -> Bool? in
+            try JSONLEvents(directory: jsonl).book(exchange: "binance", symbol: "BTCUSDT") != nil ? true : nil
+        }
+        let before = try await daemon.status()
+        let subscribed = try await daemon.ctl(["subscribe", "binance", "ETH/USDT", "trades", "book"])
+        #expect(subscribed.status == 0, "\(subscribed)")
+        try await eventually("ETHUSDT trades and book after subscribe", timeout: .seconds(60)) { () -> Bool? in
+            let events = try JSONLEvents(directory: jsonl)
+            let ready =
+                events.book(exchange: "binance", symbol: "ETHUSDT") != nil
+                && !events.tradeIDs(exchange: "binance", symbol: "ETHUSDT").isEmpty
+            return ready ? true : nil
+        }
+        let listed = try await daemon.ctl(["subscriptions", "binance"])
+        #expect(listed.output.contains("binance:spot:ETHUSDT/trades"), "\(listed)")
+        let unsubscribed = try await daemon.ctl(["unsubscribe", "binance", "ETHUSDT", "trades", "book"])
+        #expect(unsubscribed.status == 0, "\(unsubscribed)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(await daemon.terminate() == 0)
+
+        let events = try JSONLEvents(directory: jsonl)
+        let btc = events.objects.filter { $0["symbol"] as? String == "BTCUSDT" }
+        // One sync at the start, never again: the other market's changes caused no resync and no gap.
+        #expect(btc.filter { $0["type"] as? String == "book_snapshot" }.count == 1, "BTCUSDT synced once")
+        #expect(!btc.contains { $0["type"] as? String == "stream_gap" }, "no gap on BTCUSDT")
+        #expect(
+            !btc.contains { $0["type"] as? String == "source_status" && $0["state"] as? String == "resyncing" },
+            "BTCUSDT never resynced")
+        let ids = events.tradeIDs(exchange: "binance", symbol: "BTCUSDT").compactMap { UInt64($0) }
+        if let first = ids.min(), let last = ids.max() {
+            #expect(UInt64(Set(ids).count) == last - first + 1, "BTCUSDT trades contiguous through both changes")
+        }
+        #expect(before["ingestor-binance"]?.pid != nil)
+        // The change is kept for the next start of the ingestor.
+        let saved = try String(contentsOfFile: sandbox.stateDirectory + "/subscriptions/binance.json", encoding: .utf8)
+        #expect(saved.contains("ETHUSDT") && saved.contains("removed"), "\(saved)")
+    }
+
     @Test("one adapter over TLS (https and wss) against exchsim --tls, trusting its certificate via ca_file")
     func tls() async throws {
         let sandbox = try Sandbox()

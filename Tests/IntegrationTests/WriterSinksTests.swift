@@ -65,7 +65,8 @@ struct WriterSinksTests {
         try await services.stop("redis")
         try await Task.sleep(for: .seconds(5))
         try await services.startAgain()
-        try await Task.sleep(for: .seconds(12))
+        // Long enough for every breaker to probe again (at most 10 s open) and the spools to drain.
+        try await Task.sleep(for: .seconds(30))
         #expect(await daemon.terminate() == 0)
 
         // PostgreSQL: closed candles once each, equal to exchsim's, as the exchange's strings.

@@ -126,6 +126,7 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
     /// subscriptions on those connections are not touched.
     package func subscribe(_ subscriptions: [StreamSubscription]) {
         var started: [StreamConnection] = []
+        var starts: [(MarketKey, [BookAction])] = []
         state.withLock { state in
             for subscription in subscriptions {
                 if state.connections.contains(where: { $0.subscriptions.contains(subscription) }) { continue }
@@ -136,6 +137,13 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                     $0.type == subscription.market.type && !$0.isRetired && $0.canAccept(subscription)
                 }) {
                     connection.add([subscription])
+                    // A book joining a live connection starts syncing now (Binance: its REST snapshot); on a
+                    // new connection that happens when it opens.
+                    if case .book = subscription.channel, connection.isConnected,
+                        let actions = state.books[subscription.market]?.start()
+                    {
+                        starts.append((subscription.market, actions.filter { $0 != .resubscribe }))
+                    }
                     continue
                 }
                 let connection = StreamConnection(
@@ -148,6 +156,7 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             }
         }
         for connection in started { workInput.yield(.start(connection)) }
+        for (market, actions) in starts { perform(actions, market: market) }
     }
 
     /// The streams currently subscribed (configured plus runtime changes).
