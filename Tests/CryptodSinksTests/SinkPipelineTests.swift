@@ -18,7 +18,8 @@ import Testing
         }
         #expect(sink.sequences.isEmpty)
         #expect(await set.pipelines[0].spooledBatches == 5)
-        #expect(await set.pipelines[0].breakerState == .open)
+        // Open, or half-open for a probe that will fail again: never closed while the sink is down.
+        #expect(await set.pipelines[0].breakerState != .closed)
         #expect(try await set.position(of: stream) == SinkPosition(epoch: 7, sequence: 15))
         sink.setDown(false)
         try await eventually { sink.sequences == Array(1...15) }
