@@ -377,7 +377,7 @@ def ccxt_pro_checks(report: Report, port: int, key: str, secret: str) -> None:
             ensure([[Decimal(p), Decimal(q)] for p, q in truth["bids"]]
                    == [[Decimal(str(p)), Decimal(str(q))] for p, q in book["bids"][:20]],
                    "watched bids differ from the true book at the same update id")
-            trades = await asyncio.wait_for(exchange.watch_trades(UNIFIED), 60)
+            trades = await asyncio.wait_for(exchange.watch_trades(UNIFIED), 150)
             ensure(trades and all(t["symbol"] == UNIFIED for t in trades), "watch_trades")
             for trade in trades:
                 on_grid(trade["info"]["p"], btc["tick"], "watched trade price")

@@ -339,7 +339,8 @@ def ccxt_pro_checks(report: Report, port: int) -> None:
                 for _ in range(3):
                     book = await asyncio.wait_for(exchange.watch_order_book(symbol, 50), 30)
                 check_book(book["bids"], book["asks"], btc["tick"], btc["lot"], f"watch_order_book {symbol}", depth=50)
-            trades = await asyncio.wait_for(exchange.watch_trades(UNIFIED), 60)
+            # A quiet simulated minute or two can pass without a trade on one market: wait long enough.
+            trades = await asyncio.wait_for(exchange.watch_trades(UNIFIED), 150)
             ensure(trades and all(t["symbol"] == UNIFIED for t in trades), "watch_trades")
             for trade in trades:
                 on_grid(trade["info"]["p"], btc["tick"], "watched trade price")

@@ -254,7 +254,7 @@ def ccxt_pro_checks(report: Report, port: int) -> None:
             for update in range(20):
                 book = await asyncio.wait_for(exchange.watch_order_book(UNIFIED, 50), 30)
                 check_book(book["bids"], book["asks"], btc["tick"], btc["lot"], f"watch_order_book #{update}", depth=50)
-            trades = await asyncio.wait_for(exchange.watch_trades(UNIFIED), 60)
+            trades = await asyncio.wait_for(exchange.watch_trades(UNIFIED), 150)
             ensure(trades and all(t["symbol"] == UNIFIED for t in trades), "watch_trades")
             for trade in trades:
                 on_grid(trade["info"]["price"], btc["tick"], "watched trade price")
