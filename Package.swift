@@ -144,7 +144,8 @@ let package = Package(
         .target(
             name: "CryptodScheduler",
             dependencies: [
-                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel",
+                "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodSinks",
+                "CryptodExchanges",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

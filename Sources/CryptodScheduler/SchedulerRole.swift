@@ -2,6 +2,7 @@ import CryptodConfig
 import CryptodIPC
 import CryptodModel
 import CryptodRuntime
+import CryptodSinks
 import CryptodWire
 import Logging
 import Metrics
@@ -18,6 +19,10 @@ package final class SchedulerRole: CryptodRole {
     private let receiver: StreamReceiver
     private let table: JobTable
     private let logger: Logger
+    /// Backfills, when the writer stores candles in PostgreSQL (history lives there); `nil` otherwise.
+    let backfills: BackfillManager?
+    private let history: PostgresHistory?
+    let exchanges: [ExchangeID]
 
     package init(context: ProcessContext) throws {
         logger = context.logger
@@ -30,8 +35,24 @@ package final class SchedulerRole: CryptodRole {
                 stream: stream, directory: context.streamDirectory(stream), settings: settings, logger: context.logger)
         }
         self.senders = senders
-        table = JobTable(logger: context.logger)
+        let table = JobTable(logger: context.logger)
+        self.table = table
         receiver = StreamReceiver(name: context.name.description, consumer: table, logger: context.logger)
+        exchanges = context.configuration.enabledExchanges.map(\.exchange)
+        let writer = context.configuration.writer
+        if writer.sinks.contains(.postgres) {
+            let history = try PostgresHistory(url: writer.postgresURL.revealed, logger: context.logger)
+            self.history = history
+            let manager = BackfillManager(
+                history: history,
+                submit: { [senders] job in try Self.submit(job, senders: senders, table: table) },
+                logger: context.logger)
+            table.onResult { manager.received($0) }
+            backfills = manager
+        } else {
+            history = nil
+            backfills = nil
+        }
     }
 
     package func endpoint(for peer: Hello) throws -> LinkEndpoint? {
@@ -45,6 +66,10 @@ package final class SchedulerRole: CryptodRole {
     /// Queues a job for the ingestor of its market's exchange.
     /// - Throws: when that exchange has no ingestor in this configuration, or the stream cannot take it.
     package func submit(_ job: JobRequest) throws {
+        try Self.submit(job, senders: senders, table: table)
+    }
+
+    private static func submit(_ job: JobRequest, senders: [String: ReliableSender], table: JobTable) throws {
         let ingestor = ProcessName.ingestor(job.market.exchange).description
         guard let sender = senders[ingestor] else {
             throw LinkError.unexpectedPeer("no enabled ingestor for exchange \(job.market.exchange)")
@@ -54,8 +79,22 @@ package final class SchedulerRole: CryptodRole {
     }
 
     package func run(context: ProcessContext) async throws {
+        if let history {
+            // The scheduler may start before the writer: both migrate, under the migrator's lock.
+            do { _ = try await history.migrate() } catch {
+                logger.error(
+                    "could not migrate the database; backfills wait until PostgreSQL answers",
+                    metadata: ["error": "\(error)"])
+            }
+        }
         context.markReady()
-        try? await gracefulShutdown()
+        await withTaskGroup(of: Void.self) { group in
+            if let backfills { group.addTask { await backfills.run() } }
+            try? await gracefulShutdown()
+            backfills?.finish()
+            group.cancelAll()
+        }
+        await history?.close()
         for sender in senders.values {
             do { try await sender.close() } catch {
                 logger.error(
@@ -63,6 +102,9 @@ package final class SchedulerRole: CryptodRole {
             }
         }
     }
+
+    /// The latest capacity report of each exchange, with the adaptive delay derived from them.
+    func capacityReports() -> [(report: CapacityReportMessage, delay: AdaptiveDelay)] { table.capacityWithDelays() }
 
     package func reconfigure(_ next: Configuration) async -> ReconfigureOutcome {
         let ingestors = Set(next.enabledExchanges.map { ProcessName.ingestor($0.exchange).description })
@@ -84,7 +126,7 @@ package final class SchedulerRole: CryptodRole {
 }
 
 /// Every job the scheduler knows and where it stands, fed by the ingestors' result streams.
-final class JobTable: StreamConsumer {
+final class JobTable: StreamConsumer, Sendable {
     struct Entry {
         var job: JobRequest
         var completed: UInt64 = 0
@@ -97,10 +139,25 @@ final class JobTable: StreamConsumer {
     private let capacity = Mutex<[ExchangeID: CapacityReportMessage]>([:])
     private let logger: Logger
     private let finished: Counter
+    private let resultHandler = Mutex<(@Sendable (JobResult) -> Void)?>(nil)
+    /// Each exchange's adaptive delay, moved by its capacity reports.
+    private let delays = Mutex<[ExchangeID: AdaptiveDelay]>([:])
 
     init(logger: Logger) {
         self.logger = logger
         finished = Counter(label: "cryptod_scheduler_jobs_finished_total")
+    }
+
+    /// Also passes every job result to `handler` (the backfill manager).
+    func onResult(_ handler: @escaping @Sendable (JobResult) -> Void) {
+        resultHandler.withLock { $0 = handler }
+    }
+
+    /// The latest capacity report of each exchange, with its adaptive delay.
+    func capacityWithDelays() -> [(report: CapacityReportMessage, delay: AdaptiveDelay)] {
+        let reports = capacity.withLock { $0 }
+        let delays = delays.withLock { $0 }
+        return reports.sorted { $0.key < $1.key }.map { ($0.value, delays[$0.key] ?? AdaptiveDelay()) }
     }
 
     func submitted(_ job: JobRequest) {
@@ -119,8 +176,18 @@ final class JobTable: StreamConsumer {
                 }
             case .capacityReport(let report):
                 capacity.withLock { $0[report.exchange] = report }
+                // A budget at its limit or blocked is a rate-limit signal; a report with room is a success.
+                let limited = report.budgets.contains { budget in
+                    budget.used >= budget.budget || (budget.blockedUntil.map { $0 > report.time } ?? false)
+                }
+                delays.withLock { delays in
+                    var delay = delays[report.exchange] ?? AdaptiveDelay()
+                    if limited { delay.rateLimited() } else { delay.succeeded() }
+                    delays[report.exchange] = delay
+                }
             case .jobResult(let result):
                 entries.withLock { $0[result.id]?.result = result }
+                resultHandler.withLock { $0 }?(result)
                 finished.increment()
                 let metadata: Logger.Metadata = [
                     "job": "\(result.id)", "outcome": "\(result.outcome)", "items": "\(result.items)",

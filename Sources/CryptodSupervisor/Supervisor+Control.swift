@@ -54,19 +54,37 @@ extension Supervisor {
                 return reply(
                     .unknownTarget, "'\(request.command)' needs an ingestor as target; running ingestors: \(ingestors)")
             }
-            let path = Topology.socketPath(for: name, runtimeDirectory: configuration.daemon.runtimeDirectory)
-            do {
-                let answer = try await LinkClient.request(
-                    .controlRequest(request), path: path, identity: LinkIdentity(role: .supervisor, name: "cryptod"),
-                    timeout: .seconds(30), logger: logger)
-                guard case .controlReply(var relayed) = answer else {
-                    return reply(.failed, "\(name) answered with \(answer.type) instead of a control reply")
-                }
-                relayed.children = statuses()
-                return relayed
-            } catch {
-                return reply(.failed, "\(name) did not answer on \(path): \(error); is it running? (cryptoctl status)")
+            return await relay(request, to: name)
+        case .backfill, .jobs, .capacity, .coverage, .cancelJob:
+            // History commands belong to the scheduler, whatever the target says.
+            guard children[.scheduler] != nil else {
+                return reply(
+                    .unknownTarget,
+                    "'\(request.command)' needs the scheduler, which is not enabled in this configuration")
             }
+            return await relay(request, to: .scheduler)
+        }
+    }
+
+    /// Passes `request` to a child's own socket and returns its answer, with the children's states added.
+    private func relay(_ request: ControlRequest, to name: ProcessName) async -> ControlReply {
+        func reply(_ result: ControlReply.Result, _ message: String) -> ControlReply {
+            ControlReply(
+                requestID: request.requestID, result: result, message: message,
+                serverTime: Timestamp(nanoseconds: WallClock.nowNanoseconds()), children: statuses())
+        }
+        let path = Topology.socketPath(for: name, runtimeDirectory: configuration.daemon.runtimeDirectory)
+        do {
+            let answer = try await LinkClient.request(
+                .controlRequest(request), path: path, identity: LinkIdentity(role: .supervisor, name: "cryptod"),
+                timeout: .seconds(30), logger: logger)
+            guard case .controlReply(var relayed) = answer else {
+                return reply(.failed, "\(name) answered with \(answer.type) instead of a control reply")
+            }
+            relayed.children = statuses()
+            return relayed
+        } catch {
+            return reply(.failed, "\(name) did not answer on \(path): \(error); is it running? (cryptoctl status)")
         }
     }
 

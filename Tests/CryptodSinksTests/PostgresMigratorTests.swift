@@ -9,7 +9,7 @@ import Testing
 struct PostgresMigratorTests {
     static let tables = [
         "exchanges", "trading_pairs", "historical_data", "trades", "ticker_snapshots", "candle_coverage",
-        "stream_positions", "dead_letters",
+        "stream_positions", "dead_letters", "backfill_jobs",
     ]
 
     @Test("migrating an empty database applies every version and creates every table")

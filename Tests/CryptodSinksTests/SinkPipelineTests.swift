@@ -210,7 +210,7 @@ func batch(_ sequences: ClosedRange<UInt64>, epoch: UInt64 = 7) -> SinkBatch {
 }
 
 /// Waits until `condition` holds, or fails after `timeout`.
-func eventually(_ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         guard ContinuousClock.now < deadline else {

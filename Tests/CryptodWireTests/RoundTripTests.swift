@@ -110,7 +110,7 @@ struct RoundTripTests {
         #expect(trade.origin == .live)
         #expect(Ticker(market: Samples.market, time: .epoch, receivedAt: .epoch).origin == .live)
         #expect(DataOrigin.allCases.map(\.rawValue) == [0, 1, 2, 3, 4], "origin raw values are frozen")
-        #expect(ControlCommand.allCases.map(\.rawValue) == Array(1...10), "control command raw values are frozen")
+        #expect(ControlCommand.allCases.map(\.rawValue) == Array(1...15), "control command raw values are frozen")
     }
 
     @Test("FrameEncoder writes the header and payload as one buffer")

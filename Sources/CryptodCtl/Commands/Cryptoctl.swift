@@ -21,7 +21,8 @@ package struct Cryptoctl: AsyncParsableCommand {
         subcommands: [
             StatusCommand.self, RestartCommand.self, StopCommand.self, StartCommand.self, ReloadCommand.self,
             CheckConfigCommand.self, ConfigCommand.self, SubscribeCommand.self, UnsubscribeCommand.self,
-            SubscriptionsCommand.self, VerifyKeyCommand.self, MigrateCommand.self,
+            SubscriptionsCommand.self, VerifyKeyCommand.self, MigrateCommand.self, BackfillCommand.self,
+            JobsCommand.self, CapacityCommand.self, CoverageCommand.self,
         ])
 
     package init() {}

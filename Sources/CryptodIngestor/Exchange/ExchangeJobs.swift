@@ -59,8 +59,11 @@ package final class ExchangeJobs: JobExecutor, Sendable {
             if isCancelled(job.id) {
                 return JobResult(id: job.id, outcome: .cancelled, items: items, message: "cancelled")
             }
+            // The exchanges take the end as inclusive, and Bybit answers with the *newest* `limit` candles of
+            // the range: an end on the next candle's open would push the first candle of a full page out.
             let request = api.candlesRequest(
-                market: job.market, interval: interval, start: start, end: end, limit: api.maxCandlesPerRequest)
+                market: job.market, interval: interval, start: start, end: end.advanced(byNanoseconds: -1_000_000),
+                limit: api.maxCandlesPerRequest)
             let response = try await source.rest.sendRetrying(request, priority: .backfill, attempts: nil)
             let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
             let candles = try api.parseCandles(

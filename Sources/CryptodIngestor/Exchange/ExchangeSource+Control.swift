@@ -46,7 +46,8 @@ extension ExchangeSource {
             return reply(.ok, currentSubscriptions.map(\.description).joined(separator: "\n"))
         case .verifyKey:
             return reply(.ok, await verifyKey(argument: request.argument))
-        case .status, .reload, .checkConfig, .start, .stop, .restart:
+        case .status, .reload, .checkConfig, .start, .stop, .restart, .backfill, .jobs, .capacity, .coverage,
+            .cancelJob:
             return nil
         }
     }

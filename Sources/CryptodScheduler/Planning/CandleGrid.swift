@@ -49,6 +49,11 @@ package struct CandleGrid: Sendable, Hashable {
         return count
     }
 
+    /// How many candles the ranges of `set` hold (each range whole candles, as coverage ranges are).
+    package func count(inSet set: TimeRangeSet) -> Int {
+        set.ranges.reduce(0) { $0 + count(in: $1) }
+    }
+
     /// The open time of the candle `candles` candles after the one opening at `open` (its end when the span
     /// is meant as `candles` candles).
     package func advance(_ open: Int64, by candles: Int) -> Int64 {

@@ -17,5 +17,6 @@ package struct PostgresMigration: Sendable {
     package static let all: [PostgresMigration] = [
         PostgresMigration001.migration,
         PostgresMigration002.migration,
+        PostgresMigration003.migration,
     ]
 }

@@ -23,6 +23,19 @@ public enum ControlCommand: UInt8, Sendable, Hashable, CaseIterable, CustomStrin
     /// Check an API key with the exchange of the ingestor named in `target`; `argument` is
     /// `{"key":"…","secret":"…"}`. The secret never appears in a description of the request. Since version 2.
     case verifyKey = 10
+    /// Start a candle backfill in the scheduler (`target` is `scheduler`); `argument` is JSON:
+    /// `{"exchange":"binance","market":"spot","symbol":"BTCUSDT","timeframe":"1m","from":…,"to":…,
+    /// "order":"newest_first"}` (times in epoch ms). The reply's message is the job as JSON. Since version 2.
+    case backfill = 11
+    /// List the scheduler's backfill jobs, or one (`argument` `{"id":N}`); the reply is JSON. Since version 2.
+    case jobs = 12
+    /// The request budgets each ingestor reported and the scheduler's window plan, as JSON. Since version 2.
+    case capacity = 13
+    /// The coverage ledger of one market and timeframe over a range (`argument` as for ``backfill``), as
+    /// JSON segments. Since version 2.
+    case coverage = 14
+    /// Cancel a backfill job (`argument` `{"id":N}`). Since version 2.
+    case cancelJob = 15
 
     public var description: String {
         switch self {
@@ -36,6 +49,11 @@ public enum ControlCommand: UInt8, Sendable, Hashable, CaseIterable, CustomStrin
         case .unsubscribe: "unsubscribe"
         case .subscriptions: "subscriptions"
         case .verifyKey: "verify-key"
+        case .backfill: "backfill"
+        case .jobs: "jobs"
+        case .capacity: "capacity"
+        case .coverage: "coverage"
+        case .cancelJob: "cancel-job"
         }
     }
 
