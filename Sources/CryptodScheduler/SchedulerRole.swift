@@ -22,6 +22,8 @@ package final class SchedulerRole: CryptodRole {
     /// Backfills, when the writer stores candles in PostgreSQL (history lives there); `nil` otherwise.
     let backfills: BackfillManager?
     private let history: PostgresHistory?
+    /// Follows `trading_pairs.is_active` (with PostgreSQL only).
+    private let markets: ActiveMarkets?
     let exchanges: [ExchangeID]
 
     package init(context: ProcessContext) throws {
@@ -49,9 +51,13 @@ package final class SchedulerRole: CryptodRole {
                 logger: context.logger)
             table.onResult { manager.received($0) }
             backfills = manager
+            markets = ActiveMarkets(
+                history: history, exchanges: context.configuration.enabledExchanges,
+                runtimeDirectory: context.configuration.daemon.runtimeDirectory, logger: context.logger)
         } else {
             history = nil
             backfills = nil
+            markets = nil
         }
     }
 
@@ -90,6 +96,7 @@ package final class SchedulerRole: CryptodRole {
         context.markReady()
         await withTaskGroup(of: Void.self) { group in
             if let backfills { group.addTask { await backfills.run() } }
+            if let markets { group.addTask { await markets.run() } }
             try? await gracefulShutdown()
             backfills?.finish()
             group.cancelAll()

@@ -145,6 +145,30 @@ struct BackfillTests {
         let againJob = try #require(Self.json(again.output.split(separator: "\n").last.map(String.init) ?? ""))
         #expect(
             (againJob["pages_total"] as? NSNumber)?.intValue == 0, "an empty range is not fetched again: \(againJob)")
+
+        // trading_pairs.is_active drives ingestion: a row switched on is subscribed within seconds, switched
+        // off is unsubscribed, and the configured market on the same connection is not touched.
+        _ = try await services.query(
+            """
+            UPDATE trading_pairs SET is_active = true FROM exchanges e
+            WHERE e.id = trading_pairs.exchange_id AND e.name = 'binance' AND symbol = 'ETHUSDT'
+            """)
+        try await eventually("ETHUSDT subscribed from trading_pairs", timeout: .seconds(10)) { () -> Bool? in
+            let list = try await daemon.ctl(["subscriptions", "binance"])
+            return list.output.contains("ETHUSDT") ? true : nil
+        }
+        _ = try await services.query(
+            """
+            UPDATE trading_pairs SET is_active = false FROM exchanges e
+            WHERE e.id = trading_pairs.exchange_id AND e.name = 'binance' AND symbol = 'ETHUSDT'
+            """)
+        let remaining = try await eventually("ETHUSDT unsubscribed", timeout: .seconds(10)) { () -> String? in
+            let list = try await daemon.ctl(["subscriptions", "binance"])
+            return list.output.contains("ETHUSDT") ? nil : list.output
+        }
+        #expect(remaining.contains("BTCUSDT"), "the configured market stays subscribed: \(remaining)")
+        let status = try await daemon.status()
+        #expect(status["ingestor-binance"]?.restarts == 0, "the ingestor was not restarted")
         #expect(await daemon.terminate() == 0)
     }
 

@@ -172,6 +172,41 @@ package final class PostgresHistory: Sendable {
         }
     }
 
+    // MARK: - Markets
+
+    /// Switches the configured markets on: each is inserted, or set active if its row exists. The
+    /// configuration is read at every start, so a configured market is on after a restart whatever the
+    /// table said.
+    package func activate(_ markets: [MarketKey]) async throws {
+        try await run("switching the configured markets on") { session in
+            for market in markets {
+                let pair = try Self.pairID(session, market)
+                try session.execute(
+                    "UPDATE trading_pairs SET is_active = true, updated_at = now() WHERE id = $1::bigint AND NOT is_active",
+                    [pair])
+            }
+        }
+    }
+
+    /// Every pair of `exchanges` and whether it is active.
+    package func tradingPairs(exchanges: [ExchangeID]) async throws -> [MarketKey: Bool] {
+        try await run("reading trading_pairs") { session in
+            let rows = try session.execute(
+                """
+                SELECT e.name, p.market_type, p.symbol, p.is_active::text FROM trading_pairs p
+                JOIN exchanges e ON e.id = p.exchange_id WHERE e.name = ANY(string_to_array($1, ','))
+                """, [exchanges.map(\.rawValue).joined(separator: ",")])
+            var pairs: [MarketKey: Bool] = [:]
+            for row in rows.values where row.count == 4 {
+                guard let exchange = row[0].flatMap(ExchangeID.init), let type = row[1].flatMap(MarketType.init(name:)),
+                    let symbol = row[2]
+                else { continue }
+                pairs[MarketKey(exchange: exchange, type: type, symbol: symbol)] = row[3] == "true"
+            }
+            return pairs
+        }
+    }
+
     // MARK: - Jobs
 
     private static let jobColumns = """

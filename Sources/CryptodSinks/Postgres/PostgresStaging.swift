@@ -154,12 +154,14 @@ enum PostgresStaging {
         """
 
     /// Finds the pair, inserting it when missing (the `DO UPDATE` makes a concurrent insert still return its id).
+    /// A pair first seen in data (a backfill, a `cryptoctl subscribe`) is inserted inactive: `is_active` is what
+    /// the scheduler follows, and only the configuration or the application switches a market on.
     static let upsertTradingPair = """
         WITH found AS (
             SELECT id FROM trading_pairs WHERE exchange_id = $1::bigint AND market_type = $2::text AND symbol = $3::text
         ), inserted AS (
-            INSERT INTO trading_pairs (exchange_id, market_type, symbol)
-            SELECT $1::bigint, $2::text, $3::text WHERE NOT EXISTS (SELECT 1 FROM found)
+            INSERT INTO trading_pairs (exchange_id, market_type, symbol, is_active)
+            SELECT $1::bigint, $2::text, $3::text, false WHERE NOT EXISTS (SELECT 1 FROM found)
             ON CONFLICT (exchange_id, market_type, symbol) DO UPDATE SET symbol = EXCLUDED.symbol
             RETURNING id
         )
