@@ -27,6 +27,17 @@ struct BackfillTests {
     }
 
     static var days: Int { Int(ProcessInfo.processInfo.environment["CRYPTOD_BACKFILL_DAYS"] ?? "") ?? 3 }
+    /// Benchmark mode (`scripts/bench-history`): no crash, and the rates are printed.
+    static var measuring: Bool { ProcessInfo.processInfo.environment["CRYPTOD_BACKFILL_MEASURE"] == "1" }
+
+    /// Candles per minute the published limits allow one client with `rate_limit_share` 0.8 (the default):
+    /// budget per minute ÷ cost of a kline request × candles per request.
+    static let maximumPerMinute: [String: Int] = [
+        "binance": 6_000 * 8 / 10 / 2 * 1_000,  // 6000 weight/min, klines weigh 2, 1000 rows
+        "bybit": 600 * 12 * 8 / 10 * 1_000,  // 600 requests per 5 s per IP, 1000 rows
+        "whitebit": 1_000 * 6 * 8 / 10 * 1_440,  // v1 public: 1000 requests per 10 s, 1440 rows
+    ]
+
     static var marketCount: Int {
         min(10, Int(ProcessInfo.processInfo.environment["CRYPTOD_BACKFILL_MARKETS"] ?? "") ?? 3)
     }
@@ -90,12 +101,15 @@ struct BackfillTests {
             }
         }
         let first = ids[0]
-        let beforeKill = try await eventually("job \(first) fetching", timeout: .seconds(120)) { () -> [String: Any]? in
-            let job = try await self.job(first, daemon)
-            return ((job["pages_done"] as? NSNumber)?.intValue ?? 0) > 0 ? job : nil
+        var beforeKill: [String: Any] = [:]
+        if !Self.measuring {
+            beforeKill = try await eventually("job \(first) fetching", timeout: .seconds(120)) { () -> [String: Any]? in
+                let job = try await self.job(first, daemon)
+                return ((job["pages_done"] as? NSNumber)?.intValue ?? 0) > 0 ? job : nil
+            }
+            _ = try await daemon.killAndAwaitRestart("scheduler")
         }
-        _ = try await daemon.killAndAwaitRestart("scheduler")
-        let plannedBefore = (beforeKill["pages_total"] as? NSNumber)?.intValue ?? 0
+        let plannedBefore = (beforeKill["pages_total"] as? NSNumber)?.intValue ?? Int.max - 1
 
         var finished: [Int64: [String: Any]] = [:]
         try await eventually("every backfill finished", timeout: .seconds(900), every: .seconds(2)) { () -> Bool? in
@@ -108,6 +122,7 @@ struct BackfillTests {
         for (id, job) in finished {
             #expect(job["state"] as? String == "succeeded", "job \(id): \(job)")
         }
+        if Self.measuring { Self.printRates(finished.values) }
         // The resumed job planned only what had not landed: at most the page in flight at the kill again.
         let resumed = try #require(finished[first])
         let pagesDone = (resumed["pages_done"] as? NSNumber)?.intValue ?? 0
@@ -170,6 +185,29 @@ struct BackfillTests {
         let status = try await daemon.status()
         #expect(status["ingestor-binance"]?.restarts == 0, "the ingestor was not restarted")
         #expect(await daemon.terminate() == 0)
+    }
+
+    /// Per exchange: candles, the span from its first job's start to its last job's end, candles per
+    /// minute, and that beside the maximum the published limits allow.
+    static func printRates(_ jobs: some Sequence<[String: Any]>) {
+        func milliseconds(_ text: Any?) -> Int64? {
+            guard let text = text as? String else { return nil }
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.date(from: text).map { Int64($0.timeIntervalSince1970 * 1000) }
+        }
+        let byExchange = Dictionary(grouping: jobs) { $0["exchange"] as? String ?? "?" }
+        for (exchange, jobs) in byExchange.sorted(by: { $0.key < $1.key }) {
+            let candles = jobs.reduce(0) { $0 + ((($1["candles"] as? NSNumber)?.intValue) ?? 0) }
+            let start = jobs.compactMap { milliseconds($0["started_at"]) }.min() ?? 0
+            let end = jobs.compactMap { milliseconds($0["finished_at"]) }.max() ?? start
+            let perMinute = Double(candles) * 60_000 / Double(max(1, end - start))
+            let maximum = Double(maximumPerMinute[exchange] ?? 1)
+            print(
+                "backfill \(exchange): \(candles) candles in \(Double(end - start) / 1000) s = \(Int(perMinute)) candles/min; "
+                    + "published limits allow \(Int(maximum))/min: \(String(format: "%.1f", perMinute / maximum * 100)) %"
+            )
+        }
     }
 
     func job(_ id: Int64, _ daemon: Daemon) async throws -> [String: Any] {
