@@ -24,6 +24,7 @@ package final class SchedulerRole: CryptodRole {
     private let history: PostgresHistory?
     /// Follows `trading_pairs.is_active` (with PostgreSQL only).
     private let markets: ActiveMarkets?
+    private let retention: Retention?
     let exchanges: [ExchangeID]
 
     package init(context: ProcessContext) throws {
@@ -51,13 +52,22 @@ package final class SchedulerRole: CryptodRole {
                 logger: context.logger)
             table.onResult { manager.received($0) }
             backfills = manager
+            let scheduler = context.configuration.scheduler
             markets = ActiveMarkets(
                 history: history, exchanges: context.configuration.enabledExchanges,
-                runtimeDirectory: context.configuration.daemon.runtimeDirectory, logger: context.logger)
+                runtimeDirectory: context.configuration.daemon.runtimeDirectory,
+                interval: scheduler.marketsPollInterval, logger: context.logger)
+            retention = Retention(
+                history: history,
+                periods: [
+                    (.trades, scheduler.retentionTrades), (.tickerSnapshots, scheduler.retentionTickerSnapshots),
+                    (.candles1m, scheduler.retentionCandles1m), (.candles, scheduler.retentionCandles),
+                ], logger: context.logger)
         } else {
             history = nil
             backfills = nil
             markets = nil
+            retention = nil
         }
     }
 
@@ -97,6 +107,7 @@ package final class SchedulerRole: CryptodRole {
         await withTaskGroup(of: Void.self) { group in
             if let backfills { group.addTask { await backfills.run() } }
             if let markets { group.addTask { await markets.run() } }
+            if let retention { group.addTask { await retention.run() } }
             try? await gracefulShutdown()
             backfills?.finish()
             group.cancelAll()

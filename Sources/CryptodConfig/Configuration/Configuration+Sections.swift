@@ -206,7 +206,25 @@ package struct SchedulerConfig: Sendable, Equatable {
     /// `enabled`, bool, default `true`.
     package let enabled: Bool
 
-    init(_ v: ValueReader) { enabled = v["scheduler.enabled"].boolValue }
+    /// `markets_poll_interval`, duration, default `2s`.
+    package let marketsPollInterval: Duration
+    /// `retention_trades`, duration, default `0s` (forever).
+    package let retentionTrades: Duration
+    /// `retention_ticker_snapshots`, duration, default `0s` (forever).
+    package let retentionTickerSnapshots: Duration
+    /// `retention_candles_1m`, duration, default `0s` (forever).
+    package let retentionCandles1m: Duration
+    /// `retention_candles`, duration, default `0s` (forever): every timeframe but 1m.
+    package let retentionCandles: Duration
+
+    init(_ v: ValueReader) {
+        enabled = v["scheduler.enabled"].boolValue
+        marketsPollInterval = v["scheduler.markets_poll_interval"].durationValue
+        retentionTrades = v["scheduler.retention_trades"].durationValue
+        retentionTickerSnapshots = v["scheduler.retention_ticker_snapshots"].durationValue
+        retentionCandles1m = v["scheduler.retention_candles_1m"].durationValue
+        retentionCandles = v["scheduler.retention_candles"].durationValue
+    }
 }
 
 // MARK: - [exchanges.<name>]

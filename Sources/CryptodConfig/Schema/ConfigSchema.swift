@@ -204,6 +204,22 @@ package enum ConfigSchema {
             "Longest a batch waits for a slow or failing sink before it is spooled, so acknowledgements go on."),
         // [scheduler]
         roleKey("scheduler", "enabled", .bool, .bool(true), .scheduler, "Run the scheduler process."),
+        roleKey(
+            "scheduler", "markets_poll_interval", .duration(atLeast: .milliseconds(100)), .duration(.seconds(2)),
+            .scheduler,
+            "How often trading_pairs is read for markets switched on or off (with the postgres sink)."),
+        roleKey(
+            "scheduler", "retention_trades", .duration(atLeast: .zero), .duration(.zero), .scheduler,
+            "How long trades are kept in PostgreSQL; 0s keeps them forever."),
+        roleKey(
+            "scheduler", "retention_ticker_snapshots", .duration(atLeast: .zero), .duration(.zero), .scheduler,
+            "How long ticker snapshots are kept in PostgreSQL; 0s keeps them forever."),
+        roleKey(
+            "scheduler", "retention_candles_1m", .duration(atLeast: .zero), .duration(.zero), .scheduler,
+            "How long 1m candles are kept in PostgreSQL; 0s keeps them forever."),
+        roleKey(
+            "scheduler", "retention_candles", .duration(atLeast: .zero), .duration(.zero), .scheduler,
+            "How long candles of every other timeframe are kept; 0s keeps them forever."),
     ]
 
     private static func writerKey(

@@ -172,6 +172,39 @@ package final class PostgresHistory: Sendable {
         }
     }
 
+    // MARK: - Retention
+
+    /// What ``prune(_:olderThanMilliseconds:batch:)`` deletes from.
+    package enum PrunedData: String, Sendable, CaseIterable {
+        case trades
+        case tickerSnapshots = "ticker_snapshots"
+        case candles1m = "historical_data_1m"
+        case candles = "historical_data"
+
+        var sql: (table: String, time: String, filter: String) {
+            switch self {
+            case .trades: ("trades", "traded_at", "")
+            case .tickerSnapshots: ("ticker_snapshots", "captured_at", "")
+            case .candles1m: ("historical_data", "open_time", "AND timeframe = '1m'")
+            case .candles: ("historical_data", "open_time", "AND timeframe <> '1m'")
+            }
+        }
+    }
+
+    /// Deletes at most `batch` rows older than `olderThanMilliseconds` (epoch ms); returns how many. One
+    /// small transaction each, so the writer's batches never wait behind a long delete.
+    package func prune(_ data: PrunedData, olderThanMilliseconds cutoff: Int64, batch: Int) async throws -> Int {
+        let (table, time, filter) = data.sql
+        return try await run("pruning \(table)") { session in
+            let result = try session.execute(
+                """
+                DELETE FROM \(table) WHERE id IN (
+                    SELECT id FROM \(table) WHERE \(time) < \(Self.millisecondsSQL(1)) \(filter) LIMIT $2::integer)
+                """, [String(cutoff), String(batch)])
+            return result.affected
+        }
+    }
+
     // MARK: - Markets
 
     /// Switches the configured markets on: each is inserted, or set active if its row exists. The
