@@ -25,6 +25,7 @@ package final class SchedulerRole: CryptodRole {
     /// Follows `trading_pairs.is_active` (with PostgreSQL only).
     private let markets: ActiveMarkets?
     private let retention: Retention?
+    private let sync: HistorySync?
     let exchanges: [ExchangeID]
 
     package init(context: ProcessContext) throws {
@@ -63,11 +64,15 @@ package final class SchedulerRole: CryptodRole {
                     (.trades, scheduler.retentionTrades), (.tickerSnapshots, scheduler.retentionTickerSnapshots),
                     (.candles1m, scheduler.retentionCandles1m), (.candles, scheduler.retentionCandles),
                 ], logger: context.logger)
+            sync = HistorySync(
+                history: history, backfills: manager, exchanges: exchanges, timeframes: scheduler.timeframes,
+                interval: scheduler.historyInterval, lookback: scheduler.historyLookback, logger: context.logger)
         } else {
             history = nil
             backfills = nil
             markets = nil
             retention = nil
+            sync = nil
         }
     }
 
@@ -108,6 +113,7 @@ package final class SchedulerRole: CryptodRole {
             if let backfills { group.addTask { await backfills.run() } }
             if let markets { group.addTask { await markets.run() } }
             if let retention { group.addTask { await retention.run() } }
+            if let sync { group.addTask { await sync.run() } }
             try? await gracefulShutdown()
             backfills?.finish()
             group.cancelAll()

@@ -225,3 +225,23 @@ struct TimeWindowTests {
         #expect(delay.consecutiveSignals == 1)
     }
 }
+
+@Suite("history sync range")
+struct HistorySyncTests {
+    let minute: Int64 = 60_000
+
+    @Test(
+        "a pass starts after the newest stored candle, never before the lookback, and ends at the open candle",
+        arguments: [
+            // newest stored, now, lookback, expected [start, end) or nil
+            (nil, 100 * 60_000 + 5_000, 10 * 60_000, [90 * 60_000, 100 * 60_000] as [Int64]?),
+            (95 * 60_000, 100 * 60_000 + 5_000, 10 * 60_000, [96 * 60_000, 100 * 60_000]),
+            (50 * 60_000, 100 * 60_000 + 5_000, 10 * 60_000, [90 * 60_000, 100 * 60_000]),
+            // Complete up to the candle before the open one: nothing to do.
+            (99 * 60_000, 100 * 60_000 + 5_000, 10 * 60_000, nil),
+        ] as [(Int64?, Int64, Int64, [Int64]?)])
+    func range(newest: Int64?, now: Int64, lookback: Int64, expected: [Int64]?) {
+        let range = HistorySync.range(newestStored: newest, grid: CandleGrid(.m1), now: now, lookback: lookback)
+        #expect(range.map { [$0.start, $0.end] } == expected)
+    }
+}

@@ -65,6 +65,32 @@ struct PostgresHistoryTests {
         }
     }
 
+    @Test("a sync row per pair and timeframe is reused, and not requeued while a pass is unfinished")
+    func syncRows() async throws {
+        try await PostgresTestDatabase.with { db in
+            let history = try PostgresHistory(url: db.url, logger: Logger(label: "test"))
+            _ = try await history.migrate()
+            let start = T.start.milliseconds
+            let first = try #require(
+                try await history.queueSync(market: T.btc, interval: .m5, start: start, end: start + 3_600_000))
+            #expect(first.state == .queued)
+            #expect(
+                try await history.queueSync(market: T.btc, interval: .m5, start: start, end: start + 7_200_000) == nil)
+            var finished = first
+            finished.state = .succeeded
+            try await history.update(finished)
+            let again = try #require(
+                try await history.queueSync(
+                    market: T.btc, interval: .m5, start: start + 3_600_000, end: start + 7_200_000))
+            #expect(again.id == first.id && again.state == .queued && again.rangeStart == start + 3_600_000)
+            _ = try #require(
+                try await history.queueSync(market: T.btc, interval: .h1, start: start, end: start + 7_200_000))
+            #expect(try await db.count("backfill_jobs") == 2)
+            #expect(try await history.newestStored(market: T.btc, interval: .m1) == nil)
+            await history.close()
+        }
+    }
+
     @Test("configured markets are switched on; pairs first seen in data start inactive")
     func activeMarkets() async throws {
         try await PostgresTestDatabase.with { db in

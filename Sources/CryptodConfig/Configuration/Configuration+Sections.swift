@@ -208,6 +208,12 @@ package struct SchedulerConfig: Sendable, Equatable {
 
     /// `markets_poll_interval`, duration, default `2s`.
     package let marketsPollInterval: Duration
+    /// `timeframes`, list of intervals, default the seed's `1m 5m 15m 30m 1h 4h 1d`.
+    package let timeframes: [CandleInterval]
+    /// `history_interval`, duration, default `5m`.
+    package let historyInterval: Duration
+    /// `history_lookback`, duration, default `1d`; `0s` turns the history sync off.
+    package let historyLookback: Duration
     /// `retention_trades`, duration, default `0s` (forever).
     package let retentionTrades: Duration
     /// `retention_ticker_snapshots`, duration, default `0s` (forever).
@@ -220,6 +226,9 @@ package struct SchedulerConfig: Sendable, Equatable {
     init(_ v: ValueReader) {
         enabled = v["scheduler.enabled"].boolValue
         marketsPollInterval = v["scheduler.markets_poll_interval"].durationValue
+        timeframes = v["scheduler.timeframes"].listValue.compactMap(CandleInterval.init(name:))
+        historyInterval = v["scheduler.history_interval"].durationValue
+        historyLookback = v["scheduler.history_lookback"].durationValue
         retentionTrades = v["scheduler.retention_trades"].durationValue
         retentionTickerSnapshots = v["scheduler.retention_ticker_snapshots"].durationValue
         retentionCandles1m = v["scheduler.retention_candles_1m"].durationValue

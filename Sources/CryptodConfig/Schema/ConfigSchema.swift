@@ -209,6 +209,19 @@ package enum ConfigSchema {
             .scheduler,
             "How often trading_pairs is read for markets switched on or off (with the postgres sink)."),
         roleKey(
+            "scheduler", "timeframes",
+            .choiceList(
+                allowed: CandleInterval.allCases.map(\.description), known: CandleInterval.allCases.map(\.description),
+                restriction: nil),
+            .list(["1m", "5m", "15m", "30m", "1h", "4h", "1d"]), .scheduler,
+            "Timeframes the history sync keeps complete for every active market (each exchange's own subset)."),
+        roleKey(
+            "scheduler", "history_interval", .duration(atLeast: .seconds(1)), .duration(.seconds(300)), .scheduler,
+            "How often the history sync looks for missing recent candles (the first pass runs a minute after start)."),
+        roleKey(
+            "scheduler", "history_lookback", .duration(atLeast: .zero), .duration(.seconds(86_400)), .scheduler,
+            "How far back the history sync reaches for a market with nothing stored; 0s turns the sync off."),
+        roleKey(
             "scheduler", "retention_trades", .duration(atLeast: .zero), .duration(.zero), .scheduler,
             "How long trades are kept in PostgreSQL; 0s keeps them forever."),
         roleKey(

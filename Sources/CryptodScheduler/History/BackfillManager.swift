@@ -85,6 +85,9 @@ package final class BackfillManager: Sendable {
         return record
     }
 
+    /// Queues a stored job (a history sync pass).
+    package func queue(_ id: Int64) { enqueue.yield(id) }
+
     /// Marks a job cancelled; a running job stops before its next page.
     package func cancel(_ id: Int64) async throws -> BackfillJobRecord? {
         guard var record = try await history.job(id: id) else { return nil }

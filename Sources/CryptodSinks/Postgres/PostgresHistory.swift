@@ -315,6 +315,47 @@ package final class PostgresHistory: Sendable {
         }
     }
 
+    /// Queues the periodic catch-up of one pair and timeframe over `[start, end)`: its one `sync` row is
+    /// created or, when its last pass has finished, reset to `queued` with the new range. Returns the row
+    /// when it was queued, `nil` when a pass is still unfinished.
+    package func queueSync(
+        market: MarketKey, interval: CandleInterval, start: Int64, end: Int64
+    ) async throws
+        -> BackfillJobRecord?
+    {
+        try await run("queueing a history sync") { session -> BackfillJobRecord? in
+            let pair = try Self.pairID(session, market)
+            let rows = try session.execute(
+                """
+                INSERT INTO backfill_jobs (trading_pair_id, timeframe, kind, range_start, range_end, fetch_order, state)
+                VALUES ($1::bigint, $2, 'sync', \(Self.millisecondsSQL(3)), \(Self.millisecondsSQL(4)), 'oldest_first', 'queued')
+                ON CONFLICT (trading_pair_id, timeframe) WHERE kind = 'sync' DO UPDATE
+                    SET range_start = EXCLUDED.range_start, range_end = EXCLUDED.range_end, state = 'queued',
+                        chunks_total = 0, chunks_done = 0, candles = 0, stored_before = 0, message = '',
+                        started_at = NULL, finished_at = NULL, updated_at = now()
+                    WHERE backfill_jobs.state NOT IN ('queued', 'running')
+                RETURNING id::text
+                """, [pair, interval.description, String(start), String(end)])
+            guard let id = rows.scalar.flatMap({ Int64($0) }) else { return nil }
+            let read = try session.execute(
+                "SELECT \(Self.jobColumns) \(Self.jobJoin) WHERE j.id = $1::bigint", [String(id)])
+            return read.values.first.flatMap(Self.record)
+        }
+    }
+
+    /// The open time (epoch ms) of the newest closed candle stored, if any.
+    package func newestStored(market: MarketKey, interval: CandleInterval) async throws -> Int64? {
+        try await run("reading the newest stored candle") { session in
+            let pair = try Self.pairID(session, market)
+            let rows = try session.execute(
+                """
+                SELECT \(Self.epoch("max(open_time)")) FROM historical_data
+                WHERE trading_pair_id = $1::bigint AND timeframe = $2 AND is_closed
+                """, [pair, interval.description])
+            return rows.scalar.flatMap { Int64($0) }
+        }
+    }
+
     /// Jobs, newest first; only the unfinished ones when `unfinished`.
     package func jobs(unfinished: Bool = false, limit: Int = 100) async throws -> [BackfillJobRecord] {
         try await run("listing backfill jobs") { session in

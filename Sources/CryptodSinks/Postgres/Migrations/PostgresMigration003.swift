@@ -9,6 +9,9 @@ enum PostgresMigration003 {
             id bigserial PRIMARY KEY,
             trading_pair_id bigint NOT NULL REFERENCES trading_pairs (id),
             timeframe text NOT NULL,
+            -- 'request' (cryptoctl, REST) or 'sync' (the scheduler's periodic catch-up, one row per pair and
+            -- timeframe, reused by every pass so the table does not grow with time).
+            kind text NOT NULL DEFAULT 'request' CHECK (kind IN ('request', 'sync')),
             range_start timestamptz NOT NULL,
             range_end timestamptz NOT NULL,
             fetch_order text NOT NULL CHECK (fetch_order IN ('newest_first', 'oldest_first')),
@@ -27,5 +30,6 @@ enum PostgresMigration003 {
             CONSTRAINT backfill_jobs_range_check CHECK (range_end > range_start)
         );
         CREATE INDEX backfill_jobs_state_index ON backfill_jobs (state);
+        CREATE UNIQUE INDEX backfill_jobs_sync_unique ON backfill_jobs (trading_pair_id, timeframe) WHERE kind = 'sync';
         """
 }
