@@ -81,7 +81,8 @@ struct MarketBatchTests {
             let padded = Self.rawBatch([(raw, status), (0x0108, status)])
             let error = expectRejected(.marketBatch, padded, .invalidValue)
             #expect(error?.detail.contains("event 0: not a market event type") == true, "0x\(String(raw, radix: 16))")
-            #expect(error?.debugDescription.contains("0x" + String(raw, radix: 16)) == true)
+            let hex = String(raw, radix: 16)
+            #expect(error?.debugDescription.contains("0x" + String(repeating: "0", count: 4 - hex.count) + hex) == true)
         }
     }
 
