@@ -90,7 +90,7 @@ package enum LinkSession {
             default:
                 throw LinkError.handshakeFailed("first frame was \(peerFrame.type), expected hello")
             }
-            guard peer.negotiatedVersion(with: hello) != nil else {
+            guard let version = peer.negotiatedVersion(with: hello) else {
                 try? await writer.send(
                     .versionMismatch(
                         VersionMismatch(
@@ -123,7 +123,8 @@ package enum LinkSession {
                     let log = log
                     group.addTask {
                         do {
-                            try await sender.run(on: writer)
+                            try await sender.run(
+                                on: writer, version: version, peerMaxFrameBytes: Int(peer.maxFrameBytes))
                         } catch {
                             if !(error is CancellationError) {
                                 log.warning(

@@ -40,6 +40,10 @@ package struct LinkSettings: Sendable, Hashable {
     package var spillSegmentBytes: Int
     /// Frames handed to a consumer at most at once.
     package var maxBatch: Int
+    /// Market events one coalesced frame (`marketBatch`) carries at most; below 2, nothing is coalesced.
+    package var maxBatchEvents: Int
+    /// Payload bytes of one coalesced frame at most (and never more than the peer's frame limit).
+    package var maxBatchBytes: Int
 
     package init(
         maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes,
@@ -51,7 +55,9 @@ package struct LinkSettings: Sendable, Hashable {
         memoryLimit: Int = 64 << 20,
         spillLimit: Int = 2 << 30,
         spillSegmentBytes: Int = 64 << 20,
-        maxBatch: Int = 4096
+        maxBatch: Int = 4096,
+        maxBatchEvents: Int = 512,
+        maxBatchBytes: Int = 64 << 10
     ) {
         self.maxFrameBytes = maxFrameBytes
         self.heartbeatInterval = heartbeatInterval
@@ -63,6 +69,8 @@ package struct LinkSettings: Sendable, Hashable {
         self.spillLimit = spillLimit
         self.spillSegmentBytes = spillSegmentBytes
         self.maxBatch = maxBatch
+        self.maxBatchEvents = maxBatchEvents
+        self.maxBatchBytes = maxBatchBytes
     }
 }
 

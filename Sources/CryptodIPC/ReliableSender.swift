@@ -4,6 +4,7 @@ import DequeModule
 import Dispatch
 import Logging
 import Metrics
+import NIOCore
 import Synchronization
 
 /// The sending end of one reliable stream (`<sender>><receiver>`, e.g. `ingestor-binance>writer`).
@@ -14,6 +15,15 @@ import Synchronization
 /// and announced to the receiver with `framesDropped`). Whenever a link to the receiver is up, ``run(on:)``
 /// resumes the stream (`streamResume` → `streamResumed`), replays everything unacknowledged in order, and
 /// then streams new frames. ``close()`` saves what is still held so the next start replays it.
+///
+/// **Coalescing.** Market events (``MessageType/isMarketEvent``) queued while the pump is busy writing join
+/// the newest held frame as long as no link has taken that frame yet: it becomes (or grows) a `marketBatch`,
+/// bounded by ``LinkSettings/maxBatchEvents`` and ``LinkSettings/maxBatchBytes`` (and the peer's frame limit).
+/// So under load many events share one frame, one sequence number and one acknowledgement, while a lone
+/// event on an idle stream is written at once as the single frame it is: no timer ever holds one back.
+/// Batches are made only for a receiver whose link negotiated ``WireProtocol/marketBatchVersion`` or later
+/// (the last link's answer is kept while no link is up); a version-2 receiver gets one event per frame.
+/// Frames that were ever handed to a link, or read back from the spill, are never changed.
 ///
 /// `send` runs on the producer's thread (the cooperative pool), so what waits for the disk happens on the
 /// ``DiskThread``: the state-file write that reserves the next block of sequence numbers is started when
@@ -60,6 +70,14 @@ package final class ReliableSender: Sendable {
         /// After a failed write, reserving ahead waits until `nextSequence` gets here (no retry per frame).
         var retryReservationAt: UInt64 = 0
         var reservationStalls = 0
+        /// How the newest frames may be coalesced: set from each link's negotiated version and the peer's
+        /// frame limit, kept while no link is up; `nil` (one event per frame) until a link says otherwise.
+        var batching: BatchLimits?
+        /// The highest sequence number ever handed to a link: frames at or below it are never changed.
+        var highestTaken: UInt64 = 0
+        /// The sequence of the last frame `send` appended to memory: only that frame may take more events
+        /// (frames read back from the spill have a copy on disk, so they stay as they are).
+        var lastDirect: UInt64 = 0
 
         /// The pump's continuation to resume, or a note for its next wait when it isn't waiting yet.
         mutating func takeWaiter() -> CheckedContinuation<Void, Never>? {
@@ -72,8 +90,18 @@ package final class ReliableSender: Sendable {
         }
     }
 
+    /// Bounds of one coalesced frame.
+    struct BatchLimits: Sendable, Hashable {
+        var events: Int
+        var payloadBytes: Int
+    }
+
     private struct Metrics {
         let sent: Counter
+        /// Market events queued (single or coalesced); with `sent` it gives events per frame.
+        let events: Counter
+        /// Market events that joined a frame already queued instead of taking a frame of their own.
+        let coalesced: Counter
         let replayed: Counter
         let dropped: Counter
         let memoryBytes: Gauge
@@ -86,6 +114,8 @@ package final class ReliableSender: Sendable {
         init(stream: String) {
             let dimensions = [("stream", stream)]
             sent = Counter(label: "cryptod_ipc_frames_sent_total", dimensions: dimensions)
+            events = Counter(label: "cryptod_ipc_events_sent_total", dimensions: dimensions)
+            coalesced = Counter(label: "cryptod_ipc_events_coalesced_total", dimensions: dimensions)
             replayed = Counter(label: "cryptod_ipc_frames_replayed_total", dimensions: dimensions)
             dropped = Counter(label: "cryptod_ipc_frames_dropped_total", dimensions: dimensions)
             memoryBytes = Gauge(label: "cryptod_ipc_stream_memory_bytes", dimensions: dimensions)
@@ -160,12 +190,29 @@ package final class ReliableSender: Sendable {
     ///   file cannot be written.
     package func send(_ message: Message) throws {
         precondition(message.type.isSequenced, "\(message.type) is not a stream message")
-        var frame = Frame(message, sequence: 1)
+        try enqueue(Frame(message, sequence: 1))
+    }
+
+    /// Queues a market event already encoded (and validated: ``Message/validate()``) as the payload of a
+    /// message of `type`: a producer feeding several streams encodes each event once.
+    /// - Throws: as ``send(_:)``.
+    package func send(event type: MessageType, payload: ByteBuffer) throws {
+        precondition(type.isMarketEvent, "\(type) is not a market event")
+        try enqueue(Frame(type: type, sequence: 1, payload: payload))
+    }
+
+    private func enqueue(_ incoming: Frame) throws {
+        var frame = incoming
         let size = frame.encodedSize + 64
+        let isEvent = frame.type.isMarketEvent
         var stalled = false
         while true {
             let outcome = try state.withLock { state -> SendOutcome in
                 guard !state.closed else { throw LinkError.protocolViolation("stream \(stream) is closed") }
+                if isEvent, let grown = coalesce(frame, into: &state) {
+                    state.memoryBytes += grown
+                    return .coalesced(state.takeWaiter())
+                }
                 guard state.file.nextSequence <= state.file.reservedThrough else {
                     if state.reserving == nil {
                         // A write this call waited for failed: fail like the inline write did. Otherwise
@@ -181,6 +228,7 @@ package final class ReliableSender: Sendable {
                 if state.spill.isEmpty, state.memoryBytes + size <= settings.memoryLimit {
                     state.memory.append(frame)
                     state.memoryBytes += size
+                    state.lastDirect = frame.sequence
                 } else {
                     let dropped = try state.spill.append(frame)
                     if !dropped.isEmpty { record(dropped: dropped, state: &state) }
@@ -190,6 +238,12 @@ package final class ReliableSender: Sendable {
             switch outcome {
             case .queued(let waiter):
                 metrics.sent.increment()
+                if isEvent { metrics.events.increment() }
+                waiter?.resume()
+                return
+            case .coalesced(let waiter):
+                metrics.events.increment()
+                metrics.coalesced.increment()
                 waiter?.resume()
                 return
             case .stalled(let done):
@@ -206,7 +260,51 @@ package final class ReliableSender: Sendable {
 
     private enum SendOutcome {
         case queued(CheckedContinuation<Void, Never>?)
+        case coalesced(CheckedContinuation<Void, Never>?)
         case stalled(DispatchGroup)
+    }
+
+    /// Adds the market event `frame` to the newest held frame when that is allowed (see the type's comment):
+    /// the newest frame is a market event or batch that `send` put in memory, no link has taken it, and the
+    /// result stays within the batch limits and the memory limit.
+    /// - Returns: the bytes the held frame grew by, or `nil` when `frame` needs a frame of its own.
+    private func coalesce(_ frame: Frame, into state: inout State) -> Int? {
+        guard let limits = state.batching, state.spill.isEmpty, let last = state.memory.indices.last else {
+            return nil
+        }
+        // Fields read one by one: a copy of the held frame kept alive here would make the append below copy
+        // the whole batch (copy-on-write) for every event.
+        let (tailType, tailSequence, tailBytes) = (
+            state.memory[last].type, state.memory[last].sequence, state.memory[last].payload.readableBytes
+        )
+        guard tailSequence == state.lastDirect, tailSequence > state.highestTaken,
+            tailSequence == state.file.nextSequence - 1
+        else { return nil }
+        let entry = MarketBatch.entryHeaderSize + frame.payload.readableBytes
+        let grown: Int
+        if tailType == .marketBatch {
+            guard let count = MarketBatch.eventCount(of: state.memory[last].payload), count < limits.events,
+                tailBytes + entry <= limits.payloadBytes
+            else { return nil }
+            grown = entry
+        } else if tailType.isMarketEvent {
+            grown = MarketBatch.countSize + MarketBatch.entryHeaderSize + entry
+            guard limits.events >= 2, tailBytes + grown <= limits.payloadBytes else { return nil }
+        } else {
+            return nil
+        }
+        guard state.memoryBytes + grown <= settings.memoryLimit else { return nil }
+        if tailType == .marketBatch {
+            MarketBatch.append(type: frame.type, payload: frame.payload, to: &state.memory[last].payload)
+        } else {
+            // The first event joining: the held frame becomes a batch of two. Room for a typical run up front,
+            // so growing it rarely reallocates.
+            var batch = MarketBatch.start(
+                type: tailType, payload: state.memory[last].payload, capacity: min(limits.payloadBytes, 16 << 10))
+            MarketBatch.append(type: frame.type, payload: frame.payload, to: &batch)
+            state.memory[last] = Frame(type: .marketBatch, sequence: tailSequence, payload: batch)
+        }
+        return grown
     }
 
     /// Convenience for market data.
@@ -307,11 +405,20 @@ package final class ReliableSender: Sendable {
     // MARK: - Pumping
 
     /// Attaches the stream to a connected link and streams until the link fails or the task is cancelled.
+    /// - Parameters:
+    ///   - version: the link's negotiated protocol version; market events are batched only from
+    ///     ``WireProtocol/marketBatchVersion`` on.
+    ///   - peerMaxFrameBytes: the largest payload the receiver accepts (its `Hello.maxFrameBytes`).
     /// - Throws: the link's write errors, a resume timeout, or a protocol violation by the receiver.
-    func run(on writer: LinkWriter) async throws {
+    func run(
+        on writer: LinkWriter, version: UInt16 = WireProtocol.version,
+        peerMaxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes
+    ) async throws {
+        let batching = Self.batchLimits(settings: settings, version: version, peerMaxFrameBytes: peerMaxFrameBytes)
         let opened = state.withLock { state -> (UInt64, StreamResume)? in
             // Closed: the spill belongs to the disk thread now, and there is nothing more to send.
             guard !state.closed else { return nil }
+            state.batching = batching
             state.sessions += 1
             state.session = state.sessions
             state.sendIndex = 0
@@ -365,6 +472,17 @@ package final class ReliableSender: Sendable {
         }
     }
 
+    /// Bytes of frames the pump hands to one socket write at most (at least one frame).
+    static let maxWriteBytes = 4 << 20
+
+    /// What may be coalesced for a receiver on `version` that takes payloads up to `peerMaxFrameBytes`.
+    static func batchLimits(settings: LinkSettings, version: UInt16, peerMaxFrameBytes: Int) -> BatchLimits? {
+        guard version >= WireProtocol.marketBatchVersion, settings.maxBatchEvents >= 2 else { return nil }
+        return BatchLimits(
+            events: min(settings.maxBatchEvents, MarketBatch.maxEvents),
+            payloadBytes: min(settings.maxBatchBytes, peerMaxFrameBytes))
+    }
+
     /// Takes the next frames to write on the current link (refilling memory from the spill as needed).
     private func nextBatch(session: UInt64) throws -> ([Frame], closed: Bool) {
         try state.withLock { state in
@@ -372,7 +490,9 @@ package final class ReliableSender: Sendable {
             if state.closed { return ([], true) }
             try refill(&state)
             var batch: [Frame] = []
-            while batch.count < settings.maxBatch, state.sendIndex < state.memory.count {
+            // Bounded in bytes too: coalesced frames are large, and one write should not build a huge buffer.
+            var bytes = 0
+            while batch.count < settings.maxBatch, bytes < Self.maxWriteBytes, state.sendIndex < state.memory.count {
                 let frame = state.memory[state.sendIndex]
                 if frame.sequence <= state.lastSent {
                     state.sendIndex += 1
@@ -399,7 +519,9 @@ package final class ReliableSender: Sendable {
                     continue
                 }
                 batch.append(frame)
+                bytes += frame.encodedSize
                 state.lastSent = frame.sequence
+                state.highestTaken = max(state.highestTaken, frame.sequence)
                 state.sendIndex += 1
             }
             return (batch, false)
@@ -425,6 +547,10 @@ package final class ReliableSender: Sendable {
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { continuation in
                         let resumeNow = self.state.withLock { state -> Bool in
+                            // Cancelled already: the handler below may have run before this continuation was
+                            // stored, found no waiter, and will not run again. Waiting now would never end
+                            // (the link's task group then hung on this pump).
+                            if Task.isCancelled { return true }
                             if state.session != session || state.closed || state.wakePending {
                                 state.wakePending = false
                                 return true

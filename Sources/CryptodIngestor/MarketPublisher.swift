@@ -2,10 +2,16 @@ import CryptodIPC
 import CryptodModel
 import CryptodWire
 import Metrics
+import NIOCore
 
 /// Where an ingestor's market data goes: every event is queued on the reliable stream to the writer and
 /// to the gateway (whichever are enabled). Queuing never waits for the network; the streams keep frames
 /// until the receivers acknowledge them, spilling to disk beyond their memory limit.
+///
+/// Each event is validated and encoded once, whatever the number of streams. Batching is adaptive and
+/// lives in the streams (``ReliableSender``): an event published while a stream's link is busy writing
+/// joins the frame still waiting there (a `marketBatch`), and one published on an idle stream goes out at
+/// once in a frame of its own, so there is no timer and no added latency.
 package struct MarketPublisher: Sendable {
     let streams: [ReliableSender]
     private let published: Counter
@@ -24,7 +30,9 @@ package struct MarketPublisher: Sendable {
         let message = Message(event)
         // An empty batch or an empty symbol is an error here, never a trap in the encoder.
         try message.validate()
-        for stream in streams { try stream.send(message) }
+        var payload = ByteBuffer()
+        message.encodePayload(into: &payload)
+        for stream in streams { try stream.send(event: message.type, payload: payload) }
         published.increment()
     }
 }

@@ -489,7 +489,12 @@ package actor SinkPipeline {
         guard !remaining.items.isEmpty else { return }
         var start = 0
         while start < remaining.items.count {
-            let end = min(remaining.items.count, start + max(1, settings.flushMaxRows))
+            var end = min(remaining.items.count, start + max(1, settings.flushMaxRows))
+            // A chunk ends on a frame boundary: its position is its last item's frame, so the events of one
+            // batched frame (marketBatch) cut in two would count as held after the first part.
+            while end < remaining.items.count, remaining.items[end].sequence == remaining.items[end - 1].sequence {
+                end += 1
+            }
             let chunk = SinkBatch(stream: batch.stream, epoch: batch.epoch, items: Array(remaining.items[start..<end]))
             let began = ContinuousClock.now
             try await sink.write(chunk)

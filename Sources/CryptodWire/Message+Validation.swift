@@ -41,6 +41,7 @@ extension Message {
         case .instruments(let value): SourceEventCodec.violation(of: value)
         case .streamGap(let value): SourceEventCodec.violation(of: value)
         case .sourceStatus(let value): SourceEventCodec.violation(of: value)
+        case .marketBatch(let value): MarketBatch.violation(of: value)
         case .jobRequest(let value): value.violation
         case .jobProgress(let value): Rules.string(value.note, "note")
         case .jobResult(let value): Rules.string(value.message, "message")

@@ -22,6 +22,8 @@ public enum Message: Sendable, Hashable {
     case instruments(InstrumentList)
     case streamGap(StreamGap)
     case sourceStatus(SourceStatus)
+    /// Several market events in one frame, applied in order (since version 3; see ``MarketBatch``).
+    case marketBatch([MarketEvent])
     // jobs
     case jobRequest(JobRequest)
     case jobProgress(JobProgress)
@@ -55,7 +57,8 @@ public enum Message: Sendable, Hashable {
         }
     }
 
-    /// The market event this message carries, if it is one.
+    /// The market event this message is, if it is a single one (`nil` for a `marketBatch`: read
+    /// ``marketEvents`` to get every event of a frame).
     public var marketEvent: MarketEvent? {
         switch self {
         case .ticker(let value): .ticker(value)
@@ -89,6 +92,7 @@ public enum Message: Sendable, Hashable {
         case .instruments: .instruments
         case .streamGap: .streamGap
         case .sourceStatus: .sourceStatus
+        case .marketBatch: .marketBatch
         case .jobRequest: .jobRequest
         case .jobProgress: .jobProgress
         case .jobResult: .jobResult
@@ -116,6 +120,11 @@ public enum Message: Sendable, Hashable {
             preconditionFailure(
                 "cannot encode \(type): \(violation.detail) (check untrusted input with Message.validate())")
         }
+        encodeEventPayload(into: &buffer)
+    }
+
+    /// ``encodePayload(into:)`` without the rule check, for a batch whose events were checked with it.
+    func encodeEventPayload(into buffer: inout ByteBuffer) {
         switch self {
         case .hello(let value): value.encode(into: &buffer)
         case .versionMismatch(let value): value.encode(into: &buffer)
@@ -133,6 +142,7 @@ public enum Message: Sendable, Hashable {
         case .instruments(let value): SourceEventCodec.encode(value, into: &buffer)
         case .streamGap(let value): SourceEventCodec.encode(value, into: &buffer)
         case .sourceStatus(let value): SourceEventCodec.encode(value, into: &buffer)
+        case .marketBatch(let value): MarketBatch.encode(value, into: &buffer)
         case .jobRequest(let value): value.encode(into: &buffer)
         case .jobProgress(let value): value.encode(into: &buffer)
         case .jobResult(let value): value.encode(into: &buffer)
@@ -172,6 +182,7 @@ public enum Message: Sendable, Hashable {
         case .instruments: self = .instruments(try SourceEventCodec.decodeInstruments(from: &reader))
         case .streamGap: self = .streamGap(try SourceEventCodec.decodeStreamGap(from: &reader))
         case .sourceStatus: self = .sourceStatus(try SourceEventCodec.decodeSourceStatus(from: &reader))
+        case .marketBatch: self = .marketBatch(try MarketBatch.decode(from: &reader))
         case .jobRequest: self = .jobRequest(try JobRequest(from: &reader))
         case .jobProgress: self = .jobProgress(try JobProgress(from: &reader))
         case .jobResult: self = .jobResult(try JobResult(from: &reader))

@@ -32,6 +32,8 @@ public enum MessageType: UInt16, Sendable, Hashable, CaseIterable, CustomStringC
     case instruments = 0x0106
     case streamGap = 0x0107
     case sourceStatus = 0x0108
+    /// Several market events (0x0101…0x0108) in one frame; since version 3.
+    case marketBatch = 0x0109
 
     // MARK: jobs (0x02xx), sequenced
     case jobRequest = 0x0201
@@ -62,6 +64,11 @@ public enum MessageType: UInt16, Sendable, Hashable, CaseIterable, CustomStringC
         }
     }
 
+    /// Whether this is a single market event's type (0x0101…0x0108), the kinds a ``MarketBatch`` carries.
+    public var isMarketEvent: Bool {
+        (MessageType.ticker.rawValue...MessageType.sourceStatus.rawValue).contains(rawValue)
+    }
+
     public var description: String {
         switch self {
         case .hello: "hello"
@@ -81,6 +88,7 @@ public enum MessageType: UInt16, Sendable, Hashable, CaseIterable, CustomStringC
         case .instruments: "instruments"
         case .streamGap: "streamGap"
         case .sourceStatus: "sourceStatus"
+        case .marketBatch: "marketBatch"
         case .jobRequest: "jobRequest"
         case .jobProgress: "jobProgress"
         case .jobResult: "jobResult"

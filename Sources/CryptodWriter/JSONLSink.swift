@@ -104,12 +104,16 @@ package final class JSONLSink: Sink {
         let now = Timestamp(nanoseconds: WallClock.nowNanoseconds())
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.items.count * 256)
-        for item in batch.items {
+        for (index, item) in batch.items.enumerated() {
+            // A batched frame (marketBatch) gives several lines one seq: all but its last say `"more":true`, so
+            // recovery can tell a frame cut short by a crash from a whole one (see `lastPosition(in:)`).
+            let more = index + 1 < batch.items.count && batch.items[index + 1].sequence == item.sequence
             var json = JSONWriter(capacity: 256)
             MarketEventJSON.write(item.event, into: &json) { json in
                 json.field("stream", batch.stream)
                 json.field("epoch", batch.epoch)
                 json.field("seq", item.sequence)
+                if more { json.field("more", true) }
             }
             bytes.append(contentsOf: json.bytes)
             bytes.append(0x0A)
@@ -171,7 +175,9 @@ package final class JSONLSink: Sink {
 
     // MARK: - Recovery
 
-    /// The position recorded by the last complete line of the stream's newest file; cuts off a torn line.
+    /// The position recorded by the last complete frame of the stream's newest file; cuts off a torn line,
+    /// and the lines of a batched frame whose last line is missing (never acknowledged: the replay brings
+    /// the whole frame again).
     package func position(of stream: String) async throws -> SinkPosition? {
         let sender = try Self.sender(of: stream)
         return try await onThread { try self.lastPosition(sender: sender) }
@@ -220,13 +226,60 @@ package final class JSONLSink: Sink {
                 bytes.removeSubrange(end...)
             }
             let body = bytes[..<(end - 1)]
-            guard let previousNewline = body.lastIndex(of: 0x0A) else {
-                if start == 0 { return Self.parsePosition(Array(body), path: path) }
+            let last: [UInt8]
+            if let previousNewline = body.lastIndex(of: 0x0A) {
+                last = Array(body[(previousNewline + 1)...])
+            } else if start == 0 {
+                last = Array(body)
+            } else {
                 chunkSize *= 4
                 continue
             }
-            return Self.parsePosition(Array(body[(previousNewline + 1)...]), path: path)
+            guard let position = Self.parsePosition(last, path: path), Self.saysMore(last) else {
+                return Self.parsePosition(last, path: path)
+            }
+            try cutFrame(position.sequence, in: handle, size: start + UInt64(end), path: path)
+            return try lastPosition(in: path)
         }
+    }
+
+    /// Truncates the file before the trailing lines whose seq is `sequence` (one frame's, the file ending
+    /// with a newline at `size`).
+    private func cutFrame(_ sequence: UInt64, in handle: FileHandle, size: UInt64, path: String) throws {
+        var chunkSize: UInt64 = 256 * 1024
+        while true {
+            let start = size > chunkSize ? size - chunkSize : 0
+            try handle.seek(toOffset: start)
+            let bytes = [UInt8](try handle.read(upToCount: Int(size - start)) ?? Data())
+            // Walk back line by line; `end` is the index of a line's newline.
+            var end = bytes.count - 1
+            var keep: Int?
+            while keep == nil {
+                let lineStart = bytes[..<end].lastIndex(of: 0x0A).map { $0 + 1 } ?? (start == 0 ? 0 : nil)
+                guard let lineStart else { break }
+                if Self.parsePosition(Array(bytes[lineStart..<end]), path: path)?.sequence != sequence {
+                    keep = end + 1
+                } else if lineStart == 0 {
+                    keep = 0
+                } else {
+                    end = lineStart - 1
+                }
+            }
+            if let keep {
+                logger.warning(
+                    "cutting off a batched frame a crash left incomplete; the sender replays it",
+                    metadata: ["file": "\(path)", "seq": "\(sequence)", "bytes": "\(size - start - UInt64(keep))"])
+                try handle.truncate(atOffset: start + UInt64(keep))
+                return
+            }
+            chunkSize *= 4
+        }
+    }
+
+    /// Whether a line is one of a batched frame's that more lines of the same frame follow.
+    static func saysMore(_ line: [UInt8]) -> Bool {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return false }
+        return (object["more"] as? Bool) == true
     }
 
     static func parsePosition(_ line: [UInt8], path: String) -> SinkPosition? {

@@ -88,12 +88,14 @@ struct WriterConsumer: StreamConsumer {
         try await sinks.deliver(Self.batch(of: delivery))
     }
 
-    /// The market events of a delivery; other messages on a market-data stream carry nothing to store.
+    /// The market events of a delivery, a batched frame's in order, each with its frame's sequence number
+    /// (the position stays per frame); other messages on a market-data stream carry nothing to store.
     static func batch(of delivery: StreamDelivery) -> SinkBatch {
-        SinkBatch(
-            stream: delivery.stream, epoch: delivery.epoch,
-            items: delivery.items.compactMap { item in
-                item.message.marketEvent.map { SinkItem(sequence: item.sequence, event: $0) }
-            })
+        var items: [SinkItem] = []
+        items.reserveCapacity(delivery.items.count)
+        for item in delivery.items {
+            for event in item.message.marketEvents { items.append(SinkItem(sequence: item.sequence, event: event)) }
+        }
+        return SinkBatch(stream: delivery.stream, epoch: delivery.epoch, items: items)
     }
 }

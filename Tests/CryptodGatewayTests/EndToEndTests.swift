@@ -15,7 +15,8 @@ struct EndToEndTests {
         let (server, _) = makeServer(testConfiguration(runtime: dir.path))
         let settings = LinkSettings(
             heartbeatInterval: .milliseconds(200), heartbeatTimeout: .seconds(5), handshakeTimeout: .seconds(5),
-            reconnectInitialBackoff: .milliseconds(20), reconnectMaxBackoff: .milliseconds(200))
+            reconnectInitialBackoff: .milliseconds(20), reconnectMaxBackoff: .milliseconds(200),
+            maxBatchEvents: 1)  // one frame per event: the positions below count events
         let socket = dir.path + "/gateway.sock"
         let listener = LinkListener(
             path: socket, identity: LinkIdentity(role: .gateway, name: "gateway"), settings: settings,

@@ -66,12 +66,27 @@ func testLogger(_ label: String) -> Logger {
     return logger
 }
 
-/// Fast settings so tests never wait long on timers.
-func fastSettings(memoryLimit: Int = 1 << 20, spillLimit: Int = 64 << 20, segment: Int = 1 << 20) -> LinkSettings {
+/// Fast settings so tests never wait long on timers. One event per frame unless `batchEvents` says
+/// otherwise, so that tests of the delivery mechanics can count frames as events.
+func fastSettings(
+    memoryLimit: Int = 1 << 20, spillLimit: Int = 64 << 20, segment: Int = 1 << 20, batchEvents: Int = 1,
+    batchBytes: Int = 64 << 10
+) -> LinkSettings {
     LinkSettings(
         heartbeatInterval: .milliseconds(200), heartbeatTimeout: .seconds(2), handshakeTimeout: .seconds(2),
         reconnectInitialBackoff: .milliseconds(20), reconnectMaxBackoff: .milliseconds(200),
-        memoryLimit: memoryLimit, spillLimit: spillLimit, spillSegmentBytes: segment, maxBatch: 512)
+        memoryLimit: memoryLimit, spillLimit: spillLimit, spillSegmentBytes: segment, maxBatch: 512,
+        maxBatchEvents: batchEvents, maxBatchBytes: batchBytes)
+}
+
+/// The trade indices of every market event in `messages`, batched or not, in order.
+func tradeIndices(_ messages: [SequencedMessage]) -> [Int] {
+    messages.flatMap { item in
+        item.message.marketEvents.compactMap { event -> Int? in
+            guard case .trades(let trades) = event else { return nil }
+            return Int(trades[0].id)
+        }
+    }
 }
 
 /// A trade message whose id encodes `index`, so tests can check content as well as sequence numbers.

@@ -30,6 +30,25 @@ import Testing
         await runner.value
     }
 
+    @Test("a chunk of flushMaxRows never cuts one frame's events (a marketBatch) in two")
+    func chunksEndOnFrameBoundaries() async throws {
+        let dir = try TemporaryDirectory()
+        let sink = FlakySink(name: "postgres", keepsPositions: true)
+        let set = try SinkSet(sinks: [sink], spoolDirectory: dir.path, logger: testLogger) { settings in
+            fast(&settings)
+            settings.flushMaxRows = 2
+        }
+        let runner = Task { await set.run() }
+        // Frame 2 carries three events, frame 4 two: items 1, 2, 2, 2, 3, 4, 4.
+        let items = batch(1...4).items
+        let framed = [items[0], items[1], items[1], items[1], items[2], items[3], items[3]]
+        try await set.deliver(SinkBatch(stream: stream, epoch: 7, items: framed))
+        try await eventually { sink.sequences.count == framed.count }
+        #expect(sink.writes == [[1, 2, 2, 2], [3, 4, 4]])
+        await set.close()
+        await runner.value
+    }
+
     @Test func acknowledgementNeverPassesADurableSink() async throws {
         let dir = try TemporaryDirectory()
         let quick = FlakySink(name: "jsonl", keepsPositions: true)

@@ -74,6 +74,7 @@ struct RoundTripTests {
             (.heartbeatReply, 0x0005), (.streamResume, 0x0010), (.streamResumed, 0x0011), (.ack, 0x0012),
             (.framesDropped, 0x0013), (.ticker, 0x0101), (.trades, 0x0102), (.candle, 0x0103), (.bookSnapshot, 0x0104),
             (.bookDelta, 0x0105), (.instruments, 0x0106), (.streamGap, 0x0107), (.sourceStatus, 0x0108),
+            (.marketBatch, 0x0109),
             (.jobRequest, 0x0201), (.jobProgress, 0x0202), (.jobResult, 0x0203), (.jobCancel, 0x0204),
             (.capacityReport, 0x0205), (.configure, 0x0301), (.configureResult, 0x0302), (.ready, 0x0303),
             (.shutdown, 0x0304), (.statusRequest, 0x0305), (.statusReply, 0x0306), (.metricsRequest, 0x0307),
@@ -87,7 +88,7 @@ struct RoundTripTests {
     func marketEvents() {
         for message in Samples.all {
             guard let event = message.marketEvent else {
-                #expect(message.type.rawValue >> 8 != 0x01, "\(message.type) is market data")
+                #expect(!message.type.isMarketEvent, "\(message.type) is a market event")
                 continue
             }
             #expect(Message(event) == message)

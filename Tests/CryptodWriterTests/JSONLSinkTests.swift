@@ -32,6 +32,31 @@ import Testing
         await restarted.close()
     }
 
+    @Test("a batched frame cut short by a crash is cut off; its seq is not counted as held")
+    func incompleteBatchedFrame() async throws {
+        let dir = try WriterTemporaryDirectory()
+        let sink = try JSONLSink(directory: dir.path + "/jsonl", logger: writerLogger)
+        // Frame 2 is a batch of three events, frame 3 of two.
+        try await sink.write(WriterConsumer.batch(of: batchedDelivery([1: 1, 2: 3, 3: 2])))
+        #expect(try await sink.position(of: writerStream) == SinkPosition(epoch: 9, sequence: 3))
+        await sink.close()
+        let file = try #require(try jsonlFiles(dir.path).first)
+        #expect(try sequences(in: file) == [1, 2, 2, 2, 3, 3])
+        // As if the crash came after frame 3's first line: drop its last line.
+        var lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        lines.removeLast()
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: false, encoding: .utf8)
+
+        let restarted = try JSONLSink(directory: dir.path + "/jsonl", logger: writerLogger)
+        #expect(try await restarted.position(of: writerStream) == SinkPosition(epoch: 9, sequence: 2))
+        #expect(try sequences(in: file) == [1, 2, 2, 2], "frame 3's lone line was cut off")
+        // The replay of frame 3 writes it whole, once.
+        try await restarted.write(WriterConsumer.batch(of: batchedDelivery([3: 2])))
+        #expect(try sequences(in: file) == [1, 2, 2, 2, 3, 3])
+        #expect(try await restarted.position(of: writerStream) == SinkPosition(epoch: 9, sequence: 3))
+        await restarted.close()
+    }
+
     @Test func writerResumesFromTheSinksAndWritesAReplayOnce() async throws {
         let dir = try WriterTemporaryDirectory()
         var sinks = try makeSinkSet(dir.path)
@@ -104,6 +129,23 @@ func delivery(_ sequences: ClosedRange<UInt64>) -> StreamDelivery {
                 receivedAt: Timestamp(nanoseconds: Int64(sequence) * 1_000 + 1))
             ticker.last = "3100.25"
             return SequencedMessage(sequence: sequence, message: Message(.ticker(ticker)))
+        })
+}
+
+/// Frames (sequence → events in it) of tickers; a frame of more than one event is a `marketBatch`.
+func batchedDelivery(_ frames: KeyValuePairs<UInt64, Int>) -> StreamDelivery {
+    StreamDelivery(
+        stream: writerStream, epoch: 9,
+        items: frames.map { sequence, count in
+            let events = (0..<count).map { index in
+                var ticker = Ticker(
+                    market: MarketKey(exchange: .binance, symbol: "ETHUSDT"),
+                    time: Timestamp(nanoseconds: Int64(sequence) * 1_000 + Int64(index)),
+                    receivedAt: Timestamp(nanoseconds: Int64(sequence) * 1_000 + 1))
+                ticker.last = "3100.25"
+                return MarketEvent.ticker(ticker)
+            }
+            return SequencedMessage(sequence: sequence, message: count == 1 ? Message(events[0]) : .marketBatch(events))
         })
 }
 

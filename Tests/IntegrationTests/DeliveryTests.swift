@@ -24,7 +24,9 @@ struct DeliveryTests {
 
         var logger = Logger(label: "test.delivery")
         logger.logLevel = .warning
-        let settings = LinkSettings(reconnectInitialBackoff: .milliseconds(50), reconnectMaxBackoff: .milliseconds(500))
+        // One event per frame (no marketBatch), so that the lines' sequence numbers count the trades.
+        let settings = LinkSettings(
+            reconnectInitialBackoff: .milliseconds(50), reconnectMaxBackoff: .milliseconds(500), maxBatchEvents: 1)
         let sender = try ReliableSender(
             stream: "\(Self.stream)>writer", directory: sandbox.root + "/sender", settings: settings, logger: logger)
         let connector = LinkConnector(

@@ -26,15 +26,18 @@ package struct GatewayConsumer: StreamConsumer {
 
     package func consume(_ delivery: StreamDelivery) async throws {
         for item in delivery.items {
-            guard let event = item.message.marketEvent else {
+            let events = item.message.marketEvents
+            if events.isEmpty {
                 logger.debug(
                     "ignoring a non-market message on a market-data stream",
                     metadata: ["stream": "\(delivery.stream)", "type": "\(item.message.type)"])
                 continue
             }
-            if let channel = MarketChannel(event) { metrics.eventReceived(channel) }
-            state.apply(event)
-            hub.publish(event)
+            for event in events {
+                if let channel = MarketChannel(event) { metrics.eventReceived(channel) }
+                state.apply(event)
+                hub.publish(event)
+            }
         }
     }
 }

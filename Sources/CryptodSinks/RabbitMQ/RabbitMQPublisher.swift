@@ -66,9 +66,22 @@ final class RabbitMQPublisher: @unchecked Sendable {
         messages.reserveCapacity(batch.items.count)
         var taken: [RabbitMQConflator.Update] = []
         var skipped = 0
+        // The events of one batched frame (marketBatch) share its sequence number: their indices continue
+        // across the frame, so every message keeps an id of its own (a single-event frame starts at 0 as ever).
+        var frame: UInt64?
+        var base = 0
         for item in batch.items {
+            if item.sequence != frame {
+                frame = item.sequence
+                base = 0
+            }
+            let offset = base
+            defer {
+                if case .trades(let trades) = item.event { base += trades.count } else { base += 1 }
+            }
             let id = { (index: Int) in
-                RabbitMQEventID.make(stream: batch.stream, epoch: batch.epoch, sequence: item.sequence, index: index)
+                RabbitMQEventID.make(
+                    stream: batch.stream, epoch: batch.epoch, sequence: item.sequence, index: offset + index)
             }
             switch item.event {
             case .ticker(let ticker):

@@ -227,6 +227,15 @@ struct MessageGenerator {
                         MarketKey(exchange: exchange, type: $0.enumeration(), symbol: $0.nonEmptyString())
                     },
                     state: enumeration(), reason: string(), time: timestamp()))
+        case .marketBatch:
+            // Mostly a few events, now and then a long run; any kinds, any markets.
+            let count = Int.random(in: 1...(chance(0.02) ? 300 : 8), using: &random)
+            let kinds = MessageType.allCases.filter(\.isMarketEvent)
+            return .marketBatch(
+                (0..<count).map { _ in
+                    guard let event = message(pick(kinds)).marketEvent else { preconditionFailure("not an event") }
+                    return event
+                })
         case .jobRequest:
             var from = optional { $0.timestamp() }
             var to = optional { $0.timestamp() }

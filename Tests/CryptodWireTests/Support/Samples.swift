@@ -75,6 +75,20 @@ enum Samples {
             SourceStatus(
                 exchange: .binance, market: market, state: .resyncing, reason: "update id gap 40123456790..40123456801",
                 time: received)),
+        // Three events of two exchanges and three kinds in one frame, applied in this order.
+        .marketBatch([
+            .trades([
+                Trade(
+                    market: market, id: "3213746414", price: "37160.02000000", quantity: "0.00100000", side: .buy,
+                    time: time, receivedAt: received)
+            ]),
+            .bookDelta(
+                BookDelta(
+                    market: MarketKey(exchange: .bybit, type: .linear, symbol: "BTCUSDT"),
+                    firstUpdateID: 40_123_456_796, lastUpdateID: 40_123_456_796, time: time, receivedAt: received,
+                    bids: [BookLevel(price: "37160.00", quantity: "1.5")], asks: [])),
+            .status(SourceStatus(exchange: .bybit, state: .connected, reason: "", time: received)),
+        ]),
         .jobRequest(
             JobRequest(
                 id: 17, kind: .backfillCandles, market: market, interval: .m1,
