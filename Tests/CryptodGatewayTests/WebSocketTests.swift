@@ -192,6 +192,8 @@ struct WebSocketTests {
             #expect(
                 metrics.exposition().contains(#"cryptod_gateway_ws_slow_client_disconnects_total{process="gateway"} 1"#)
             )
+            #expect(!metrics.exposition().contains(#"cryptod_gateway_ws_dropped_messages_total{process="gateway"} 0"#))
+            #expect(metrics.exposition().contains(#"cryptod_gateway_ws_dropped_messages_total{process="gateway"} "#))
 
             try await deliver([.ticker(ticker(last: "3.00"))], to: server)
             let event = try await fastMessages.nextObject()

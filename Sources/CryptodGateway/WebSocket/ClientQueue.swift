@@ -21,8 +21,9 @@ final class ClientQueue: Sendable {
     /// What happened to a pushed message.
     enum PushResult: Sendable, Equatable {
         case queued
-        /// This message overflowed the queue: the client must be dropped (reported once).
-        case overflowed
+        /// This message overflowed the queue: the client must be dropped (reported once). `discarded` counts
+        /// the messages thrown away, this one included.
+        case overflowed(discarded: Int)
         /// The queue had already ended; the message was discarded.
         case ended
     }
@@ -51,9 +52,10 @@ final class ClientQueue: Sendable {
                 return (.queued, waiter)
             }
             guard state.items.count < capacity else {
+                let discarded = state.items.count + 1
                 state.items = []
                 state.end = .overflow
-                return (.overflowed, nil)
+                return (.overflowed(discarded: discarded), nil)
             }
             state.items.append(message)
             return (.queued, nil)
