@@ -60,7 +60,7 @@ struct WSBench {
     /// Connects `clients`, runs one warm-up round and `rounds` measured ones, and prints messages/s.
     static func measure(
         name: String, port: Int, subscribe: String?, clients: Int, rounds: Int, burst: Int,
-        group: MultiThreadedEventLoopGroup, publish: (Int) async throws -> Void
+        group: MultiThreadedEventLoopGroup, publish: @Sendable (Int) async throws -> Void
     ) async throws -> Double {
         let counter = Counter()
         var channels: [any Channel] = []
@@ -99,7 +99,7 @@ struct WSBench {
 
     /// Runs a gateway fed by a tool peer over its process socket, as EndToEndTests does.
     static func withGateway(
-        clients: Int, logger: Logger, _ body: (Int, ReliableSender) async throws -> Double
+        clients: Int, logger: Logger, _ body: @Sendable (Int, ReliableSender) async throws -> Double
     ) async throws -> Double {
         let root = "/tmp/wsbench-\(getpid())"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
