@@ -83,7 +83,13 @@ final class ClientQueue: Sendable {
 
     /// The next message, waiting for one; `nil` once the queue has ended or the task is cancelled.
     func next() async -> ByteBuffer? {
-        await withTaskCancellationHandler {
+        // Fast path: a busy client's writer finds its next message waiting, without a continuation.
+        let ready = state.withLock { state -> ByteBuffer?? in
+            if let first = state.items.popFirst() { return .some(first) }
+            return state.end != nil ? .some(nil) : .none
+        }
+        if let ready { return ready }
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ByteBuffer?, Never>) in
                 let ready = state.withLock { state -> ByteBuffer?? in
                     if let first = state.items.popFirst() { return .some(first) }
