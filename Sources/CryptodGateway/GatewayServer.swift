@@ -28,7 +28,9 @@ package final class GatewayServer: Sendable {
         package init(_ gateway: GatewayConfig) {
             restListen = gateway.restListen
             wsListen = gateway.wsListen
-            limits = WebSocketHub.Limits(maxClients: gateway.wsMaxClients, queueCapacity: gateway.wsClientQueue)
+            limits = WebSocketHub.Limits(
+                maxClients: gateway.wsMaxClients, queueCapacity: gateway.wsClientQueue,
+                replayBuffer: gateway.wsReplayBuffer, heartbeatInterval: gateway.wsHeartbeatInterval)
         }
     }
 
@@ -41,6 +43,8 @@ package final class GatewayServer: Sendable {
     package let settings: Settings
     package let state: MarketState
     package let hub: WebSocketHub
+    /// The order books (REST and WebSocket read them; the hub feeds them).
+    package let books: BookStore
     package let metrics: GatewayMetrics
     package let consumer: GatewayConsumer
     /// Receives the market-data streams for the process socket (see `GatewayRole.endpoint(for:)`).
@@ -69,7 +73,10 @@ package final class GatewayServer: Sendable {
         let gatewayMetrics = GatewayMetrics(factory: metrics.factory)
         self.metrics = gatewayMetrics
         state = MarketState(tradeHistory: settings.tradeHistory)
-        hub = WebSocketHub(limits: settings.limits, metrics: gatewayMetrics, logger: logger)
+        books = BookStore()
+        hub = WebSocketHub(
+            limits: settings.limits, metrics: gatewayMetrics, socketMetrics: WebSocketMetrics(factory: metrics.factory),
+            books: books, logger: logger)
         consumer = GatewayConsumer(state: state, hub: hub, metrics: gatewayMetrics, logger: logger)
         receiver = StreamReceiver(name: name.description, consumer: consumer, logger: logger)
         let details: @Sendable () async -> [ProcessStatus.Detail] = { [receiver, hub, state] in

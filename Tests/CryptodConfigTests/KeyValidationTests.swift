@@ -66,6 +66,8 @@ import Testing
                 expected: .address(ListenAddress(host: "localhost", port: 65535))),
             Good(path: "gateway.ws_client_queue", toml: "10", expected: .integer(10)),
             Good(path: "gateway.ws_max_clients", toml: "5", expected: .integer(5)),
+            Good(path: "gateway.ws_replay_buffer", toml: "64", expected: .integer(64)),
+            Good(path: "gateway.ws_heartbeat_interval", toml: #""30s""#, expected: .duration(.seconds(30))),
             Good(path: "writer.enabled", toml: "false", expected: .bool(false)),
             Good(path: "writer.sinks", toml: #"["jsonl"]"#, expected: .list(["jsonl"])),
             Good(path: "writer.jsonl_dir", toml: #""/data/jsonl""#, expected: .string("/data/jsonl")),
@@ -216,6 +218,10 @@ import Testing
             Bad(path: "gateway.ws_listen", toml: "8080", fragment: "found an integer", code: .typeMismatch),
             Bad(path: "gateway.ws_client_queue", toml: "0", fragment: "must be 1-1000000", code: .outOfRange),
             Bad(path: "gateway.ws_max_clients", toml: "-5", fragment: "must be 1-1000000", code: .outOfRange),
+            Bad(path: "gateway.ws_replay_buffer", toml: "0", fragment: "must be 1-1000000", code: .outOfRange),
+            Bad(
+                path: "gateway.ws_heartbeat_interval", toml: "15", fragment: "a duration needs a unit",
+                code: .typeMismatch),
             Bad(path: "writer.enabled", toml: "1", fragment: "found an integer", code: .typeMismatch),
             Bad(path: "writer.sinks", toml: #"["postgresql"]"#, fragment: "unknown value \"postgresql\""),
             Bad(

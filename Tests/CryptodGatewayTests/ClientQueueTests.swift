@@ -11,7 +11,7 @@ struct ClientQueueTests {
         for index in 1...3 { #expect(queue.push(ByteBuffer(string: "\(index)")) == .queued) }
         #expect(await queue.next() == ByteBuffer(string: "1"))
         #expect(queue.push(ByteBuffer(string: "4")) == .queued)
-        #expect(queue.push(ByteBuffer(string: "5")) == .overflowed)
+        #expect(queue.push(ByteBuffer(string: "5")) == .overflowed(discarded: 4))
         #expect(queue.count == 0)
         #expect(queue.end == .overflow)
         #expect(queue.push(ByteBuffer(string: "6")) == .ended)

@@ -12,7 +12,9 @@ final class TestWebSocket: Sendable {
     /// Ends with the close frame the server sent (or `nil` when there was none).
     let done: Task<WebSocketCloseFrame?, any Error>
 
-    init(port: Int, path: String = "/ws") {
+    /// - Parameter heartbeats: Whether the gateway's heartbeat messages are kept in ``received``; tests that
+    ///   read replies one by one leave them out, since one may arrive at any moment.
+    init(port: Int, path: String = "/ws", heartbeats: Bool = false) {
         let (received, receivedContinuation) = AsyncStream.makeStream(
             of: String.self, bufferingPolicy: .bufferingOldest(100_000))
         let (outgoingStream, outgoing) = AsyncStream.makeStream(
@@ -31,7 +33,9 @@ final class TestWebSocket: Sendable {
                         try? await outbound.close(.normalClosure, reason: "test finished")
                     }
                     for try await message in inbound.messages(maxSize: 1 << 24) {
-                        if case .text(let text) = message { receivedContinuation.yield(text) }
+                        guard case .text(let text) = message else { continue }
+                        if !heartbeats && text.hasPrefix(#"{"type":"heartbeat""#) { continue }
+                        receivedContinuation.yield(text)
                     }
                     group.cancelAll()
                 }

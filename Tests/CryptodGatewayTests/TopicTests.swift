@@ -14,6 +14,8 @@ struct TopicTests {
             ("candles.whitebit.BTC_USDT", "candles.whitebit.BTC_USDT.*"),
             ("book.binance.btcusdt", "book.binance.BTCUSDT"),
             ("trades.*.*", "trades.*.*"),
+            ("book.bybit:linear.btcusdt", "book.bybit:linear.BTCUSDT"),
+            ("ticker.*:spot.*", "ticker.*:spot.*"),
         ])
     func canonical(topic: String, expected: String) throws {
         #expect(try TopicPattern(parsing: topic).description == expected)
@@ -22,14 +24,15 @@ struct TopicTests {
     @Test(
         "bad topics say which part is wrong",
         arguments: [
-            ("trades.binance", "write <channel>.<exchange>.<symbol>"),
-            ("trades..BTCUSDT", "write <channel>.<exchange>.<symbol>"),
+            ("trades.binance", "write <channel>.<exchange>[:<market>].<symbol>"),
+            ("trades..BTCUSDT", "write <channel>.<exchange>[:<market>].<symbol>"),
             ("quotes.binance.BTCUSDT", "unknown channel \"quotes\""),
             ("trades.Binance.BTCUSDT", "exchange \"Binance\""),
             ("trades.binance.BTC/USDT", "symbol \"BTC/USDT\""),
             ("trades.binance.BTCUSDT.1m", "only candles topics take an interval"),
             ("candles.binance.BTCUSDT.2m", "unknown interval \"2m\""),
-            ("candles.binance.BTCUSDT.1m.x", "write <channel>.<exchange>.<symbol>"),
+            ("candles.binance.BTCUSDT.1m.x", "write <channel>.<exchange>[:<market>].<symbol>"),
+            ("book.bybit:perp.BTCUSDT", "market type \"perp\" must be one of spot, linear, inverse"),
         ])
     func invalid(topic: String, fragment: String) {
         #expect(throws: TopicPattern.Invalid.self) { try TopicPattern(parsing: topic) }
@@ -63,6 +66,24 @@ struct TopicTests {
         #expect(try TopicPattern(parsing: "candles.binance.BTCUSDT.1m").matches(minute))
         #expect(try !TopicPattern(parsing: "candles.binance.BTCUSDT.5m").matches(minute))
         #expect(try TopicPattern(parsing: "book.binance.*").matches(snapshot))
+    }
+
+    @Test("a market type after the exchange tells Bybit's spot and linear markets apart")
+    func marketTypes() throws {
+        let linear = MarketKey(exchange: .bybit, type: .linear, symbol: "BTCUSDT")
+        let linearTrades = try #require(EventTopic(.trades([trade(1, market: linear)])))
+        let spotTrades = try #require(
+            EventTopic(.trades([trade(1, market: MarketKey(exchange: .bybit, symbol: "BTCUSDT"))])))
+        #expect(linearTrades.description == "trades.bybit:linear.BTCUSDT")
+        #expect(spotTrades.description == "trades.bybit.BTCUSDT")
+        #expect(try TopicPattern(parsing: "trades.bybit.BTCUSDT").matches(linearTrades))
+        #expect(try TopicPattern(parsing: "trades.bybit.BTCUSDT").matches(spotTrades))
+        #expect(try TopicPattern(parsing: "trades.bybit:linear.*").matches(linearTrades))
+        #expect(try !TopicPattern(parsing: "trades.bybit:linear.*").matches(spotTrades))
+        #expect(try !TopicPattern(parsing: "trades.*:spot.BTCUSDT").matches(linearTrades))
+        #expect(TopicPattern(linearTrades).concrete == linearTrades)
+        #expect(try TopicPattern(parsing: "trades.bybit.BTCUSDT").concrete == nil)
+        #expect(try TopicPattern(parsing: "candles.bybit:spot.BTCUSDT").concrete == nil)
     }
 
     @Test("an empty trade batch has no topic")

@@ -132,7 +132,7 @@ struct WebSocketTests {
             let tradeText = try #require(await tradesMessages.next())
             #expect(
                 tradeText.hasPrefix(
-                    #"{"type":"trades","exchange":"binance","market":"spot","symbol":"BTCUSDT","topic":"trades.binance.BTCUSDT","trades":[{"id":"1","price":"0.00010000","quantity":"0.00100000""#
+                    #"{"type":"trades","exchange":"binance","market":"spot","symbol":"BTCUSDT","topic":"trades.binance.BTCUSDT","seq":1,"trades":[{"id":"1","price":"0.00010000","quantity":"0.00100000""#
                 ),
                 "\(tradeText)")
             // Nothing else was queued for this client before the reply to this ping.
@@ -192,6 +192,8 @@ struct WebSocketTests {
             #expect(
                 metrics.exposition().contains(#"cryptod_gateway_ws_slow_client_disconnects_total{process="gateway"} 1"#)
             )
+            #expect(!metrics.exposition().contains(#"cryptod_gateway_ws_dropped_messages_total{process="gateway"} 0"#))
+            #expect(metrics.exposition().contains(#"cryptod_gateway_ws_dropped_messages_total{process="gateway"} "#))
 
             try await deliver([.ticker(ticker(last: "3.00"))], to: server)
             let event = try await fastMessages.nextObject()

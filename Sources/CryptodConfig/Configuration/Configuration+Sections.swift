@@ -126,8 +126,12 @@ package struct GatewayConfig: Sendable, Equatable {
     package let wsListen: ListenAddress
     /// `ws_client_queue`, integer, default `4096`: messages per client before a slow client is disconnected.
     package let wsClientQueue: Int
-    /// `ws_max_clients`, integer, default `1024`.
+    /// `ws_max_clients`, integer, default `100`.
     package let wsMaxClients: Int
+    /// `ws_replay_buffer`, integer, default `1024`: messages kept per topic for clients that resume.
+    package let wsReplayBuffer: Int
+    /// `ws_heartbeat_interval`, duration, default `"15s"`: how often clients get a heartbeat message.
+    package let wsHeartbeatInterval: Duration
 
     init(_ v: ValueReader) {
         enabled = v["gateway.enabled"].boolValue
@@ -135,6 +139,8 @@ package struct GatewayConfig: Sendable, Equatable {
         wsListen = v["gateway.ws_listen"].addressValue
         wsClientQueue = v["gateway.ws_client_queue"].intValue
         wsMaxClients = v["gateway.ws_max_clients"].intValue
+        wsReplayBuffer = v["gateway.ws_replay_buffer"].intValue
+        wsHeartbeatInterval = v["gateway.ws_heartbeat_interval"].durationValue
     }
 }
 

@@ -138,8 +138,15 @@ package enum ConfigSchema {
             "gateway", "ws_client_queue", .integer(.range(1...1_000_000)), .integer(4096), .gateway,
             "Messages buffered per WebSocket client before a slow client is disconnected."),
         roleKey(
-            "gateway", "ws_max_clients", .integer(.range(1...1_000_000)), .integer(1024), .gateway,
-            "Most WebSocket clients served at once."),
+            "gateway", "ws_max_clients", .integer(.range(1...1_000_000)), .integer(100), .gateway,
+            "Most WebSocket clients served at once; more are refused with close code 1013."),
+        roleKey(
+            "gateway", "ws_replay_buffer", .integer(.range(1...1_000_000)), .integer(1024), .gateway,
+            "Messages kept per WebSocket topic so a reconnecting client can resume from its last sequence number; "
+                + "a client further behind gets a resync."),
+        roleKey(
+            "gateway", "ws_heartbeat_interval", .duration(atLeast: .milliseconds(10)), .duration(.seconds(15)),
+            .gateway, "How often every WebSocket client gets a heartbeat message (besides WebSocket pings)."),
         // [writer]
         roleKey("writer", "enabled", .bool, .bool(true), .writer, "Run the writer process."),
         roleKey(

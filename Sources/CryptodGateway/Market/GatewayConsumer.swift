@@ -6,6 +6,10 @@ import Logging
 /// Receives the market-data streams (from ingestors and tools): keeps the latest state and fans every event
 /// out to the WebSocket clients.
 ///
+/// Order-book events reach ``books`` through ``WebSocketHub/publish(_:)``, which applies each one under
+/// the same lock as its fan-out: that is what lets a new book subscriber get a snapshot and then exactly
+/// the deltas after it.
+///
 /// The gateway keeps no durable position: its state lives in memory, so after a restart the senders'
 /// replay of unacknowledged frames is exactly what it needs. `consume` never waits on a client and never
 /// throws, so a slow client cannot hold back acknowledgements.
@@ -21,6 +25,9 @@ package struct GatewayConsumer: StreamConsumer {
         self.metrics = metrics
         self.logger = logger
     }
+
+    /// The order books this consumer feeds (through the hub).
+    package var books: BookStore { hub.books }
 
     package func position(of stream: String) async throws -> StreamPosition? { nil }
 

@@ -21,8 +21,9 @@ final class ClientQueue: Sendable {
     /// What happened to a pushed message.
     enum PushResult: Sendable, Equatable {
         case queued
-        /// This message overflowed the queue: the client must be dropped (reported once).
-        case overflowed
+        /// This message overflowed the queue: the client must be dropped (reported once). `discarded` counts
+        /// the messages thrown away, this one included.
+        case overflowed(discarded: Int)
         /// The queue had already ended; the message was discarded.
         case ended
     }
@@ -51,9 +52,10 @@ final class ClientQueue: Sendable {
                 return (.queued, waiter)
             }
             guard state.items.count < capacity else {
+                let discarded = state.items.count + 1
                 state.items = []
                 state.end = .overflow
-                return (.overflowed, nil)
+                return (.overflowed(discarded: discarded), nil)
             }
             state.items.append(message)
             return (.queued, nil)
@@ -81,7 +83,13 @@ final class ClientQueue: Sendable {
 
     /// The next message, waiting for one; `nil` once the queue has ended or the task is cancelled.
     func next() async -> ByteBuffer? {
-        await withTaskCancellationHandler {
+        // Fast path: a busy client's writer finds its next message waiting, without a continuation.
+        let ready = state.withLock { state -> ByteBuffer?? in
+            if let first = state.items.popFirst() { return .some(first) }
+            return state.end != nil ? .some(nil) : .none
+        }
+        if let ready { return ready }
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ByteBuffer?, Never>) in
                 let ready = state.withLock { state -> ByteBuffer?? in
                     if let first = state.items.popFirst() { return .some(first) }

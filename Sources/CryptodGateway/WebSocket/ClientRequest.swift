@@ -108,28 +108,39 @@ struct ClientRequest: Sendable, Equatable {
     }
 }
 
-/// An error reply to a client: `{"op":"error","code":"…","message":"…"}`. The connection stays open.
+/// An error reply to a client: `{"type":"error","op":"error","code":"…","message":"…"}` (both keys, so a
+/// client of either format recognises it). The connection stays open.
 struct ClientError: Error, Sendable, Equatable {
-    /// Stable, documented error codes (docs/api.md).
+    /// Stable, documented error codes (docs/websocket.md).
     enum Code: String, Sendable {
         case badJSON = "bad_json"
         case badRequest = "bad_request"
         case unknownOp = "unknown_op"
+        case unknownType = "unknown_type"
         case badTopic = "bad_topic"
+        case badStream = "bad_stream"
+        case badExchange = "bad_exchange"
+        case badSymbol = "bad_symbol"
+        case badMarket = "bad_market"
+        case badInterval = "bad_interval"
+        case badResume = "bad_resume"
         case tooManyTopics = "too_many_topics"
         case binaryNotSupported = "binary_not_supported"
     }
 
     var code: Code
     var message: String
-    /// The op of the request that failed, when it could be read.
+    /// The op (or, for a seed-format request, the type) of the request that failed, when it could be read.
     var op: String?
     var id: ClientRequest.ID?
+    /// Whether the request was in the seed's `type` format (the reply then names `request_type`).
+    var seed: Bool
 
-    init(_ code: Code, _ message: String, op: String? = nil, id: ClientRequest.ID? = nil) {
+    init(_ code: Code, _ message: String, op: String? = nil, id: ClientRequest.ID? = nil, seed: Bool = false) {
         self.code = code
         self.message = message
         self.op = op
         self.id = id
+        self.seed = seed
     }
 }

@@ -8,7 +8,8 @@ import NIOWebSocket
 /// Serves one WebSocket connection: admits it (or refuses it with 1013 when the gateway is full), answers
 /// its requests, and writes its queued events and replies until either side ends.
 ///
-/// Two child tasks: the reader handles requests and queues their replies; the writer drains the client's
+/// Three child tasks: the reader handles requests and queues their replies; a timer queues a heartbeat
+/// every `gateway.ws_heartbeat_interval`; the writer drains the client's
 /// bounded queue into the socket. When the queue overflows, the writer sends close code 1008 as soon as it
 /// gets control back, and the connection is closed outright `closeGrace` later in any case, because a
 /// client that reads nothing would never let the close frame through.
@@ -43,11 +44,21 @@ struct ClientSession: Sendable {
             return
         }
         defer { hub.remove(client) }
+        let heartbeat = hub.limits.heartbeatInterval
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await write(client, to: outbound) }
             group.addTask {
                 try await read(client, from: inbound)
                 client.queue.finish(.closed)
+            }
+            // An application-level heartbeat, beside the WebSocket pings: browsers hide pings from
+            // JavaScript, and this one carries the epoch a client needs to resume.
+            group.addTask {
+                // Ends only by cancellation: returning would end the session before the writer's close.
+                while true {
+                    try await Task.sleep(for: heartbeat)
+                    if client.queue.end == nil { hub.heartbeat(client) }
+                }
             }
             // Whichever side ends first ends the session; a reader error (e.g. a message too large) is
             // rethrown so the WebSocket handler closes with its code.
@@ -84,7 +95,7 @@ struct ClientSession: Sendable {
         for try await message in inbound.messages(maxSize: Self.maxRequestBytes) {
             switch message {
             case .text(let text):
-                hub.reply(handle(text, for: client), to: client)
+                handle(text, for: client)
             case .binary:
                 metrics.subscribeErrors.increment()
                 let error = ClientError(.binaryNotSupported, "requests are JSON text frames, not binary frames")
@@ -93,36 +104,105 @@ struct ClientSession: Sendable {
         }
     }
 
-    /// Answers one request; every request gets exactly one reply.
-    func handle(_ text: String, for client: WebSocketHub.Client) -> ByteBuffer {
+    /// Answers one request, in either format (a `type` key means the seed's, an `op` key the topic format);
+    /// every request gets exactly one reply, queued before anything the request causes (a book snapshot,
+    /// a replay).
+    func handle(_ text: String, for client: WebSocketHub.Client) {
         do throws(ClientError) {
-            let request = try ClientRequest(text: text)
-            switch request.operation {
-            case .subscribe:
-                let patterns = try Self.patterns(request)
-                do {
-                    let (added, total) = try hub.subscribe(client, to: patterns)
-                    return ClientReply.subscribed(added, total: total, id: request.id)
-                } catch {
-                    throw ClientError(
-                        .tooManyTopics,
-                        "a connection may hold \(error.limit) subscriptions; it holds \(error.held) "
-                            + "and asked for \(error.asked) more. "
-                            + "Unsubscribe from some, or use wildcards such as trades.binance.*",
-                        op: request.operation.rawValue, id: request.id)
-                }
-            case .unsubscribe:
-                let patterns = try Self.patterns(request)
-                let (removed, unknown, total) = hub.unsubscribe(client, from: patterns)
-                return ClientReply.unsubscribed(removed, notSubscribed: unknown, total: total, id: request.id)
-            case .list:
-                return ClientReply.list(hub.subscriptions(of: client), id: request.id)
-            case .ping:
-                return ClientReply.pong(id: request.id, time: Timestamp(nanoseconds: WallClock.nowNanoseconds()))
+            let body = try RequestBody(text: text)
+            switch (body.op, body.type) {
+            case (nil, nil):
+                throw ClientError(
+                    .badRequest,
+                    "missing \"type\" (or \"op\"); send e.g. \(SeedRequest.example) "
+                        + #"or {"op":"subscribe","topics":["trades.binance.BTCUSDT"]}"#, id: body.clientID)
+            case (_?, _?):
+                throw ClientError(
+                    .badRequest,
+                    "a request has either \"type\" (the seed's format) or \"op\" (the topic format), not both",
+                    id: body.clientID)
+            case (_?, nil):
+                try handle(try ClientRequest(text: text), for: client)
+            case (nil, _?):
+                try handle(try SeedRequest(body), for: client)
             }
         } catch {
             metrics.subscribeErrors.increment()
-            return ClientReply.error(error)
+            hub.reply(ClientReply.error(error), to: client)
+        }
+    }
+
+    private func handle(_ request: ClientRequest, for client: WebSocketHub.Client) throws(ClientError) {
+        switch request.operation {
+        case .subscribe:
+            let patterns = try Self.patterns(request)
+            do {
+                try hub.subscribe(client, to: patterns) { added, total in
+                    ClientReply.subscribed(added, total: total, id: request.id)
+                }
+            } catch {
+                throw ClientError(
+                    .tooManyTopics,
+                    "a connection may hold \(error.limit) subscriptions; it holds \(error.held) "
+                        + "and asked for \(error.asked) more. "
+                        + "Unsubscribe from some, or use wildcards such as trades.binance.*",
+                    op: request.operation.rawValue, id: request.id)
+            }
+        case .unsubscribe:
+            let patterns = try Self.patterns(request)
+            let (removed, unknown, total) = hub.unsubscribe(client, from: patterns)
+            hub.reply(
+                ClientReply.unsubscribed(removed, notSubscribed: unknown, total: total, id: request.id), to: client)
+        case .list:
+            hub.reply(ClientReply.list(hub.subscriptions(of: client), id: request.id), to: client)
+        case .ping:
+            hub.reply(
+                ClientReply.pong(id: request.id, time: Timestamp(nanoseconds: WallClock.nowNanoseconds())), to: client)
+        }
+    }
+
+    private func handle(_ request: SeedRequest, for client: WebSocketHub.Client) throws(ClientError) {
+        let kind = request.kind.rawValue
+        let epoch = hub.epoch
+        switch request.kind {
+        case .ping:
+            hub.reply(
+                ClientReply.seedPong(
+                    id: request.id, time: Timestamp(nanoseconds: WallClock.nowNanoseconds()), epoch: epoch),
+                to: client)
+            return
+        case .list:
+            hub.reply(ClientReply.seedList(hub.subscriptions(of: client), id: request.id), to: client)
+            return
+        case .subscribe, .unsubscribe:
+            break
+        }
+        guard let target = request.target else { return }
+        guard let market = hub.market(exchange: target.exchange, symbol: target.symbol, type: target.market) else {
+            throw ClientError(
+                .badSymbol,
+                "symbol \"\(target.symbol)\" is neither the exchange's spelling (1-64 letters, digits, '_' or '-', "
+                    + "e.g. BTCUSDT or BTC_USDT) nor unified (BTC/USDT)",
+                op: kind, id: request.id, seed: true)
+        }
+        let topic = EventTopic(channel: target.stream.channel, market: market, interval: target.interval)
+        if request.kind == .unsubscribe {
+            hub.unsubscribe(client, from: topic) { was in
+                ClientReply.seedUnsubscribed(topic, wasSubscribed: was, id: request.id)
+            }
+            return
+        }
+        do {
+            try hub.subscribe(client, to: topic, resume: request.resume) { seq, already in
+                ClientReply.seedSubscribed(
+                    topic, seq: seq, epoch: epoch, alreadySubscribed: already, id: request.id)
+            }
+        } catch {
+            throw ClientError(
+                .tooManyTopics,
+                "a connection may hold \(error.limit) subscriptions and this one holds \(error.held); "
+                    + "unsubscribe from some first",
+                op: kind, id: request.id, seed: true)
         }
     }
 

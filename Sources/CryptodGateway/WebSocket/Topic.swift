@@ -21,12 +21,16 @@ package enum MarketChannel: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// The concrete topic of one event: `trades.binance.BTCUSDT`, `candles.whitebit.BTC_USDT.1m`.
+/// The concrete topic of one event: `trades.binance.BTCUSDT`, `candles.whitebit.BTC_USDT.1m`,
+/// `book.bybit:linear.BTCUSDT`. The market type is written after the exchange unless it is spot, so that
+/// Bybit's spot and linear BTCUSDT are two topics.
 ///
-/// Every event sent to a client carries it in its `topic` field, whichever pattern it matched.
+/// Every event sent to a client carries it in its `topic` field, whichever pattern it matched; it is also
+/// the unit of sequence numbers and replay (``TopicLog``).
 package struct EventTopic: Sendable, Hashable, CustomStringConvertible {
     package let channel: MarketChannel
     package let exchange: String
+    package let marketType: MarketType
     /// Upper-cased, so patterns match whatever case the client wrote.
     package let symbol: String
     package let interval: CandleInterval?
@@ -34,27 +38,37 @@ package struct EventTopic: Sendable, Hashable, CustomStringConvertible {
     /// The topic of `event`, or `nil` for an event without a market (an empty trade batch) or a channel.
     package init?(_ event: MarketEvent) {
         guard let market = event.market, let channel = MarketChannel(event) else { return nil }
+        let interval: CandleInterval? = if case .candle(let candle) = event { candle.interval } else { nil }
+        self.init(channel: channel, market: market, interval: interval)
+    }
+
+    package init(channel: MarketChannel, market: MarketKey, interval: CandleInterval? = nil) {
         self.channel = channel
         exchange = market.exchange.rawValue
+        marketType = market.type
         symbol = market.symbol.uppercased()
-        if case .candle(let candle) = event { interval = candle.interval } else { interval = nil }
+        self.interval = channel == .candles ? interval : nil
     }
 
     package var description: String {
-        let base = "\(channel.rawValue).\(exchange).\(symbol)"
+        let source = marketType == .spot ? exchange : "\(exchange):\(marketType)"
+        let base = "\(channel.rawValue).\(source).\(symbol)"
         return interval.map { "\(base).\($0)" } ?? base
     }
 }
 
-/// What a client subscribed to: `<channel>.<exchange>.<symbol>[.<interval>]`, where exchange, symbol and
-/// interval may be `*`.
+/// What a client subscribed to: `<channel>.<exchange>[:<market>].<symbol>[.<interval>]`, where exchange,
+/// symbol and interval may be `*`.
 ///
-/// Only `candles` topics take an interval; a candles topic without one means every interval. Symbols are
-/// compared case-insensitively (`btcusdt` is `BTCUSDT`).
+/// Only `candles` topics take an interval; a candles topic without one means every interval. Without a
+/// market type (`spot`, `linear`, `inverse`) a pattern matches every market type. Symbols are compared
+/// case-insensitively (`btcusdt` is `BTCUSDT`).
 package struct TopicPattern: Sendable, Hashable, Comparable, CustomStringConvertible {
     package let channel: MarketChannel
     /// `nil` is `*`.
     package let exchange: String?
+    /// `nil` is every market type.
+    package let marketType: MarketType?
     /// Upper-cased; `nil` is `*`.
     package let symbol: String?
     /// `nil` is `*` (and always `nil` outside `candles`).
@@ -74,7 +88,8 @@ package struct TopicPattern: Sendable, Hashable, Comparable, CustomStringConvert
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard (3...4).contains(parts.count), !parts.contains(where: \.isEmpty) else {
             throw invalid(
-                "write <channel>.<exchange>.<symbol>[.<interval>], e.g. trades.binance.BTCUSDT or candles.bybit.*.1m")
+                "write <channel>.<exchange>[:<market>].<symbol>[.<interval>], "
+                    + "e.g. trades.binance.BTCUSDT, book.bybit:linear.BTCUSDT or candles.bybit.*.1m")
         }
         guard let channel = MarketChannel(rawValue: parts[0]) else {
             throw invalid(
@@ -83,13 +98,25 @@ package struct TopicPattern: Sendable, Hashable, Comparable, CustomStringConvert
             )
         }
         self.channel = channel
-        if parts[1] == "*" {
+        let source = parts[1].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        if source.count == 2 {
+            guard let type = MarketType(name: source[1]) else {
+                throw invalid(
+                    "market type \"\(source[1])\" must be one of "
+                        + MarketType.allCases.map(\.description).joined(separator: ", ")
+                        + " (write e.g. bybit:linear), or leave it out for every market type")
+            }
+            marketType = type
+        } else {
+            marketType = nil
+        }
+        if source[0] == "*" {
             exchange = nil
-        } else if let id = ExchangeID(parts[1]) {
+        } else if let id = ExchangeID(source[0]) {
             exchange = id.rawValue
         } else {
             throw invalid(
-                "exchange \"\(parts[1])\" must be lowercase letters, digits, '_' or '-' "
+                "exchange \"\(source[0])\" must be lowercase letters, digits, '_' or '-' "
                     + "(binance, bybit, whitebit), or *"
             )
         }
@@ -118,9 +145,27 @@ package struct TopicPattern: Sendable, Hashable, Comparable, CustomStringConvert
         }
     }
 
+    /// Exactly one topic (what a seed-format subscription names).
+    package init(_ topic: EventTopic) {
+        channel = topic.channel
+        exchange = topic.exchange
+        marketType = topic.marketType
+        symbol = topic.symbol
+        interval = topic.interval
+    }
+
+    /// The one topic this pattern names, when it has no wildcard (a candles pattern needs its interval).
+    package var concrete: EventTopic? {
+        guard let exchange, let id = ExchangeID(exchange), let marketType, let symbol else { return nil }
+        if channel == .candles && interval == nil { return nil }
+        return EventTopic(
+            channel: channel, market: MarketKey(exchange: id, type: marketType, symbol: symbol), interval: interval)
+    }
+
     /// The pattern in canonical form (`candles.binance.BTCUSDT.*` for an omitted interval).
     package var description: String {
-        let base = "\(channel.rawValue).\(exchange ?? "*").\(symbol ?? "*")"
+        let source = (exchange ?? "*") + (marketType.map { ":\($0)" } ?? "")
+        let base = "\(channel.rawValue).\(source).\(symbol ?? "*")"
         guard channel == .candles else { return base }
         return base + "." + (interval?.description ?? "*")
     }
@@ -128,7 +173,15 @@ package struct TopicPattern: Sendable, Hashable, Comparable, CustomStringConvert
     /// Whether an event on `topic` goes to subscribers of this pattern.
     package func matches(_ topic: EventTopic) -> Bool {
         channel == topic.channel && (exchange == nil || exchange == topic.exchange)
+            && (marketType == nil || marketType == topic.marketType)
             && (symbol == nil || symbol == topic.symbol) && (interval == nil || interval == topic.interval)
+    }
+
+    /// Whether events of `market` on any channel concern this pattern (for gap and status pass-through).
+    func concerns(_ market: MarketKey) -> Bool {
+        (exchange == nil || exchange == market.exchange.rawValue)
+            && (marketType == nil || marketType == market.type)
+            && (symbol == nil || symbol == market.symbol.uppercased())
     }
 
     package static func < (lhs: TopicPattern, rhs: TopicPattern) -> Bool { lhs.description < rhs.description }
