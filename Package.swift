@@ -258,6 +258,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // WSClient beside a raw NIOWebSocket pipeline (Benchmarks/wsclient/run-bench.sh); in this package so
+        // it reuses the built dependencies. A benchmark, never a test.
+        .executableTarget(
+            name: "WSClientBench",
+            dependencies: [
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/wsclient/Sources/WSClientBench",
+            swiftSettings: strict
+        ),
 
         // MARK: - Tests
         .testTarget(name: "CryptodModelTests", dependencies: ["CryptodModel"], swiftSettings: strict),

@@ -15,7 +15,8 @@ func runExchsim() async {
 struct ExchsimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exchsim",
-        abstract: "Simulates crypto exchanges (REST + WebSocket) on loopback, deterministically.",
+        abstract:
+            "Simulates Binance spot, Bybit V5 (spot, linear) and WhiteBIT (REST + WebSocket) on loopback, deterministically.",
         discussion: """
             One listener per venue: Binance spot 9101, Bybit V5 spot and linear 9102, WhiteBIT 9103. REST and \
             WebSocket share each venue's port; the admin API \
@@ -77,15 +78,28 @@ struct ExchsimCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("limit"),
-        help: "NAME=VALUE rate-limit override, repeatable (e.g. binance.weight_per_minute=6000).")
+        help:
+            "NAME=VALUE rate-limit override, repeatable (e.g. binance.weight_per_minute=6000, bybit.ip_requests_per_5s=600, whitebit.v4_public_per_10s=2000)."
+    )
     var limits: [String] = []
 
     @Option(
         name: .customLong("fault"), help: "[VENUE/]KIND[:key=value,…], repeatable (e.g. binance/skip_depth:count=1).")
     var faults: [String] = []
 
-    @Option(help: "Target aggregate WebSocket messages per second per venue (0 = off).")
+    @Option(
+        help:
+            "Target aggregate WebSocket messages per second per venue, touch-size updates (0 = off). See also --load.")
     var loadRate: Double = 0
+
+    @Option(
+        name: .customLong("load"),
+        help: ArgumentHelp(
+            "VENUE:KIND=RATE[,KIND=RATE…], repeatable: generated stream messages/s by kind over the venue's subscribed markets.",
+            discussion:
+                "Kinds: depth (Binance diffs, one per update; Bybit orderbook and WhiteBIT depth pushed every tick), ticker (Binance/WhiteBIT bookTicker, Bybit tickers). E.g. --load binance:depth=160000,ticker=40000.",
+            valueName: "spec"))
+    var loads: [String] = []
 
     @Option(help: "Broadcaster tick in real ms.")
     var tickMs: Int64 = 5
@@ -93,7 +107,7 @@ struct ExchsimCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads.")
     var threads = 1
 
-    @Option(help: "Write {\"venue\": port, …} as JSON here once listening.")
+    @Option(help: "Write {\"binance\":PORT,\"bybit\":PORT,\"whitebit\":PORT} (the venues running) here once listening.")
     var readyFile: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -136,6 +150,18 @@ struct ExchsimCommand: AsyncParsableCommand {
         options.tlsKeyPath = self.tlsKey
         options.tlsCertificateOut = self.tlsCertOut
         options.loadRate = self.loadRate
+        let venueIds = VenueRegistry.all.map(\.id)
+        for item in self.loads {
+            switch LoadMix.parse(flag: item) {
+            case .failure(let error): throw ValidationError("--load \(item): \(error.message)")
+            case .success(let (venue, mix)):
+                guard venueIds.contains(venue) else {
+                    throw ValidationError(
+                        "--load \(item): unknown venue \(venue); expected one of \(venueIds.joined(separator: ", "))")
+                }
+                options.loadMix[venue] = mix
+            }
+        }
         options.tickMs = self.tickMs
         options.threads = self.threads
         options.engine.bookWindow = self.bookWindow

@@ -692,8 +692,15 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                 .init("streams", String(live.reduce(0) { $0 + $1.subscriptions.count })),
                 .init("books", "\(synced)/\(state.books.count) synced"),
             ]
-            for book in state.books.values.sorted(by: { $0.market < $1.market }) where book.state != .synced {
-                details.append(.init("book.\(book.market)", "\(book.state)"))
+            for book in state.books.values.sorted(by: { $0.market < $1.market }) {
+                if book.state != .synced { details.append(.init("book.\(book.market)", "\(book.state)")) }
+                // Lets a check (scripts/bench-ingest) compare the whole book with the exchange's at this id
+                // without shipping every level.
+                details.append(
+                    .init(
+                        "book_digest.\(book.market)",
+                        "update \(book.book.updateID) levels \(book.book.bidCount)/\(book.book.askCount) fnv1a64 "
+                            + Self.digest(book.book)))
             }
             return details
         }
@@ -701,6 +708,38 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
 }
 
 extension ExchangeSource {
+    /// FNV-1a (64 bit, hex) over `b <price> <quantity>\n` for the bids best first, then `a …` for the asks,
+    /// decimals without trailing fractional zeros: the same text from the exchange's truth gives the same value.
+    static func digest(_ book: OrderBook) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func feed(_ bytes: some Sequence<UInt8>) {
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01b3
+            }
+        }
+        func canonical(_ value: ExactDecimal) -> [UInt8] {
+            var bytes: [UInt8] = []
+            value.appendText(to: &bytes)
+            if bytes.contains(UInt8(ascii: ".")) {
+                while bytes.last == UInt8(ascii: "0") { bytes.removeLast() }
+                if bytes.last == UInt8(ascii: ".") { bytes.removeLast() }
+            }
+            return bytes
+        }
+        for (tag, levels) in [("b", book.bids), ("a", book.asks)] {
+            for level in levels {
+                feed(tag.utf8)
+                feed(" ".utf8)
+                feed(canonical(level.price))
+                feed(" ".utf8)
+                feed(canonical(level.quantity))
+                feed("\n".utf8)
+            }
+        }
+        return String(hash, radix: 16)
+    }
+
     /// Resyncs one market's book (a scheduler job, or an operator's request); no other market is touched.
     package func resync(_ market: MarketKey) {
         let actions = state.withLock { $0.books[market]?.requestResync(reason: .requested) ?? [] }

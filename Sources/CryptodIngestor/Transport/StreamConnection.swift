@@ -38,7 +38,13 @@ package final class StreamConnection: Sendable {
     private let metrics: Metrics
 
     private struct State {
-        var subscriptions: [StreamSubscription] = []
+        var subscriptions: [StreamSubscription] = [] {
+            didSet { subscriptionsVersion &+= 1 }
+        }
+        var subscriptionsVersion: UInt64 = 1
+        /// The parse context for `contextVersion` of the subscriptions (the read loop refreshes it).
+        var context = StreamContext(type: .spot)
+        var contextVersion: UInt64 = 0
         /// Control messages waiting to be sent on the current socket.
         var outbox: [String] = []
         var wake: AsyncStream<Void>.Continuation?
@@ -99,14 +105,14 @@ package final class StreamConnection: Sendable {
     }
 
     /// The candle interval this connection's candle rows are in (WhiteBIT rows carry none).
-    package var context: StreamContext {
-        state.withLock { state in
-            let interval = state.subscriptions.lazy.compactMap { sub -> CandleInterval? in
-                if case .candles(let interval) = sub.channel { return interval }
-                return nil
-            }.first
-            return StreamContext(type: type, candleInterval: interval)
-        }
+    package var context: StreamContext { Self.context(type: type, subscriptions: subscriptions) }
+
+    static func context(type: MarketType, subscriptions: [StreamSubscription]) -> StreamContext {
+        let interval = subscriptions.lazy.compactMap { sub -> CandleInterval? in
+            if case .candles(let interval) = sub.channel { return interval }
+            return nil
+        }.first
+        return StreamContext(type: type, candleInterval: interval)
     }
 
     /// Subscribes more streams; touches no other subscription on the connection.
@@ -253,10 +259,18 @@ package final class StreamConnection: Sendable {
                 partial = nil
             }
             let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
-            state.withLock { $0.lastFrameAt = .now }
+            // One lock per frame: the liveness stamp and the parse context (rebuilt only when the
+            // subscriptions change, not scanned per frame).
+            let context = state.withLock { state -> StreamContext in
+                state.lastFrameAt = .now
+                if state.contextVersion != state.subscriptionsVersion {
+                    state.context = Self.context(type: type, subscriptions: state.subscriptions)
+                    state.contextVersion = state.subscriptionsVersion
+                }
+                return state.context
+            }
             metrics.frames.increment()
             events.removeAll(keepingCapacity: true)
-            let context = self.context
             let failure: ExchangeParseError? = data.withUnsafeReadableBytes { bytes in
                 do throws(ExchangeParseError) {
                     try api.parseStreamMessage(bytes, context: context, receivedAt: receivedAt, into: &events)

@@ -230,16 +230,41 @@ package final class AdminAPI: Sendable {
             .ok,
             .object([
                 ("rate", .number(String(self.context.load))),
+                ("mix", self.context.loadMix.json),
                 ("messagesSent", .int(self.context.stats.messagesSent.load(ordering: .relaxed))),
             ]))
     }
 
-    /// `{"rate": N}` aggregate stream messages per second (0 stops).
+    /// `{"rate": N}` aggregate stream messages per second (0 stops), and/or the mix by kind:
+    /// `{"depth": N, "ticker": N}` (kinds not named keep their rate). Nothing changes unless all is valid.
     private func setLoad(_ request: SimRequest) -> SimResponse {
-        guard let rate = self.body(request)?["rate"]?.doubleValue, rate >= 0 else {
-            return Self.error(.badRequest, "expected {\"rate\": N}")
+        let usage = #"expected {"rate": N} and/or {"depth": N, "ticker": N} (messages per second, 0 stops)"#
+        guard case .object(let members)? = self.body(request), !members.isEmpty else {
+            return Self.error(.badRequest, usage)
         }
-        self.context.load = rate
+        var rate: Double?
+        var mix = self.context.loadMix
+        for (name, value) in members {
+            if name == "rate" {
+                guard let number = value.doubleValue, number.isFinite, number >= 0 else {
+                    return Self.error(.badRequest, "rate must be a number ≥ 0; " + usage)
+                }
+                rate = number
+                continue
+            }
+            let text: String
+            switch value {
+            case .number(let digits): text = digits
+            case .string(let string): text = "\"\(string)\""
+            default: text = "(not a number)"
+            }
+            switch LoadMix.parseRate(kind: name, value: text) {
+            case .failure(let error): return Self.error(.badRequest, error.message + "; " + usage)
+            case .success(let (kind, number)): mix.set(kind, number)
+            }
+        }
+        if let rate { self.context.load = rate }
+        self.context.loadMix = mix
         return self.load()
     }
 

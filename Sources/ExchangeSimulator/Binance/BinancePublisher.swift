@@ -54,7 +54,14 @@ final class BinancePublisher: StreamPublisher {
                 &writer, symbol: self.symbols[Int(live.market)], order: live.order, eventTime: live.order.time)
             output.append(StreamMessage(key: key, payload: writer.buffer, kind: .trade))
         }
-        self.collectBook(batch: batch, active: active, output: &output)
+        // Under depth load every book update is its own diff (U = u), so the message rate follows the
+        // update rate instead of the 100 ms / 1000 ms cadence; ids stay contiguous either way.
+        let perUpdate = self.venue.context.loadMix.depth > 0
+        if perUpdate {
+            self.flushDepth(fast: true, simNow: simNow, output: &output)
+            self.flushDepth(fast: false, simNow: simNow, output: &output)
+        }
+        self.collectBook(batch: batch, active: active, perUpdate: perUpdate, output: &output)
         if wallNanos >= self.nextFast {
             self.nextFast = wallNanos + 100 * Self.ms
             self.flushDepth(fast: true, simNow: simNow, output: &output)
@@ -74,7 +81,9 @@ final class BinancePublisher: StreamPublisher {
 
     // MARK: - Book streams
 
-    private func collectBook(batch: EngineBatch, active: ActiveStreams, output: inout [StreamMessage]) {
+    private func collectBook(
+        batch: EngineBatch, active: ActiveStreams, perUpdate: Bool, output: inout [StreamMessage]
+    ) {
         // Accumulators exist exactly for subscribed diff streams: a new subscription starts with
         // the next update, an abandoned one is forgotten.
         self.depth = self.depth.filter { active.contains($0.key) }
@@ -99,6 +108,10 @@ final class BinancePublisher: StreamPublisher {
                 }
             }
             guard hasDepth else { continue }
+            if perUpdate {
+                self.stepDiff(step, batch: batch, output: &output)
+                continue
+            }
             for fast in [false, true] {
                 let key = BinanceStream.depthKey(market: market, fast: fast)
                 guard var accumulator = self.depth[key] else { continue }
@@ -113,6 +126,37 @@ final class BinancePublisher: StreamPublisher {
                 }
                 self.depth[key] = accumulator
             }
+        }
+    }
+
+    /// One diff message per subscribed diff stream of the step's market, holding just that update.
+    private func stepDiff(_ step: BookStep, batch: EngineBatch, output: inout [StreamMessage]) {
+        let market = Int(step.market)
+        let keys = [false, true].map { BinanceStream.depthKey(market: market, fast: $0) }.filter {
+            self.depth[$0] != nil
+        }
+        guard !keys.isEmpty else { return }
+        var bidSizes: [Int64: Int64] = [:]
+        var askSizes: [Int64: Int64] = [:]
+        for change in batch.changes(of: step) {
+            if change.isBid {
+                bidSizes[change.tick] = change.new
+            } else {
+                askSizes[change.tick] = change.new
+            }
+        }
+        let tick = self.venue.context.engine.spec(market).tickSize
+        let bids = bidSizes.sorted { $0.key > $1.key }.map { BookLevel(price: $0.key * tick, quantity: $0.value) }
+        let asks = askSizes.sorted { $0.key < $1.key }.map { BookLevel(price: $0.key * tick, quantity: $0.value) }
+        var writer = JSONWriter(capacity: 128 + (bids.count + asks.count) * 48)
+        BinanceRender.depthUpdate(
+            &writer, symbol: self.symbols[market], eventTime: step.time, first: step.updateId, last: step.updateId,
+            bids: bids, asks: asks)
+        for key in keys {
+            output.append(
+                StreamMessage(
+                    key: key, payload: writer.buffer, kind: .depthDiff, firstUpdateId: step.updateId,
+                    lastUpdateId: step.updateId))
         }
     }
 

@@ -45,6 +45,14 @@ final class BinanceVenue: Venue {
         BinanceStream.name(key) { self.symbols[$0] }
     }
 
+    func loadKind(of key: StreamKey) -> LoadMix.Kind? {
+        switch BinanceStream.Channel(rawValue: key.channel) {
+        case .depthDiff: return .depth
+        case .bookTicker: return .ticker
+        default: return nil
+        }
+    }
+
     func limitsState() -> JSONValue { self.limiter.state(now: self.context.clock.now()) }
 
     func resetLimits() { self.limiter.reset() }

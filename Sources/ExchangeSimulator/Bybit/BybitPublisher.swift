@@ -28,14 +28,21 @@ final class BybitPublisher: StreamPublisher {
         batch: EngineBatch, active: ActiveStreams, simNow: Int64, wallNanos: UInt64, into output: inout [StreamMessage]
     ) {
         self.trades(batch: batch, active: active, simNow: simNow, output: &output)
+        // Under load (`--load bybit:depth=…,ticker=…`) the topics push on every broadcaster tick that
+        // changed them instead of their documented cadence, so more updates mean more messages.
+        let mix = self.venue.context.loadMix
+        let bookLoad = mix.depth > 0
+        let tickerLoad = mix.ticker > 0
         for (key, _) in active.counts {
             switch BybitStream.kind(of: key) {
             case .orderbook:
-                if self.isDue(key, periodMs: BybitStream.bookPeriodMs(depth: key.parameter), wall: wallNanos) {
+                let period = bookLoad ? 0 : BybitStream.bookPeriodMs(depth: key.parameter)
+                if self.isDue(key, periodMs: period, wall: wallNanos) {
                     self.book(key, simNow: simNow, wall: wallNanos, output: &output)
                 }
             case .tickers:
-                if self.isDue(key, periodMs: BybitStream.category(of: key) == .spot ? 50 : 100, wall: wallNanos) {
+                let period: UInt64 = tickerLoad ? 0 : (BybitStream.category(of: key) == .spot ? 50 : 100)
+                if self.isDue(key, periodMs: period, wall: wallNanos) {
                     self.ticker(key, simNow: simNow, wall: wallNanos, output: &output)
                 }
             case .kline:

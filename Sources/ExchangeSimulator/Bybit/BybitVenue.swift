@@ -41,6 +41,14 @@ final class BybitVenue: Venue {
 
     func streamName(_ key: StreamKey) -> String { BybitStream.name(key, symbol: self.markets.symbols[key.market]) }
 
+    func loadKind(of key: StreamKey) -> LoadMix.Kind? {
+        switch BybitStream.kind(of: key) {
+        case .orderbook: return .depth
+        case .tickers: return .ticker
+        default: return nil
+        }
+    }
+
     func limitsState() -> JSONValue { self.limiter.state(now: self.context.clock.now()) }
 
     func resetLimits() { self.limiter.reset() }

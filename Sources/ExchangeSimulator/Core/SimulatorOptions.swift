@@ -45,6 +45,8 @@ package struct SimulatorOptions: Sendable {
     package var faults: [String: [FaultRule]] = [:]
     /// Target aggregate stream messages/s (0: off).
     package var loadRate: Double = 0
+    /// Load by stream kind per venue id (`--load`), on top of `loadRate`.
+    package var loadMix: [String: LoadMix] = [:]
     /// Broadcaster tick, real ms.
     package var tickMs: Int64 = 5
     /// Event-loop threads.

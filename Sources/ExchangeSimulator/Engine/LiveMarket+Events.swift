@@ -166,4 +166,35 @@ extension LiveMarket {
         }
         self.commit(changes, time: time, cause: .load, batch: &batch)
     }
+
+    /// Depth load: one to four levels near the touch on one side (a quarter of the time on both) change
+    /// size or, away from the touch, empty; one update id. Never a price move, so the book never crosses.
+    mutating func loadDepthUpdate(at time: Int64, salt: UInt64, batch: inout EngineBatch) {
+        let h = SimHash.mix(salt ^ self.key ^ 0x6465_7074_685F_6C64)
+        let both = (h >> 60) % 4 == 0
+        let first = h & 1 == 0
+        let id = self.updateId + 1
+        var changes: [LevelChange] = []
+        let sides: [Bool] = both ? [first, !first] : [first]
+        for pass in sides.indices {
+            let isBid = sides[pass]
+            let count = 1 + Int((h >> UInt64(1 + 2 * pass)) % 4)
+            for index in 0..<count {
+                let hj = SimHash.mix(h &+ UInt64(index + 8 * pass) &* 0x9E37_79B9)
+                let depth = Int64(hj % 20)
+                let side = isBid ? self.bids : self.asks
+                let tick = side.tick(atDepth: depth)
+                guard tick > 0 else { continue }
+                let lots = max(1, self.spec.typicalLots) * Int64(1 + (hj >> 8) % 10) + Int64((hj >> 16) % 7)
+                var size = lots * self.spec.lotSize
+                if depth > 0 && (hj >> 40) % 5 == 0 { size = 0 }
+                if isBid {
+                    self.bids.set(tick, to: size, updateId: id, changes: &changes)
+                } else {
+                    self.asks.set(tick, to: size, updateId: id, changes: &changes)
+                }
+            }
+        }
+        self.commit(changes, time: time, cause: .load, batch: &batch)
+    }
 }

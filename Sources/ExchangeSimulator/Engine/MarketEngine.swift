@@ -130,8 +130,9 @@ package final class MarketEngine: Sendable {
         }
     }
 
-    /// Load generation: `count` touch-size updates spread round-robin over `markets`.
-    package func generateLoad(count: Int, markets: [Int]) {
+    /// Load generation: `count` updates spread round-robin over `markets`: touch-size updates
+    /// (`.ticker`), or changes of a few levels near the touch (`.depth`). Each is a real book update.
+    package func generateLoad(count: Int, markets: [Int], kind: LoadMix.Kind = .ticker) {
         guard count > 0, !markets.isEmpty else { return }
         let now = self.clock.now()
         self.state.withLock { state in
@@ -139,7 +140,11 @@ package final class MarketEngine: Sendable {
             for index in 0..<count {
                 state.loadSalt &+= 1
                 let market = markets[index % markets.count]
-                state.markets[market].loadUpdate(at: now, salt: SimHash.mix(state.loadSalt), batch: &state.batch)
+                let salt = SimHash.mix(state.loadSalt)
+                switch kind {
+                case .ticker: state.markets[market].loadUpdate(at: now, salt: salt, batch: &state.batch)
+                case .depth: state.markets[market].loadDepthUpdate(at: now, salt: salt, batch: &state.batch)
+                }
             }
         }
     }

@@ -18,10 +18,21 @@ final class Broadcaster {
     private var stalls: [(target: String?, until: UInt64)] = []
     /// A depth message held back by a reorder fault, sent after the next one of its stream.
     private var reordered: [StreamKey: StreamMessage] = [:]
-    /// Load generation.
+    /// Load generation: the aggregate `--load-rate` bucket, charged with every delivered frame.
     private var loadTokens = 0.0
     private var messagesPerLoadEvent = 1.0
+    /// The `--load` mix: one bucket per kind, charged with that kind's frames only.
+    private var mixBuckets: [LoadMix.Kind: LoadBucket] = [:]
+    /// Markets with a subscribed stream of each load kind, for `targetsVersion` of the subscriptions.
+    private var mixTargets: [LoadMix.Kind: [Int]] = [:]
+    private var targetsVersion: UInt64 = .max
     private var lastTick: UInt64 = 0
+
+    private struct LoadBucket {
+        var tokens = 0.0
+        var messagesPerEvent = 1.0
+        var events = 0
+    }
 
     init(context: VenueContext, venue: any Venue, loop: any EventLoop) {
         self.context = context
@@ -63,6 +74,9 @@ final class Broadcaster {
         if loadEvents > 0 {
             self.context.engine.generateLoad(count: loadEvents, markets: Array(self.active.markets).sorted())
         }
+        let mix = self.context.loadMix
+        let mixOn = !mix.isOff || !self.mixBuckets.isEmpty
+        if mixOn { self.planMix(mix, elapsed: elapsed) }
         let batch = self.context.engine.drain()
         self.messages.removeAll(keepingCapacity: true)
         self.publisher.publish(
@@ -70,6 +84,7 @@ final class Broadcaster {
         if loadEvents > 0 || self.context.load > 0 {
             self.settleLoad(events: loadEvents)
         }
+        if mixOn { self.settleMix() }
         let out = self.applyFaults(self.messages, wall: wall)
         if !out.isEmpty { self.context.hubs.deliver(out) }
     }
@@ -96,6 +111,57 @@ final class Broadcaster {
         if events > 0 {
             let observed = Double(delivered) / Double(events)
             self.messagesPerLoadEvent = max(0.05, 0.8 * self.messagesPerLoadEvent + 0.2 * observed)
+        }
+    }
+
+    /// Generates this tick's updates of each kind of the mix on the markets subscribed to that kind.
+    private func planMix(_ mix: LoadMix, elapsed: Double) {
+        if self.targetsVersion != self.active.version {
+            self.targetsVersion = self.active.version
+            var targets: [LoadMix.Kind: Set<Int>] = [:]
+            for key in self.active.counts.keys where key.market >= 0 {
+                if let kind = self.venue.loadKind(of: key) { targets[kind, default: []].insert(key.market) }
+            }
+            self.mixTargets = targets.mapValues { $0.sorted() }
+        }
+        for kind in LoadMix.Kind.allCases {
+            let rate = mix.rate(kind)
+            guard rate > 0, let markets = self.mixTargets[kind], !markets.isEmpty else {
+                self.mixBuckets[kind] = nil
+                continue
+            }
+            var bucket = self.mixBuckets[kind] ?? LoadBucket()
+            // At most 50 ms of budget carried: a stall never turns into a burst.
+            bucket.tokens = min(bucket.tokens + rate * elapsed, rate * 0.05)
+            bucket.events = 0
+            if bucket.tokens > 0 {
+                let wanted = (bucket.tokens / max(0.05, bucket.messagesPerEvent)).rounded(.up)
+                // Venues that publish on a cadence deliver less than one message per update; the cap keeps
+                // the update rate bounded by the target.
+                bucket.events = Int(min(wanted, max(1, rate * 0.05)))
+                self.context.engine.generateLoad(count: bucket.events, markets: markets, kind: kind)
+            }
+            self.mixBuckets[kind] = bucket
+        }
+    }
+
+    /// Charges each kind's delivered frames (organic ones included) against its bucket.
+    private func settleMix() {
+        guard !self.mixBuckets.isEmpty else { return }
+        var delivered: [LoadMix.Kind: Int] = [:]
+        for message in self.messages {
+            guard let kind = self.venue.loadKind(of: message.key), self.mixBuckets[kind] != nil else { continue }
+            delivered[kind, default: 0] += self.active.subscribers(message.key)
+        }
+        for (kind, current) in self.mixBuckets {
+            var bucket = current
+            let count = delivered[kind] ?? 0
+            bucket.tokens -= Double(count)
+            if bucket.events > 0 {
+                let observed = Double(count) / Double(bucket.events)
+                bucket.messagesPerEvent = max(0.05, 0.8 * bucket.messagesPerEvent + 0.2 * observed)
+            }
+            self.mixBuckets[kind] = bucket
         }
     }
 

@@ -46,10 +46,15 @@ package protocol Venue: AnyObject, Sendable {
 
     /// Venue-specific admin requests (`/_sim/<venue id>/…`) the core does not know; nil → 404.
     func adminRequest(_ request: SimRequest) -> SimResponse?
+
+    /// Which load kind a subscribed stream takes part in (its market then receives that kind of
+    /// generated updates, and its messages are charged to that kind's budget); nil: none.
+    func loadKind(of key: StreamKey) -> LoadMix.Kind?
 }
 
 extension Venue {
     package func adminRequest(_ request: SimRequest) -> SimResponse? { nil }
+    package func loadKind(of key: StreamKey) -> LoadMix.Kind? { nil }
 }
 
 /// How a venue is created; one per exchange, listed in `VenueRegistry.all`.

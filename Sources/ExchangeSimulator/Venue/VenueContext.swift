@@ -14,6 +14,7 @@ package final class VenueContext: Sendable {
     package let hubs: HubDirectory
     package let logger: Logger
     private let loadRate: Mutex<Double>
+    private let mix: Mutex<LoadMix>
 
     package init(
         id: String, options: SimulatorOptions, clock: SimClock, engine: MarketEngine, faults: FaultInjector,
@@ -29,12 +30,19 @@ package final class VenueContext: Sendable {
         self.hubs = hubs
         self.logger = logger
         self.loadRate = Mutex(options.loadRate)
+        self.mix = Mutex(options.loadMix[id] ?? LoadMix())
     }
 
     /// Target aggregate stream messages per second for load tests (0: off).
     package var load: Double {
         get { self.loadRate.withLock { $0 } }
         set { self.loadRate.withLock { $0 = max(0, newValue) } }
+    }
+
+    /// Load by stream kind (messages/s over the subscribed markets; all 0: off).
+    package var loadMix: LoadMix {
+        get { self.mix.withLock { $0 } }
+        set { self.mix.withLock { $0 = newValue } }
     }
 }
 

@@ -31,7 +31,8 @@ final class WhiteBITPublisher: StreamPublisher {
         self.trades(batch: batch, active: active, output: &output)
         self.bookTickers(batch: batch, active: active, simNow: simNow, output: &output)
         if wallNanos >= self.nextDepth {
-            self.nextDepth = wallNanos + 100 * Self.ms
+            // Under depth load (`--load whitebit:depth=…`) the cycle runs every broadcaster tick.
+            self.nextDepth = wallNanos + (self.venue.context.loadMix.depth > 0 ? 0 : 100 * Self.ms)
             self.depthCycle(active: active, simNow: simNow, output: &output)
         }
         if wallNanos >= self.nextCandles {

@@ -64,6 +64,14 @@ final class WhiteBITVenue: Venue {
         WhiteBITStream.name(key) { self.symbols[$0] }
     }
 
+    func loadKind(of key: StreamKey) -> LoadMix.Kind? {
+        switch WhiteBITStream.Channel(rawValue: key.channel) {
+        case .depth: return .depth
+        case .bookTicker: return .ticker
+        default: return nil
+        }
+    }
+
     func limitsState() -> JSONValue { self.limiter.state(now: self.context.clock.now()) }
 
     func resetLimits() { self.limiter.reset() }
