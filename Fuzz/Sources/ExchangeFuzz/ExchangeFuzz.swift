@@ -24,7 +24,8 @@ public func exchangeFuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
 /// the entry numbering.
 @_cdecl("LLVMFuzzerInitialize")
 public func exchangeFuzzInitialize(
-    _ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?
+    _ argc: UnsafeMutablePointer<CInt>?,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?
 ) -> CInt {
     guard let spec = ProcessInfo.processInfo.environment["EXCHANGE_FUZZ_SEEDS"] else { return 0 }
     let parts = spec.split(separator: ":").map(String.init)
@@ -42,7 +43,8 @@ public func exchangeFuzzInitialize(
             for (index, seed) in OracleInputs.seeds(exchange: exchange, file: file, bytes: [UInt8](data)).enumerated() {
                 let name = "\(exchange)-\(file.dropLast(5))-\(index).bin"
                 let bytes = [seed.0.rawValue] + seed.1
-                FileManager.default.createFile(atPath: corpus.appendingPathComponent(name).path, contents: Data(bytes))
+                _ = FileManager.default.createFile(
+                    atPath: corpus.appendingPathComponent(name).path, contents: Data(bytes))
                 written += 1
             }
         }
@@ -65,7 +67,7 @@ public func exchangeFuzzInitialize(
         }
         dictionary += "\"\(escaped)\"\n"
     }
-    FileManager.default.createFile(atPath: parts[2], contents: Data(dictionary.utf8))
+    _ = FileManager.default.createFile(atPath: parts[2], contents: Data(dictionary.utf8))
     print("\(written) seed inputs from \(fixtures.path)")
     exit(0)
 }

@@ -137,7 +137,13 @@ enum OracleInputs {
         var expectValue = false
         for (i, byte) in bytes.enumerated() {
             if inString {
-                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == 0x5C {
+                    escaped = true
+                } else if byte == 0x22 {
+                    inString = false
+                }
                 continue
             }
             if [0x20, 0x0A, 0x0D, 0x09].contains(byte) { continue }

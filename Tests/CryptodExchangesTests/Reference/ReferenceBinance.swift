@@ -75,7 +75,9 @@ enum RefBinance {
         return code.map { "code \($0): \(message ?? "")" } ?? (message ?? "")
     }
 
-    enum Kind: String { case depthUpdate, trade, aggTrade, kline, ticker, miniTicker, bookTicker, partialDepth, shutdown }
+    enum Kind: String {
+        case depthUpdate, trade, aggTrade, kline, ticker, miniTicker, bookTicker, partialDepth, shutdown
+    }
 
     static func kind(_ payload: RefJSON, streamName raw: [UInt8]?) throws(RefReject) -> Kind {
         if let e = payload["e"] {
@@ -86,7 +88,8 @@ enum RefBinance {
             guard let found = names.first(where: { e.isLiteral($0.0) }) else { throw RefReject("unknown event") }
             return found.1
         }
-        if let raw, case let streamName = String(decoding: raw, as: UTF8.self), let at = streamName.firstIndex(of: "@") {
+        if let raw, case let streamName = String(decoding: raw, as: UTF8.self), let at = streamName.firstIndex(of: "@")
+        {
             let rest = streamName[streamName.index(after: at)...]
             if rest == "bookTicker" { return .bookTicker }
             if rest.hasPrefix("depth"), rest.count >= 6, rest.dropFirst(5).first != "@" { return .partialDepth }
@@ -203,7 +206,9 @@ enum RefBinance {
     }
 
     /// `GET /api/v3/depth`: `{"lastUpdateId":…,"bids":[…],"asks":[…]}`.
-    static func depthSnapshot(_ root: RefJSON, market: MarketKey, receivedAt: Timestamp) throws(RefReject)
+    static func depthSnapshot(
+        _ root: RefJSON, market: MarketKey, receivedAt: Timestamp
+    ) throws(RefReject)
         -> BookSnapshot
     {
         _ = try RefField.object(root, "depth")

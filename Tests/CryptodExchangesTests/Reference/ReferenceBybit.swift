@@ -162,9 +162,12 @@ enum RefBybit {
                 events.append(
                     .candle(
                         Candle(
-                            market: market, interval: interval, openTime: try F.candleOpen(try F.milliseconds(item["start"], "start")),
-                            open: try F.nonNegative(item["open"], "open"), high: try F.nonNegative(item["high"], "high"),
-                            low: try F.nonNegative(item["low"], "low"), close: try F.nonNegative(item["close"], "close"),
+                            market: market, interval: interval,
+                            openTime: try F.candleOpen(try F.milliseconds(item["start"], "start")),
+                            open: try F.nonNegative(item["open"], "open"),
+                            high: try F.nonNegative(item["high"], "high"),
+                            low: try F.nonNegative(item["low"], "low"),
+                            close: try F.nonNegative(item["close"], "close"),
                             volume: try F.nonNegative(item["volume"], "volume"),
                             quoteVolume: try optionalNonNegative(item["turnover"], "turnover"),
                             isClosed: try F.bool(item["confirm"], "confirm"), receivedAt: receivedAt)))

@@ -52,7 +52,9 @@ enum RefWhiteBIT {
         }
     }
 
-    static func stream(_ root: RefJSON, context: StreamContext, receivedAt: Timestamp) throws(RefReject)
+    static func stream(
+        _ root: RefJSON, context: StreamContext, receivedAt: Timestamp
+    ) throws(RefReject)
         -> [StreamEvent]
     {
         guard root.isObject else { throw RefReject("not an object") }
@@ -83,8 +85,11 @@ enum RefWhiteBIT {
         case .number?: result = .time(try seconds(root["result"], "result"))
         case .object(let members)?:
             let status = members.last(where: { $0.key == Array("status".utf8) })?.value
-            if case .string? = status { result = status?.isLiteral("success") == true ? .success : .other }
-            else { result = .other }
+            if case .string? = status {
+                result = status?.isLiteral("success") == true ? .success : .other
+            } else {
+                result = .other
+            }
         default: result = .other
         }
         var failure: String?
@@ -206,7 +211,8 @@ enum RefWhiteBIT {
                 return [
                     .bookSnapshot(
                         BookSnapshot(
-                            market: key, updateID: updateID, time: time ?? eventTime, receivedAt: receivedAt, bids: bids,
+                            market: key, updateID: updateID, time: time ?? eventTime, receivedAt: receivedAt,
+                            bids: bids,
                             asks: asks))
                 ]
             }
