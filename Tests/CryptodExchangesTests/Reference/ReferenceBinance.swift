@@ -156,8 +156,10 @@ enum RefBinance {
             _ = try F.optional(p["E"]) { (v) throws(RefReject) in try F.milliseconds(v, "E") }
             let k = try F.object(p["k"], "k")
             let outer = try F.optional(p["s"]) { (v) throws(RefReject) in try F.nonEmptyText(v, "s") }
-            let inner = try F.optional(k["s"]) { (v) throws(RefReject) in try F.text(v, "k.s") }
-            guard let symbol = outer ?? inner, !symbol.isEmpty else { throw RefReject("kline without a symbol") }
+            // `k.s` is only read when `s` is absent; otherwise it merely has to be a string.
+            if let inner = k["s"], inner.rawString == nil { throw RefReject("k.s: not a string") }
+            let symbol: String
+            if let outer { symbol = outer } else { symbol = try F.nonEmptyText(k["s"], "k.s") }
             let openTime = try F.candleOpen(try F.milliseconds(k["t"], "k.t"))
             guard let interval = CandleInterval(name: try F.text(k["i"], "k.i")) else {
                 throw RefReject("k.i: unknown interval")
