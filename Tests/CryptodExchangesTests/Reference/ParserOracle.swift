@@ -26,7 +26,7 @@ enum ParserOracle {
         var hasReference: Bool {
             switch self {
             case .binanceStream, .bybitSpotStream, .bybitLinearStream, .whitebitStream, .binanceDepth,
-                .binanceTrades:
+                .binanceTrades, .bybitBook:
                 true
             default: false
             }
@@ -102,6 +102,10 @@ enum ParserOracle {
             ])
         case .binanceTrades:
             return render([.trades(try RefBinance.trades(tree, market: binanceMarket, receivedAt: receivedAt))])
+        case .bybitBook:
+            return render([
+                .bookSnapshot(try RefBybit.bookSnapshot(tree, market: bybitMarket, receivedAt: receivedAt))
+            ])
         default: throw RefReject("no reference reader for \(entry)")
         }
     }

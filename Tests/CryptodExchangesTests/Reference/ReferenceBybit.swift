@@ -210,3 +210,37 @@ enum RefBybit {
         return t
     }
 }
+
+extension RefBybit {
+    /// The REST envelope `{"retCode","retMsg","result","time",…}`: `result` when `retCode` is 0.
+    static func result(_ root: RefJSON) throws(RefReject) -> RefJSON {
+        guard root.isObject else { throw RefReject("response is not an object") }
+        let code = try RefField.int64(root["retCode"], "retCode")
+        if let message = root["retMsg"], !message.isNull { _ = try RefField.text(message, "retMsg") }
+        if let time = root["time"], !time.isNull { _ = try RefField.int64(time, "time") }
+        guard code == 0 else { throw RefReject("retCode \(code)") }
+        guard let result = root["result"] else { throw RefReject("result missing") }
+        return result
+    }
+
+    /// `GET /v5/market/orderbook`: `result` `{s, b, a, u, seq, ts, cts}`.
+    static func bookSnapshot(
+        _ root: RefJSON, market: MarketKey, receivedAt: Timestamp
+    ) throws(RefReject)
+        -> BookSnapshot
+    {
+        typealias F = RefField
+        let book = try F.object(try result(root), "result")
+        let symbol = try F.optional(book["s"]) { (v) throws(RefReject) in try F.text(v, "s") }
+        let bids = try levels(book["b"], "b")
+        let asks = try levels(book["a"], "a")
+        let updateID = try F.uint64(book["u"], "u")
+        let sequence = try F.optional(book["seq"]) { (v) throws(RefReject) in try F.uint64(v, "seq") }
+        let ts = try F.optional(book["ts"]) { (v) throws(RefReject) in try F.milliseconds(v, "ts") }
+        let cts = try F.optional(book["cts"]) { (v) throws(RefReject) in try F.milliseconds(v, "cts") }
+        if let symbol, symbol != market.symbol { throw RefReject("book of another symbol") }
+        return BookSnapshot(
+            market: market, updateID: updateID, sequence: sequence, time: cts ?? ts, receivedAt: receivedAt,
+            bids: bids, asks: asks)
+    }
+}
