@@ -12,7 +12,10 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "WireFuzz",
-    products: [.executable(name: "WireFuzz", targets: ["WireFuzz"])],
+    products: [
+        .executable(name: "WireFuzz", targets: ["WireFuzz"]),
+        .executable(name: "ExchangeFuzz", targets: ["ExchangeFuzz"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2")
     ],
@@ -24,6 +27,9 @@ let package = Package(
             path: "Sources/CryptodWire",
             swiftSettings: strict
         ),
+        .target(
+            name: "CryptodExchanges", dependencies: ["CryptodModel"], path: "Sources/CryptodExchanges",
+            swiftSettings: strict),
         // The process entry point; see Sources/CFuzzEntry/entry.c for why it is in C.
         .target(name: "CFuzzEntry"),
         .executableTarget(
@@ -31,6 +37,12 @@ let package = Package(
             dependencies: [
                 "CryptodWire", "CryptodModel", "CFuzzEntry", .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        // The exchange parsers against the reference parser (Sources/ExchangeFuzz/Reference links to the
+        // test suite's reference parser).
+        .executableTarget(
+            name: "ExchangeFuzz", dependencies: ["CryptodExchanges", "CryptodModel", "CFuzzEntry"],
             swiftSettings: strict
         ),
     ]

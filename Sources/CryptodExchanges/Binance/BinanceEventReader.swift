@@ -270,7 +270,7 @@ struct BinanceEventReader {
             var k = KlineFields()
             try c.object { (key, c) throws(ExchangeParseError) in
                 switch key {
-                case "t": k.openTime = try BinanceRead.milliseconds(&c, field: "k.t")
+                case "t": k.openTime = try TimeUnits.candleOpenTime(try BinanceRead.milliseconds(&c, field: "k.t"))
                 case "s": k.symbol = try c.rawString(field: "k.s")
                 case "i":
                     let name = try c.string(field: "k.i")

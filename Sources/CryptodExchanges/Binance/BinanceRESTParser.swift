@@ -193,7 +193,7 @@ enum BinanceRESTParser {
             let at = c.offset
             try c.array { (c) throws(ExchangeParseError) in
                 switch index {
-                case 0: openTime = try BinanceRead.milliseconds(&c, field: "openTime")
+                case 0: openTime = try TimeUnits.candleOpenTime(try BinanceRead.milliseconds(&c, field: "openTime"))
                 case 1, 2, 3, 4: prices[index - 1] = try c.positiveDecimal(field: "kline price")
                 case 5: prices[4] = try c.nonNegativeDecimal(field: "volume")
                 case 7: quoteVolume = try c.nonNegativeDecimal(field: "quoteVolume")

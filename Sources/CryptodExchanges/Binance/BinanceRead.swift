@@ -37,8 +37,17 @@ enum BinanceRead {
         throws(ExchangeParseError) -> String
     {
         guard !bytes.isEmpty else { throw ExchangeParseError(.invalidValue, "\"\(field)\": empty symbol") }
-        if !uppercase { return String(decoding: bytes, as: UTF8.self) }
-        return String(decoding: bytes, as: UTF8.self).uppercased()
+        // The raw bytes are the symbol unless they hold an escape or are not UTF-8 (found by the parser
+        // oracle: `"BTC\u0055SDT"` became a symbol with a backslash, invalid bytes a U+FFFD one).
+        let text: String
+        if bytes.contains(UInt8(ascii: "\\")) {
+            text = try JSONCursor.unescape(bytes, at: 0)
+        } else if let valid = String(validating: bytes, as: UTF8.self) {
+            text = valid
+        } else {
+            throw ExchangeParseError(.malformedJSON, "\"\(field)\": symbol is not UTF-8")
+        }
+        return uppercase ? text.uppercased() : text
     }
 
     /// Milliseconds to a ``Timestamp``, range-checked.

@@ -211,7 +211,7 @@ enum BybitRESTParser {
         var index = 0
         try c.array { (c) throws(ExchangeParseError) in
             switch index {
-            case 0: openTime = try BybitField.milliseconds(&c, "kline start")
+            case 0: openTime = try TimeUnits.candleOpenTime(try BybitField.milliseconds(&c, "kline start"))
             case 1...6: values.append(try BybitField.nonNegative(&c, "kline value"))
             default: try c.skip()  // columns Bybit may add later
             }

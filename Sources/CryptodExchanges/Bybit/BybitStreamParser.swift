@@ -283,7 +283,7 @@ enum BybitStreamParser {
         var confirm: Bool?
         try c.object { (key, c) throws(ExchangeParseError) in
             switch key {
-            case "start": start = try BybitField.milliseconds(&c, "start")
+            case "start": start = try TimeUnits.candleOpenTime(try BybitField.milliseconds(&c, "start"))
             case "interval":
                 let name = try BybitField.string(&c, "interval")
                 guard TimeframeNotation.bybitInterval(name) == interval else {

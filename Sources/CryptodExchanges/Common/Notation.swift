@@ -139,6 +139,17 @@ public enum TimeUnits {
         return Timestamp(seconds: value)
     }
 
+    /// A candle's open time, from the epoch to a month before the end of ``Timestamp``: every candle's close
+    /// time (``CandleInterval/nextOpenTime(after:)``, which the ingestor, the writer and the gateway compute)
+    /// must be representable, or `Timestamp(seconds:)` traps there (found by the parser oracle on a kline
+    /// opening at 9223372036854 ms).
+    public static func candleOpenTime(_ time: Timestamp) throws(ExchangeParseError) -> Timestamp {
+        guard time.nanoseconds >= 0, time.seconds <= 9_223_372_036 - 32 * 86_400 else {
+            throw ExchangeParseError(.invalidValue, "candle open time \(time.nanoseconds / 1_000_000) ms out of range")
+        }
+        return time
+    }
+
     /// Seconds with a fraction (`1689600180.5164471`, WhiteBIT), exact to the nanosecond: parsed as a
     /// decimal, never through `Double` (which loses the last digits).
     public static func fractionalSeconds(_ value: ExactDecimal) throws(ExchangeParseError) -> Timestamp {

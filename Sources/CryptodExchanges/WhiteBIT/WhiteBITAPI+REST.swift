@@ -234,10 +234,7 @@ extension WhiteBITAPI {
     /// When a candle opening at `openTime` ends; throws rather than trap for an open time in the last month
     /// `Timestamp` can hold.
     static func candleEnd(openTime: Timestamp, interval: CandleInterval) throws(ExchangeParseError) -> Timestamp {
-        guard openTime.seconds <= 9_223_372_036 - 32 * 86_400 else {
-            throw ExchangeParseError(.invalidValue, "candle time \(openTime.seconds) s out of range")
-        }
-        return interval.nextOpenTime(after: openTime)
+        interval.nextOpenTime(after: try TimeUnits.candleOpenTime(openTime))
     }
 
     /// `[{tradeID, price, quote_volume, base_volume, trade_timestamp, type}]`, newest first; returned oldest

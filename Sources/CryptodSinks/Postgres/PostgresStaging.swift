@@ -59,6 +59,24 @@ enum PostgresStaging {
 
     // MARK: - Candles
 
+    /// Taken before a batch's candles are checked and written; conflicts with other writers' inserts and
+    /// updates, not with reads.
+    static let lockCandles = "LOCK TABLE historical_data IN SHARE ROW EXCLUSIVE MODE"
+
+    /// Any stored candle of a market and timeframe with an open time in a range (µs since the epoch).
+    static let candlesStoredBetween = """
+        SELECT 1 FROM historical_data WHERE trading_pair_id = $1::bigint AND timeframe = $2
+            AND open_time BETWEEN 'epoch'::timestamptz + $3::bigint * interval '1 microsecond'
+                AND 'epoch'::timestamptz + $4::bigint * interval '1 microsecond'
+        LIMIT 1
+        """
+
+    /// The same rows as ``copyCandles``, straight into the table (when none of their keys is stored yet).
+    static let copyCandlesDirect = """
+        COPY historical_data (trading_pair_id, timeframe, open_time, open, high, low, close, volume, quote_volume,
+            trade_count, is_closed, revisions) FROM STDIN
+        """
+
     static let copyCandles = """
         COPY stage_candles (trading_pair_id, timeframe, open_time, open, high, low, close, volume, quote_volume,
             trade_count, is_closed, revisions) FROM STDIN
