@@ -230,7 +230,7 @@ struct BybitRESTTests {
     @Test func keyVerificationFailures() {
         let invalid = api.parseKeyVerification(status: 200, body: BybitTest.fixture("err_invalid_api_key_10003"))
         #expect(invalid.outcome == .invalidKey)
-        #expect(invalid.detail == "retCode 10003: API key is invalid.")
+        #expect(invalid.detail == "retCode 10003: API key is invalid. — the API key is unknown or expired")
         #expect(
             api.parseKeyVerification(status: 200, body: BybitTest.fixture("err_rate_limited_10006")).outcome
                 == .rateLimited)
@@ -241,6 +241,7 @@ struct BybitRESTTests {
         let sign = outcome(10004, "error sign! origin_string[1700000000000ExchsimTestApiKey5000]")
         #expect(sign.outcome == .invalidSignature)
         #expect(!sign.detail.contains("ExchsimTestApiKey"))  // the signed string holds the key
+        #expect(sign.detail.contains("check the API secret"), "the detail says which part was wrong")
         #expect(outcome(10002, "invalid request, please check your server timestamp").outcome == .clockSkew)
         #expect(
             outcome(10010, "Unmatched IP, please check your API key's bound IP addresses.").outcome == .ipNotAllowed)

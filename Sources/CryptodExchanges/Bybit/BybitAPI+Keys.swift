@@ -54,11 +54,18 @@ extension BybitAPI {
             return KeyVerification(
                 outcome: .valid, permissions: info.permissions,
                 detail: info.readOnly ? "key valid (read-only)" : "key valid (read-write)")
-        case 10003, 33004, -2015: return KeyVerification(outcome: .invalidKey, detail: detail)
-        case 10004: return KeyVerification(outcome: .invalidSignature, detail: detail)
-        case 10002: return KeyVerification(outcome: .clockSkew, detail: detail)
-        case 10010: return KeyVerification(outcome: .ipNotAllowed, detail: detail)
-        case 10006: return KeyVerification(outcome: .rateLimited, detail: detail)
+        // Bybit's own messages are terse ("error sign!"): say which part was wrong, as for the other exchanges.
+        case 10003, 33004, -2015:
+            return KeyVerification(outcome: .invalidKey, detail: detail + " — the API key is unknown or expired")
+        case 10004:
+            return KeyVerification(
+                outcome: .invalidSignature, detail: detail + " — the signature does not match: check the API secret")
+        case 10002:
+            return KeyVerification(
+                outcome: .clockSkew, detail: detail + " — the request time is outside recv_window: check the clock")
+        case 10010:
+            return KeyVerification(outcome: .ipNotAllowed, detail: detail + " — this IP is not on the key's allow list")
+        case 10006: return KeyVerification(outcome: .rateLimited, detail: detail + " — rate limited; try again later")
         default: return KeyVerification(outcome: .unknown, detail: detail)
         }
     }
