@@ -53,7 +53,7 @@ import Testing
         let key = try #require(singleError("[scheduler]\ninterval = \"1s\""))
         #expect(
             key.description
-                == #"/cfg/test.toml:2: scheduler.interval = "1s": unknown key; expected one of the [scheduler] keys: enabled"#
+                == #"/cfg/test.toml:2: scheduler.interval = "1s": unknown key; expected one of the [scheduler] keys: enabled, markets_poll_interval, timeframes, history_interval, history_lookback, retention_trades, retention_ticker_snapshots, retention_candles_1m, retention_candles"#
         )
         let table = try #require(singleError("[gateway.tls]\ncert = \"x\""))
         #expect(table.description.contains("gateway.tls: unknown table [gateway.tls]"))

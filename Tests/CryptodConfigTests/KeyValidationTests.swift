@@ -93,6 +93,14 @@ import Testing
             Good(path: "writer.flush_max_rows", toml: "1", expected: .integer(1)),
             Good(path: "writer.flush_max_age", toml: #""1s""#, expected: .duration(.seconds(1))),
             Good(path: "scheduler.enabled", toml: "false", expected: .bool(false)),
+            Good(path: "scheduler.markets_poll_interval", toml: #""500ms""#, expected: .duration(.milliseconds(500))),
+            Good(path: "scheduler.timeframes", toml: #"["5m", "1d"]"#, expected: .list(["5m", "1d"])),
+            Good(path: "scheduler.history_interval", toml: #""1m""#, expected: .duration(.seconds(60))),
+            Good(path: "scheduler.history_lookback", toml: #""0s""#, expected: .duration(.zero)),
+            Good(path: "scheduler.retention_trades", toml: #""30d""#, expected: .duration(.seconds(30 * 86_400))),
+            Good(path: "scheduler.retention_ticker_snapshots", toml: #""0s""#, expected: .duration(.zero)),
+            Good(path: "scheduler.retention_candles_1m", toml: #""90d""#, expected: .duration(.seconds(90 * 86_400))),
+            Good(path: "scheduler.retention_candles", toml: #""1h""#, expected: .duration(.seconds(3600))),
         ] + exchangeGood
 
     static let exchangeGood: [Good] =
@@ -247,6 +255,18 @@ import Testing
             Bad(path: "writer.sinks", toml: "[1]", fragment: "found an integer in the list", code: .typeMismatch),
             Bad(path: "writer.jsonl_dir", toml: "{}", fragment: "found a table", code: .typeMismatch),
             Bad(path: "scheduler.enabled", toml: #""false""#, fragment: "found a string", code: .typeMismatch),
+            Bad(
+                path: "scheduler.markets_poll_interval", toml: #""10ms""#, fragment: "must be at least 100ms",
+                code: .outOfRange),
+            Bad(path: "scheduler.timeframes", toml: #"["2m"]"#, fragment: "unknown value \"2m\""),
+            Bad(path: "scheduler.history_interval", toml: #""0s""#, fragment: "must be at least 1s", code: .outOfRange),
+            Bad(path: "scheduler.history_lookback", toml: "5", fragment: "a duration needs a unit", code: .typeMismatch),
+            Bad(path: "scheduler.retention_trades", toml: #""soon""#, fragment: "soon"),
+            Bad(
+                path: "scheduler.retention_ticker_snapshots", toml: "true", fragment: "found a boolean",
+                code: .typeMismatch),
+            Bad(path: "scheduler.retention_candles_1m", toml: #""-1d""#, fragment: "-1d"),
+            Bad(path: "scheduler.retention_candles", toml: "[]", fragment: "found an array", code: .typeMismatch),
         ] + exchangeBad
 
     static let scheme = "https"
