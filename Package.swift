@@ -167,6 +167,8 @@ let package = Package(
             name: "CryptodGateway",
             dependencies: [
                 "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodFormats",
+                // Symbol notation and exchange facts (pure), and the libpq connection for history reads.
+                "CryptodExchanges", "CryptodSinks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -176,6 +178,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // Swagger UI and Redoc, vendored with their versions and licences (served by /docs and /redoc).
+            resources: [.copy("Resources/docs-ui")],
             swiftSettings: strict
         ),
         .target(

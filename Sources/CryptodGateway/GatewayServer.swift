@@ -1,6 +1,7 @@
 import CryptodConfig
 import CryptodIPC
 import CryptodRuntime
+import CryptodSinks
 import CryptodWire
 import Hummingbird
 import HummingbirdWebSocket
@@ -24,11 +25,30 @@ package final class GatewayServer: Sendable {
         package var probeTimeout: Duration = .seconds(2)
         /// How long a dropped or departing WebSocket client has to take its close frame.
         package var closeGrace: Duration = .seconds(2)
+        /// The REST settings a reload may change.
+        package var policy: RESTPolicy.Values
+        /// Per-client request rate.
+        package var rate: RateLimiter.Settings
+        /// Most candles per `/ohlcv` page.
+        package var maxPage: Int
+        /// Where history is read from (nil: the ohlcv route answers 503), and with how many connections.
+        package var postgresURL: String?
+        package var postgresPoolSize: Int
 
         package init(_ gateway: GatewayConfig) {
             restListen = gateway.restListen
             wsListen = gateway.wsListen
             limits = WebSocketHub.Limits(maxClients: gateway.wsMaxClients, queueCapacity: gateway.wsClientQueue)
+            policy = RESTPolicy.Values(gateway)
+            rate = RateLimiter.Settings(rate: gateway.rateLimit, burst: gateway.rateBurst)
+            maxPage = gateway.maxPage
+            postgresURL = gateway.postgresURL.revealed.isEmpty ? nil : gateway.postgresURL.revealed
+            postgresPoolSize = gateway.postgresPoolSize
+        }
+
+        /// The route table these settings give (its limits appear in the OpenAPI document).
+        package var routeTable: RouteTable {
+            RouteTable(limits: RouteTable.Limits(maxPage: maxPage, tradeHistory: tradeHistory))
         }
     }
 
@@ -43,6 +63,13 @@ package final class GatewayServer: Sendable {
     package let hub: WebSocketHub
     package let metrics: GatewayMetrics
     package let consumer: GatewayConsumer
+    /// The order books (REST's order-book route and the WebSocket both read them).
+    package let books: BookStore
+    package let policy: RESTPolicy
+    package let limiter: RateLimiter
+    /// Read-only PostgreSQL sessions for candle history; nil when the URL is unusable.
+    package let historyPool: PostgresReadPool?
+    let docs = DocsAssets()
     /// Receives the market-data streams for the process socket (see `GatewayRole.endpoint(for:)`).
     package let receiver: StreamReceiver
     let survey: ProcessSurvey
@@ -70,7 +97,22 @@ package final class GatewayServer: Sendable {
         self.metrics = gatewayMetrics
         state = MarketState(tradeHistory: settings.tradeHistory)
         hub = WebSocketHub(limits: settings.limits, metrics: gatewayMetrics, logger: logger)
-        consumer = GatewayConsumer(state: state, hub: hub, metrics: gatewayMetrics, logger: logger)
+        let books = BookStore()
+        self.books = books
+        consumer = GatewayConsumer(state: state, hub: hub, metrics: gatewayMetrics, logger: logger, books: books)
+        policy = RESTPolicy(settings.policy)
+        limiter = RateLimiter(settings.rate)
+        var pool: PostgresReadPool?
+        if let url = settings.postgresURL {
+            do {
+                pool = try PostgresReadPool(
+                    url: url, size: settings.postgresPoolSize, applicationName: "cryptod-gateway", logger: logger)
+            } catch {
+                // The URL never appears in the message (it may hold a password).
+                logger.error("candle history is off: \(error)")
+            }
+        }
+        historyPool = pool
         receiver = StreamReceiver(name: name.description, consumer: consumer, logger: logger)
         let details: @Sendable () async -> [ProcessStatus.Detail] = { [receiver, hub, state] in
             await Self.statusDetails(settings: settings, receiver: receiver, hub: hub, state: state)
@@ -93,7 +135,12 @@ package final class GatewayServer: Sendable {
         limits.maxClients = next.gateway.wsMaxClients
         limits.queueCapacity = next.gateway.wsClientQueue
         hub.limits = limits
+        policy.values = RESTPolicy.Values(next.gateway)
+        limiter.settings = RateLimiter.Settings(rate: next.gateway.rateLimit, burst: next.gateway.rateBurst)
     }
+
+    /// The configuration in force.
+    package var currentConfiguration: Configuration { configuration.withLock { $0 } }
 
     /// Listen addresses, client count, markets known and stream positions, for `status`.
     package func statusDetails() async -> [ProcessStatus.Detail] {
@@ -119,9 +166,13 @@ package final class GatewayServer: Sendable {
     // MARK: - Applications
 
     /// The REST router (tests drive it with `app.test(.router)`).
-    package func restRouter() -> Router<BasicRequestContext> {
-        // The routes read the topology at request time, so a reload that enables a process applies at once.
-        RESTAPI(state: state, survey: survey, cluster: cluster, topology: { self.topology }, logger: logger).router()
+    package func restRouter() -> Router<GatewayRequestContext> {
+        // The routes read the configuration at request time, so a reload that enables a process applies at once.
+        RESTAPI(
+            table: settings.routeTable, state: state, books: books, hub: hub, survey: survey, cluster: cluster,
+            metrics: metrics, policy: policy, limiter: limiter, history: historyPool.map { CandleHistory(pool: $0) },
+            docs: docs, configuration: { self.currentConfiguration }, logger: logger
+        ).router()
     }
 
     /// Runs both servers until graceful shutdown (or cancellation), then closes every WebSocket client with
@@ -182,7 +233,13 @@ package final class GatewayServer: Sendable {
                         serviceName: "websocket-clients"),
                 ],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await historyPool?.close()
+            throw error
+        }
+        await historyPool?.close()
     }
 
     private static func bindAddress(_ address: ListenAddress) -> BindAddress {

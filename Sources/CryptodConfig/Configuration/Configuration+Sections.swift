@@ -128,6 +128,22 @@ package struct GatewayConfig: Sendable, Equatable {
     package let wsClientQueue: Int
     /// `ws_max_clients`, integer, default `1024`.
     package let wsMaxClients: Int
+    /// `postgres_url`, postgres/postgresql URL, default `""` = `writer.postgres_url` (already resolved here).
+    package let postgresURL: SecretString
+    /// `postgres_pool_size`, integer 1-32, default `2`.
+    package let postgresPoolSize: Int
+    /// `admin_token`, secret, default `""` (nil: the admin routes are disabled).
+    package let adminToken: SecretString?
+    /// `cors_origins`, list of origins or `"*"`, default `[]`.
+    package let corsOrigins: [String]
+    /// `rate_limit`, requests per second per client IP, default `100`.
+    package let rateLimit: Double
+    /// `rate_burst`, integer, default `200`.
+    package let rateBurst: Int
+    /// `max_body`, size, default `"64KiB"`.
+    package let maxBody: Int
+    /// `max_page`, integer, default `1000`.
+    package let maxPage: Int
 
     init(_ v: ValueReader) {
         enabled = v["gateway.enabled"].boolValue
@@ -135,6 +151,16 @@ package struct GatewayConfig: Sendable, Equatable {
         wsListen = v["gateway.ws_listen"].addressValue
         wsClientQueue = v["gateway.ws_client_queue"].intValue
         wsMaxClients = v["gateway.ws_max_clients"].intValue
+        let url = v["gateway.postgres_url"].secretValue
+        postgresURL = url.revealed.isEmpty ? v["writer.postgres_url"].secretValue : url
+        postgresPoolSize = v["gateway.postgres_pool_size"].intValue
+        let token = v["gateway.admin_token"].secretValue
+        adminToken = token.revealed.isEmpty ? nil : token
+        corsOrigins = v["gateway.cors_origins"].listValue
+        rateLimit = v["gateway.rate_limit"].doubleValue
+        rateBurst = v["gateway.rate_burst"].intValue
+        maxBody = v["gateway.max_body"].intValue
+        maxPage = v["gateway.max_page"].intValue
     }
 }
 

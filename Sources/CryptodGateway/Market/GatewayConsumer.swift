@@ -12,11 +12,15 @@ import Logging
 package struct GatewayConsumer: StreamConsumer {
     package let state: MarketState
     package let hub: WebSocketHub
+    package let books: BookStore
     let metrics: GatewayMetrics
     let logger: Logger
 
-    package init(state: MarketState, hub: WebSocketHub, metrics: GatewayMetrics, logger: Logger) {
+    package init(
+        state: MarketState, hub: WebSocketHub, metrics: GatewayMetrics, logger: Logger, books: BookStore = BookStore()
+    ) {
         self.state = state
+        self.books = books
         self.hub = hub
         self.metrics = metrics
         self.logger = logger
@@ -34,6 +38,7 @@ package struct GatewayConsumer: StreamConsumer {
             }
             if let channel = MarketChannel(event) { metrics.eventReceived(channel) }
             state.apply(event)
+            books.apply(event)
             hub.publish(event)
         }
     }
