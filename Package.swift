@@ -299,6 +299,7 @@ let package = Package(
             name: "CryptodGatewayTests",
             dependencies: [
                 "CryptodGateway", "CryptodIPC", "CryptodWire", "CryptodModel", "CryptodConfig", "CryptodRuntime",
+                "CryptodSinks",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

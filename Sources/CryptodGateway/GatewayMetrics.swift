@@ -62,7 +62,8 @@ package final class GatewayMetrics: Sendable {
                 label: "cryptod_gateway_events_total", dimensions: [("channel", channel.rawValue)], factory: factory)
         }
         self.events = events
-        historyOK = Counter(label: "cryptod_gateway_history_queries_total", dimensions: [("result", "ok")], factory: factory)
+        historyOK = Counter(
+            label: "cryptod_gateway_history_queries_total", dimensions: [("result", "ok")], factory: factory)
         historyFailed = Counter(
             label: "cryptod_gateway_history_queries_total", dimensions: [("result", "error")], factory: factory)
         clients.record(0)

@@ -114,8 +114,8 @@ package final class GatewayServer: Sendable {
         }
         historyPool = pool
         receiver = StreamReceiver(name: name.description, consumer: consumer, logger: logger)
-        let details: @Sendable () async -> [ProcessStatus.Detail] = { [receiver, hub, state] in
-            await Self.statusDetails(settings: settings, receiver: receiver, hub: hub, state: state)
+        let details: @Sendable () async -> [ProcessStatus.Detail] = { [receiver, hub, state, pool] in
+            await Self.statusDetails(settings: settings, receiver: receiver, hub: hub, state: state, history: pool)
         }
         survey = ProcessSurvey(
             identity: LinkIdentity(role: name.role, name: name.description), timeout: settings.probeTimeout,
@@ -144,11 +144,13 @@ package final class GatewayServer: Sendable {
 
     /// Listen addresses, client count, markets known and stream positions, for `status`.
     package func statusDetails() async -> [ProcessStatus.Detail] {
-        await Self.statusDetails(settings: settings, receiver: receiver, hub: hub, state: state)
+        await Self.statusDetails(
+            settings: settings, receiver: receiver, hub: hub, state: state, history: historyPool)
     }
 
     private static func statusDetails(
-        settings: Settings, receiver: StreamReceiver, hub: WebSocketHub, state: MarketState
+        settings: Settings, receiver: StreamReceiver, hub: WebSocketHub, state: MarketState,
+        history: PostgresReadPool?
     ) async -> [ProcessStatus.Detail] {
         var details: [ProcessStatus.Detail] = [
             .init("rest_listen", settings.restListen.description),
@@ -156,6 +158,12 @@ package final class GatewayServer: Sendable {
             .init("ws.clients", "\(hub.clientCount)"),
             .init("ws.slow_disconnects", "\(hub.slowDisconnects)"),
             .init("markets", "\(state.summaries().count)"),
+            // History reads connect on first use, so "idle" is not a failure.
+            .init(
+                "history",
+                history.map { pool in
+                    pool.connected ? "connected" : pool.lastError.map { "disconnected: \($0)" } ?? "idle"
+                } ?? "off (no usable gateway.postgres_url)"),
         ]
         for (stream, position) in await receiver.positions.sorted(by: { $0.key < $1.key }) {
             details.append(.init("stream.\(stream)", "epoch \(position.epoch) delivered \(position.deliveredThrough)"))

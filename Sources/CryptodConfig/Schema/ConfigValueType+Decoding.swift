@@ -116,7 +116,8 @@ extension ConfigValueType {
                 if let problem = Self.urlProblem(item, schemes: ["http", "https"]) { return problem }
                 let rest = item[item.range(of: "://")!.upperBound...]
                 return rest.contains("/")
-                    ? ValueProblem("\(TOMLValue.quoted(item)) is not an origin: write scheme://host[:port] without a path")
+                    ? ValueProblem(
+                        "\(TOMLValue.quoted(item)) is not an origin: write scheme://host[:port] without a path")
                     : nil
             }
         }

@@ -86,7 +86,8 @@ package enum ConfigValueType: Sendable, Equatable {
         case .credentialURL(let schemes, let emptyMeans):
             let empty = emptyMeans.map { " (\"\" = \($0))" } ?? ""
             return "a URL with scheme " + schemes.joined(separator: " or ")
-                + ", an optional user:password@ and a host\(empty)" + (example == .secret(SecretString("")) ? "" : ", e.g. \(e)")
+                + ", an optional user:password@ and a host\(empty)"
+                + (example == .secret(SecretString("")) ? "" : ", e.g. \(e)")
         case .choice(let words):
             return "one of " + words.joined(separator: ", ")
         case .choiceList(let allowed, _, _):

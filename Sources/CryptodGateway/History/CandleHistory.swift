@@ -82,10 +82,12 @@ package struct CandleHistory: Sendable {
         case .forward:
             start = query.start ?? query.end
             if more, let last = rows.last {
+                // Candles open on interval boundaries, so the next page starts where the last candle ends.
                 var following = query
-                following.start = Timestamp(nanoseconds: last.openTime.nanoseconds + 1000)
+                let boundary = min(query.interval.nextOpenTime(after: last.openTime), query.end)
+                following.start = boundary
                 next = following
-                pageEnd = following.start!
+                pageEnd = boundary
             } else {
                 pageEnd = query.end
             }

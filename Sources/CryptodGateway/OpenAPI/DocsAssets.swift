@@ -31,7 +31,8 @@ package final class DocsAssets: Sendable {
             buffer = cached
         } else {
             guard let url = Bundle.module.resourceURL?.appendingPathComponent("docs-ui/" + file.path) else {
-                throw GatewayHTTPError(.notFound, .unknownEndpoint, "the gateway was built without its docs-ui resources")
+                throw GatewayHTTPError(
+                    .notFound, .unknownEndpoint, "the gateway was built without its docs-ui resources")
             }
             let bytes = try await NIOThreadPool.singleton.runIfActive { try Data(contentsOf: url) }
             buffer = ByteBuffer(bytes: bytes)

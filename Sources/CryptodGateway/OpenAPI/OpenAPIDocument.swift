@@ -86,7 +86,11 @@ package enum OpenAPIDocument {
             if route.legacy { json.field("deprecated", true) }
             if route.auth == .admin {
                 json.key("security")
-                json.array { json in json.object { json in json.key("adminToken"); json.array { _ in } } }
+                json.array { json in
+                    json.object { json in
+                        json.key("adminToken"); json.array { _ in }
+                    }
+                }
             }
             if !route.parameters.isEmpty {
                 json.key("parameters")
@@ -172,10 +176,12 @@ package enum OpenAPIDocument {
                     JSONSchema.string().write(into: &json)
                 }
             case .file:
-                json.key("application/octet-stream")
-                json.object { json in
-                    json.key("schema")
-                    JSONSchema.string(.init(format: "binary")).write(into: &json)
+                for type in ["text/javascript", "text/css", "image/png"] {
+                    json.key(type)
+                    json.object { json in
+                        json.key("schema")
+                        JSONSchema.string(.init(format: "binary")).write(into: &json)
+                    }
                 }
             }
         }

@@ -27,10 +27,13 @@ enum SchemaComponents {
             .object(
                 marketFields("ticker") + [
                     P("time", .nullable(.dateTime)), P("received_at", .dateTime),
-                ] + ["last", "last_quantity", "bid", "bid_quantity", "ask", "ask_quantity", "open", "high", "low",
-                    "volume", "quote_volume", "change_percent"].map { P($0, .nullable(.decimal)) } + [
-                    P("origin", .choice(origins))
-                ]), "The latest ticker of a market; fields the exchange does not send are null."
+                ]
+                    + [
+                        "last", "last_quantity", "bid", "bid_quantity", "ask", "ask_quantity", "open", "high", "low",
+                        "volume", "quote_volume", "change_percent",
+                    ].map { P($0, .nullable(.decimal)) } + [
+                        P("origin", .choice(origins))
+                    ]), "The latest ticker of a market; fields the exchange does not send are null."
         ),
         (
             "Trade",

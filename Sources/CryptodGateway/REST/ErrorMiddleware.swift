@@ -32,7 +32,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             // Hummingbird's own refusals get the same body shape as ours.
             let code: GatewayHTTPError.Code =
-                error.status.code >= 500 ? .internalError : error.status == .contentTooLarge ? .bodyTooLarge : .badRequest
+                error.status.code >= 500
+                ? .internalError : error.status == .contentTooLarge ? .bodyTooLarge : .badRequest
             throw GatewayHTTPError(error.status, code, error.body ?? error.status.reasonPhrase, headers: error.headers)
         } catch let error as any HTTPResponseError {
             throw error

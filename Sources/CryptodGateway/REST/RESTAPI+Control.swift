@@ -69,7 +69,8 @@ extension RESTAPI {
             !secret.isEmpty
         else {
             throw GatewayHTTPError(
-                .badRequest, .badBody, #"the body needs "key" and "secret" (non-empty strings): {"key":"…","secret":"…"}"#)
+                .badRequest, .badBody,
+                #"the body needs "key" and "secret" (non-empty strings): {"key":"…","secret":"…"}"#)
         }
         // The secret travels to the ingestor only; ControlRequest redacts it from every description.
         let reply = try await control(.verifyKey, exchange.id, argument: Self.json(["key": key, "secret": secret]))
@@ -117,7 +118,9 @@ extension RESTAPI {
     }
 
     /// Sends a control command to the exchange's ingestor and maps its refusal to an HTTP error.
-    private func control(_ command: ControlCommand, _ exchange: ExchangeID, argument: String) async throws
+    private func control(
+        _ command: ControlCommand, _ exchange: ExchangeID, argument: String
+    ) async throws
         -> ControlReply
     {
         let configuration = configuration()
@@ -139,7 +142,8 @@ extension RESTAPI {
         } catch {
             throw GatewayHTTPError(
                 .badGateway, .ingestorUnavailable,
-                "\(name) did not answer on \(path): \(error); is it running? (GET /api/v1/exchanges/\(exchange)/status)")
+                "\(name) did not answer on \(path): \(error); is it running? (GET /api/v1/exchanges/\(exchange)/status)"
+            )
         }
         guard case .controlReply(let reply) = answer else {
             throw GatewayHTTPError(

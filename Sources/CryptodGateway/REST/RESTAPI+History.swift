@@ -112,7 +112,9 @@ enum OHLCVCursor {
         return RESTAPI.hex(text)
     }
 
-    static func decode(_ cursor: String, market: MarketKey, interval: CandleInterval, limit: Int) throws
+    static func decode(
+        _ cursor: String, market: MarketKey, interval: CandleInterval, limit: Int
+    ) throws
         -> CandleHistory.Query
     {
         let refusal = GatewayHTTPError(

@@ -33,7 +33,8 @@ extension RESTAPI {
         }
         guard let api = ExchangeRegistry.api(for: id), let profile = ExchangeProfile.profile(for: id) else {
             throw GatewayHTTPError(
-                .notFound, .unknownExchange, "cryptod has no exchange \"\(name)\"; the exchanges are \(Self.supportedNames)"
+                .notFound, .unknownExchange,
+                "cryptod has no exchange \"\(name)\"; the exchanges are \(Self.supportedNames)"
             )
         }
         return ResolvedExchange(id: id, api: api, profile: profile, config: configuration().exchange(id))
@@ -46,7 +47,8 @@ extension RESTAPI {
         let served = exchange.api.marketTypes.map(\.description)
         guard
             let name = try inputs.choice(
-                "market", allowed: served, what: "a market type of \(exchange.id) (it serves \(served.joined(separator: ", ")))")
+                "market", allowed: served,
+                what: "a market type of \(exchange.id) (it serves \(served.joined(separator: ", ")))")
         else { return exchange.defaultMarket }
         return MarketType(name: name) ?? exchange.defaultMarket
     }
@@ -59,7 +61,8 @@ extension RESTAPI {
         let type = try marketType(inputs, exchange)
         let text = inputs.text("symbol") ?? ""
         let allowed = text.utf8.allSatisfy { byte in
-            (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte) || byte == 95 || byte == 45
+            (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte) || byte == 95
+                || byte == 45
                 || byte == 47
         }
         guard (1...64).contains(text.utf8.count), allowed else {

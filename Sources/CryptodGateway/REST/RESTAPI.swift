@@ -55,7 +55,9 @@ struct RESTAPI: Sendable {
         return router
     }
 
-    private func answer(_ route: RouteSpec, _ request: Request, _ context: GatewayRequestContext) async throws
+    private func answer(
+        _ route: RouteSpec, _ request: Request, _ context: GatewayRequestContext
+    ) async throws
         -> Response
     {
         if route.auth == .admin { try authorize(request) }

@@ -28,7 +28,7 @@ package final class RESTPolicy: Sendable {
 
     /// Whether `header` (an `Authorization` value) carries the admin token. Compares in time that depends only
     /// on the lengths, never on where the first difference is, so the token cannot be guessed byte by byte.
-    static func tokenMatches(_ header: String?, token: SecretString) -> Bool {
+    package static func tokenMatches(_ header: String?, token: SecretString) -> Bool {
         guard let header, header.hasPrefix("Bearer ") else { return false }
         let given = Array(header.utf8.dropFirst("Bearer ".utf8.count))
         let expected = Array(token.revealed.utf8)

@@ -76,7 +76,9 @@ package final class RateLimiter: Sendable {
             let wait = bucket.take(now: now, rate: settings.rate, burst: settings.burst)
             state.buckets[client] = bucket
             if state.buckets.count >= state.sweepAt {
-                state.buckets = state.buckets.filter { !$0.value.isFull(now: now, rate: settings.rate, burst: settings.burst) }
+                state.buckets = state.buckets.filter {
+                    !$0.value.isFull(now: now, rate: settings.rate, burst: settings.burst)
+                }
                 state.sweepAt = max(1024, state.buckets.count * 2)
             }
             return wait

@@ -122,6 +122,9 @@ package struct RouteSpec: Sendable {
     /// Every status the route may answer with, in order.
     package var statuses: [HTTPResponse.Status] {
         var all = [successStatus] + errors
+        // A parameter can be refused (400), a path parameter name nothing that exists (404).
+        if !parameters.isEmpty { all.append(.badRequest) }
+        if parameters.contains(where: { $0.location == .path }) { all.append(.notFound) }
         if requestBody != nil { all += [.badRequest, .contentTooLarge] }
         if auth == .admin { all += [.unauthorized, .forbidden] }
         all.append(.tooManyRequests)

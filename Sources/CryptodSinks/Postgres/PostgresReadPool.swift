@@ -27,7 +27,8 @@ package final class PostgresReadPool: Sendable {
     package init(
         url: String, size: Int, applicationName: String, statementTimeout: Duration = .seconds(10), logger: Logger
     ) throws {
-        let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds =
+            statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
         connections = try (0..<max(1, size)).map { _ in
             try PostgresConnection(
                 url: url, applicationName: applicationName, logger: logger,
@@ -45,7 +46,8 @@ package final class PostgresReadPool: Sendable {
         do {
             return try await connections[index].run { session in try session.execute(sql, parameters).values }
         } catch let failure as PostgresFailure {
-            throw Failure(unavailable: failure.kind == .connection || failure.kind == .transient, message: failure.description)
+            throw Failure(
+                unavailable: failure.kind == .connection || failure.kind == .transient, message: failure.description)
         } catch {
             throw Failure(unavailable: true, message: "\(error)")
         }
