@@ -135,7 +135,7 @@ struct RESTAdminTests {
         }
     }
 
-    @Test("the ingestor's refusal is a 400 with its message; a disabled or silent ingestor is a 502")
+    @Test("the ingestor's refusal is a 400 with its message; a disabled exchange is a 409")
     func subscribeRefused() async throws {
         let dir = try TemporaryDirectory()
         let ingestor = FakeIngestor(path: dir.path + "/ingestor-binance.sock") { _ in
@@ -154,8 +154,8 @@ struct RESTAdminTests {
                 uri: "/api/v1/exchanges/bybit/subscribe", method: .post, headers: admin, body: body
             ) {
                 response in
-                #expect(response.status == .badGateway)
-                try expectError(response, code: "ingestor_unavailable", mentioning: "exchanges.bybit.enabled is false")
+                #expect(response.status == .conflict)
+                try expectError(response, code: "exchange_disabled", mentioning: "exchanges.bybit.enabled is false")
             }
         }
         _ = ingestor

@@ -1,7 +1,8 @@
 # Shared by Tests/scripts/gateway_api.sh and scripts/bench-gateway: starts exchsim on ephemeral loopback
 # ports and cryptod with one Binance ingestor, the gateway and a jsonl writer in a private directory, and
 # waits until the gateway serves a live ticker. Source after common.sh; call start_gateway_stack BIN_DIR WORK.
-# Sets GATEWAY_URL; stop_gateway_stack stops what it started (register it with trap).
+# Sets GATEWAY_URL; stop_gateway_stack stops what it started (register it with trap). With
+# GATEWAY_POSTGRES_URL set, the writer also stores into that database and the gateway reads history from it.
 
 gateway_stack_pids=()
 
@@ -46,9 +47,12 @@ ws_listen = "127.0.0.1:$ws"
 admin_token = "${GATEWAY_ADMIN_TOKEN:-gateway-check-token}"
 rate_limit = 1000000
 rate_burst = 1000000
-postgres_url = "${GATEWAY_POSTGRES_URL:-postgresql://nobody@127.0.0.1:1/none}"
 [writer]
-sinks = ["jsonl"]
+$(if [ -n "${GATEWAY_POSTGRES_URL:-}" ]; then
+    printf 'sinks = ["jsonl", "postgres"]\npostgres_url = "%s"\n' "$GATEWAY_POSTGRES_URL"
+  else
+    printf 'sinks = ["jsonl"]\npostgres_url = "postgresql://nobody@127.0.0.1:1/none"\n'
+  fi)
 [scheduler]
 enabled = false
 [exchanges.binance]

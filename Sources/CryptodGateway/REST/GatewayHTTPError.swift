@@ -59,6 +59,8 @@ package struct GatewayHTTPError: HTTPResponseError, Sendable, Equatable {
         package static let adminDisabled = Code("admin_disabled")
         /// The client's request rate is over `gateway.rate_limit`.
         package static let rateLimited = Code("rate_limited")
+        /// The exchange is supported but not enabled, so it has no ingestor to ask.
+        package static let exchangeDisabled = Code("exchange_disabled")
         /// The ingestor did not answer or refused the command.
         package static let ingestorUnavailable = Code("ingestor_unavailable")
         /// The ingestor refused the request as invalid.

@@ -127,7 +127,7 @@ extension RESTAPI {
         let name = ProcessName.ingestor(exchange)
         guard configuration.exchange(exchange)?.enabled == true else {
             throw GatewayHTTPError(
-                .badGateway, .ingestorUnavailable,
+                .conflict, .exchangeDisabled,
                 "\(name) does not run: exchanges.\(exchange).enabled is false; enable it and reload")
         }
         let path = Topology.socketPath(for: name, runtimeDirectory: configuration.daemon.runtimeDirectory)

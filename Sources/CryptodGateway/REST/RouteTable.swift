@@ -186,7 +186,7 @@ package struct RouteTable: Sendable {
                                 "valid", "invalid_key", "invalid_signature", "clock_skew", "ip_not_allowed",
                                 "rate_limited", "unknown",
                             ])), P("valid", .boolean), P("permissions", .array(.string())), P("detail", .string()),
-                    ])), errors: [.notFound, .badGateway], auth: .admin),
+                    ])), errors: [.notFound, .conflict, .badGateway], auth: .admin),
             // Market data
             RouteSpec(
                 .ticker, .get, "/api/v1/exchanges/{exchange}/ticker/{symbol}", tag: "market data",
@@ -230,7 +230,7 @@ package struct RouteTable: Sendable {
                 description: "Through the ingestor's runtime subscriptions; kept across its restarts until "
                     + "unsubscribed.",
                 parameters: [exchange], requestBody: subscriptionBody, successStatus: .created,
-                response: .json(subscription), errors: [.notFound, .badGateway], auth: .admin),
+                response: .json(subscription), errors: [.notFound, .conflict, .badGateway], auth: .admin),
             RouteSpec(
                 .unsubscribe, .delete, "/api/v1/exchanges/{exchange}/subscribe/{sub_id}", tag: "admin",
                 summary: "Stop the streams of a subscription",
@@ -238,14 +238,15 @@ package struct RouteTable: Sendable {
                 parameters: [
                     exchange,
                     Parameter("sub_id", .path, .text, errorCode: .badSubscription, "The subscription's id."),
-                ], response: .json(subscription), errors: [.badRequest, .notFound, .badGateway], auth: .admin),
+                ], response: .json(subscription), errors: [.badRequest, .notFound, .conflict, .badGateway], auth: .admin
+            ),
             RouteSpec(
                 .subscriptions, .get, "/api/v1/exchanges/{exchange}/subscriptions", tag: "admin",
                 summary: "The ingestor's streams",
                 description: "Every stream the ingestor is subscribed to (exchange:market:symbol/channel).",
                 parameters: [exchange],
                 response: .json(object([P("exchange", .string()), P("streams", .array(.string()))])),
-                errors: [.notFound, .badGateway], auth: .admin),
+                errors: [.notFound, .conflict, .badGateway], auth: .admin),
             // Admin
             RouteSpec(
                 .adminStatus, .get, "/api/v1/admin/status", tag: "admin", summary: "Every process's status",
