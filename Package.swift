@@ -168,7 +168,8 @@ let package = Package(
             name: "CryptodGateway",
             dependencies: [
                 "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodFormats",
-                "CryptodExchanges",
+                // Symbol notation and exchange facts (pure), and the libpq connection for history reads.
+                "CryptodExchanges", "CryptodSinks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -178,6 +179,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // Swagger UI and Redoc, vendored with their versions and licences (served by /docs and /redoc).
+            resources: [.copy("Resources/docs-ui")],
             swiftSettings: strict
         ),
         .target(
@@ -312,6 +315,7 @@ let package = Package(
             name: "CryptodGatewayTests",
             dependencies: [
                 "CryptodGateway", "CryptodIPC", "CryptodWire", "CryptodModel", "CryptodConfig", "CryptodRuntime",
+                "CryptodSinks",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import CryptodConfig
 import CryptodIPC
 import CryptodRuntime
+import CryptodSinks
 import CryptodWire
 import Hummingbird
 import HummingbirdWebSocket
@@ -24,6 +25,15 @@ package final class GatewayServer: Sendable {
         package var probeTimeout: Duration = .seconds(2)
         /// How long a dropped or departing WebSocket client has to take its close frame.
         package var closeGrace: Duration = .seconds(2)
+        /// The REST settings a reload may change.
+        package var policy: RESTPolicy.Values
+        /// Per-client request rate.
+        package var rate: RateLimiter.Settings
+        /// Most candles per `/ohlcv` page.
+        package var maxPage: Int
+        /// Where history is read from (nil: the ohlcv route answers 503), and with how many connections.
+        package var postgresURL: String?
+        package var postgresPoolSize: Int
 
         package init(_ gateway: GatewayConfig) {
             restListen = gateway.restListen
@@ -31,6 +41,16 @@ package final class GatewayServer: Sendable {
             limits = WebSocketHub.Limits(
                 maxClients: gateway.wsMaxClients, queueCapacity: gateway.wsClientQueue,
                 replayBuffer: gateway.wsReplayBuffer, heartbeatInterval: gateway.wsHeartbeatInterval)
+            policy = RESTPolicy.Values(gateway)
+            rate = RateLimiter.Settings(rate: gateway.rateLimit, burst: gateway.rateBurst)
+            maxPage = gateway.maxPage
+            postgresURL = gateway.postgresURL.revealed.isEmpty ? nil : gateway.postgresURL.revealed
+            postgresPoolSize = gateway.postgresPoolSize
+        }
+
+        /// The route table these settings give (its limits appear in the OpenAPI document).
+        package var routeTable: RouteTable {
+            RouteTable(limits: RouteTable.Limits(maxPage: maxPage, tradeHistory: tradeHistory))
         }
     }
 
@@ -47,6 +67,11 @@ package final class GatewayServer: Sendable {
     package let books: BookStore
     package let metrics: GatewayMetrics
     package let consumer: GatewayConsumer
+    package let policy: RESTPolicy
+    package let limiter: RateLimiter
+    /// Read-only PostgreSQL sessions for candle history; nil when the URL is unusable.
+    package let historyPool: PostgresReadPool?
+    let docs = DocsAssets()
     /// Receives the market-data streams for the process socket (see `GatewayRole.endpoint(for:)`).
     package let receiver: StreamReceiver
     let survey: ProcessSurvey
@@ -78,9 +103,22 @@ package final class GatewayServer: Sendable {
             limits: settings.limits, metrics: gatewayMetrics, socketMetrics: WebSocketMetrics(factory: metrics.factory),
             books: books, logger: logger)
         consumer = GatewayConsumer(state: state, hub: hub, metrics: gatewayMetrics, logger: logger)
+        policy = RESTPolicy(settings.policy)
+        limiter = RateLimiter(settings.rate)
+        var pool: PostgresReadPool?
+        if let url = settings.postgresURL {
+            do {
+                pool = try PostgresReadPool(
+                    url: url, size: settings.postgresPoolSize, applicationName: "cryptod-gateway", logger: logger)
+            } catch {
+                // The URL never appears in the message (it may hold a password).
+                logger.error("candle history is off: \(error)")
+            }
+        }
+        historyPool = pool
         receiver = StreamReceiver(name: name.description, consumer: consumer, logger: logger)
-        let details: @Sendable () async -> [ProcessStatus.Detail] = { [receiver, hub, state] in
-            await Self.statusDetails(settings: settings, receiver: receiver, hub: hub, state: state)
+        let details: @Sendable () async -> [ProcessStatus.Detail] = { [receiver, hub, state, pool] in
+            await Self.statusDetails(settings: settings, receiver: receiver, hub: hub, state: state, history: pool)
         }
         survey = ProcessSurvey(
             identity: LinkIdentity(role: name.role, name: name.description), timeout: settings.probeTimeout,
@@ -100,15 +138,22 @@ package final class GatewayServer: Sendable {
         limits.maxClients = next.gateway.wsMaxClients
         limits.queueCapacity = next.gateway.wsClientQueue
         hub.limits = limits
+        policy.values = RESTPolicy.Values(next.gateway)
+        limiter.settings = RateLimiter.Settings(rate: next.gateway.rateLimit, burst: next.gateway.rateBurst)
     }
+
+    /// The configuration in force.
+    package var currentConfiguration: Configuration { configuration.withLock { $0 } }
 
     /// Listen addresses, client count, markets known and stream positions, for `status`.
     package func statusDetails() async -> [ProcessStatus.Detail] {
-        await Self.statusDetails(settings: settings, receiver: receiver, hub: hub, state: state)
+        await Self.statusDetails(
+            settings: settings, receiver: receiver, hub: hub, state: state, history: historyPool)
     }
 
     private static func statusDetails(
-        settings: Settings, receiver: StreamReceiver, hub: WebSocketHub, state: MarketState
+        settings: Settings, receiver: StreamReceiver, hub: WebSocketHub, state: MarketState,
+        history: PostgresReadPool?
     ) async -> [ProcessStatus.Detail] {
         var details: [ProcessStatus.Detail] = [
             .init("rest_listen", settings.restListen.description),
@@ -116,6 +161,12 @@ package final class GatewayServer: Sendable {
             .init("ws.clients", "\(hub.clientCount)"),
             .init("ws.slow_disconnects", "\(hub.slowDisconnects)"),
             .init("markets", "\(state.summaries().count)"),
+            // History reads connect on first use, so "idle" is not a failure.
+            .init(
+                "history",
+                history.map { pool in
+                    pool.connected ? "connected" : pool.lastError.map { "disconnected: \($0)" } ?? "idle"
+                } ?? "off (no usable gateway.postgres_url)"),
         ]
         for (stream, position) in await receiver.positions.sorted(by: { $0.key < $1.key }) {
             details.append(.init("stream.\(stream)", "epoch \(position.epoch) delivered \(position.deliveredThrough)"))
@@ -126,9 +177,13 @@ package final class GatewayServer: Sendable {
     // MARK: - Applications
 
     /// The REST router (tests drive it with `app.test(.router)`).
-    package func restRouter() -> Router<BasicRequestContext> {
-        // The routes read the topology at request time, so a reload that enables a process applies at once.
-        RESTAPI(state: state, survey: survey, cluster: cluster, topology: { self.topology }, logger: logger).router()
+    package func restRouter() -> Router<GatewayRequestContext> {
+        // The routes read the configuration at request time, so a reload that enables a process applies at once.
+        RESTAPI(
+            table: settings.routeTable, state: state, books: books, hub: hub, survey: survey, cluster: cluster,
+            metrics: metrics, policy: policy, limiter: limiter, history: historyPool.map { CandleHistory(pool: $0) },
+            docs: docs, configuration: { self.currentConfiguration }, logger: logger
+        ).router()
     }
 
     /// Runs both servers until graceful shutdown (or cancellation), then closes every WebSocket client with
@@ -189,7 +244,13 @@ package final class GatewayServer: Sendable {
                         serviceName: "websocket-clients"),
                 ],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await historyPool?.close()
+            throw error
+        }
+        await historyPool?.close()
     }
 
     private static func bindAddress(_ address: ListenAddress) -> BindAddress {

@@ -68,6 +68,20 @@ import Testing
             Good(path: "gateway.ws_max_clients", toml: "5", expected: .integer(5)),
             Good(path: "gateway.ws_replay_buffer", toml: "64", expected: .integer(64)),
             Good(path: "gateway.ws_heartbeat_interval", toml: #""30s""#, expected: .duration(.seconds(30))),
+            Good(
+                path: "gateway.postgres_url", toml: #""postgresql://reader:pw@db/cryptod""#,
+                expected: .secret(SecretString("postgresql://reader:pw@db/cryptod"))),
+            Good(path: "gateway.postgres_url", toml: #""""#, expected: .secret(SecretString(""))),
+            Good(path: "gateway.postgres_pool_size", toml: "4", expected: .integer(4)),
+            Good(path: "gateway.admin_token", toml: #""s3cret""#, expected: .secret(SecretString("s3cret"))),
+            Good(
+                path: "gateway.cors_origins", toml: #"["https://app.example.com", "http://localhost:3000"]"#,
+                expected: .list(["https://app.example.com", "http://localhost:3000"])),
+            Good(path: "gateway.cors_origins", toml: #"["*"]"#, expected: .list(["*"])),
+            Good(path: "gateway.rate_limit", toml: "2.5", expected: .float(2.5)),
+            Good(path: "gateway.rate_burst", toml: "10", expected: .integer(10)),
+            Good(path: "gateway.max_body", toml: #""1MiB""#, expected: .size(1 << 20)),
+            Good(path: "gateway.max_page", toml: "200", expected: .integer(200)),
             Good(path: "writer.enabled", toml: "false", expected: .bool(false)),
             Good(path: "writer.sinks", toml: #"["jsonl"]"#, expected: .list(["jsonl"])),
             Good(path: "writer.jsonl_dir", toml: #""/data/jsonl""#, expected: .string("/data/jsonl")),
@@ -230,6 +244,20 @@ import Testing
             Bad(
                 path: "gateway.ws_heartbeat_interval", toml: "15", fragment: "a duration needs a unit",
                 code: .typeMismatch),
+            Bad(
+                path: "gateway.postgres_url", toml: #""redis://db/0""#,
+                fragment: "the scheme must be postgres or postgresql"),
+            Bad(path: "gateway.postgres_pool_size", toml: "0", fragment: "must be 1-32", code: .outOfRange),
+            Bad(path: "gateway.admin_token", toml: "42", fragment: "found an integer", code: .typeMismatch),
+            Bad(
+                path: "gateway.cors_origins", toml: #"["https://app.example.com/path"]"#,
+                fragment: "is not an origin: write scheme://host[:port] without a path"),
+            Bad(path: "gateway.cors_origins", toml: #"["ftp://x"]"#, fragment: "the scheme must be http or https"),
+            Bad(path: "gateway.rate_limit", toml: "0", fragment: "must be greater than 0", code: .outOfRange),
+            Bad(path: "gateway.rate_burst", toml: "0", fragment: "must be 1-1000000", code: .outOfRange),
+            Bad(
+                path: "gateway.max_body", toml: #""1B""#, fragment: "must be between 1KiB and 16MiB", code: .outOfRange),
+            Bad(path: "gateway.max_page", toml: "100001", fragment: "must be 1-100000", code: .outOfRange),
             Bad(path: "writer.enabled", toml: "1", fragment: "found an integer", code: .typeMismatch),
             Bad(path: "writer.sinks", toml: #"["postgresql"]"#, fragment: "unknown value \"postgresql\""),
             Bad(

@@ -7,7 +7,7 @@ import Testing
 
 @testable import CryptodIPC
 
-@Suite("REST market data and errors", .timeLimit(.minutes(2)))
+@Suite("REST: the first API's routes (kept)", .timeLimit(.minutes(2)))
 struct RESTTests {
     /// Runs `body` against the REST router of a gateway whose state `feed` filled.
     func withAPI(
@@ -134,7 +134,8 @@ struct RESTTests {
         try await withAPI { client in
             try await client.execute(uri: "/api/v2/everything", method: .get) { response in
                 #expect(response.status == .notFound)
-                try expectError(response, code: "unknown_endpoint", mentioning: "/api/v1/tickers/:exchange/:symbol")
+                try expectError(
+                    response, code: "unknown_endpoint", mentioning: "/api/v1/tickers/{exchange}/{symbol}")
             }
             try await client.execute(uri: "/health", method: .post) { response in
                 #expect(response.status == .methodNotAllowed)

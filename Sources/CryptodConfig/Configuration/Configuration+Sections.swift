@@ -132,6 +132,22 @@ package struct GatewayConfig: Sendable, Equatable {
     package let wsReplayBuffer: Int
     /// `ws_heartbeat_interval`, duration, default `"15s"`: how often clients get a heartbeat message.
     package let wsHeartbeatInterval: Duration
+    /// `postgres_url`, postgres/postgresql URL, default `""` = `writer.postgres_url` (already resolved here).
+    package let postgresURL: SecretString
+    /// `postgres_pool_size`, integer 1-32, default `2`.
+    package let postgresPoolSize: Int
+    /// `admin_token`, secret, default `""` (nil: the admin routes are disabled).
+    package let adminToken: SecretString?
+    /// `cors_origins`, list of origins or `"*"`, default `[]`.
+    package let corsOrigins: [String]
+    /// `rate_limit`, requests per second per client IP, default `100`.
+    package let rateLimit: Double
+    /// `rate_burst`, integer, default `200`.
+    package let rateBurst: Int
+    /// `max_body`, size, default `"64KiB"`.
+    package let maxBody: Int
+    /// `max_page`, integer, default `1000`.
+    package let maxPage: Int
 
     init(_ v: ValueReader) {
         enabled = v["gateway.enabled"].boolValue
@@ -141,6 +157,16 @@ package struct GatewayConfig: Sendable, Equatable {
         wsMaxClients = v["gateway.ws_max_clients"].intValue
         wsReplayBuffer = v["gateway.ws_replay_buffer"].intValue
         wsHeartbeatInterval = v["gateway.ws_heartbeat_interval"].durationValue
+        let url = v["gateway.postgres_url"].secretValue
+        postgresURL = url.revealed.isEmpty ? v["writer.postgres_url"].secretValue : url
+        postgresPoolSize = v["gateway.postgres_pool_size"].intValue
+        let token = v["gateway.admin_token"].secretValue
+        adminToken = token.revealed.isEmpty ? nil : token
+        corsOrigins = v["gateway.cors_origins"].listValue
+        rateLimit = v["gateway.rate_limit"].doubleValue
+        rateBurst = v["gateway.rate_burst"].intValue
+        maxBody = v["gateway.max_body"].intValue
+        maxPage = v["gateway.max_page"].intValue
     }
 }
 

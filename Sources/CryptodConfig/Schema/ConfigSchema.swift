@@ -147,6 +147,34 @@ package enum ConfigSchema {
         roleKey(
             "gateway", "ws_heartbeat_interval", .duration(atLeast: .milliseconds(10)), .duration(.seconds(15)),
             .gateway, "How often every WebSocket client gets a heartbeat message (besides WebSocket pings)."),
+        ConfigKey(
+            section: "gateway", name: "postgres_url",
+            type: .credentialURL(schemes: ["postgres", "postgresql"], emptyMeans: "writer.postgres_url"),
+            defaultValue: .secret(SecretString("")),
+            doc: "PostgreSQL URL the gateway reads candle history from (read-only sessions); \"\" means "
+                + "writer.postgres_url. The password is never printed.",
+            consumers: [.gateway]),
+        roleKey(
+            "gateway", "postgres_pool_size", .integer(.range(1...32)), .integer(2), .gateway,
+            "PostgreSQL connections (each on its own thread) serving history requests."),
+        gatewayReloadable(
+            "admin_token", .secret, .secret(SecretString("")),
+            "Bearer token for /api/v1/admin/*, subscribe, unsubscribe and verify (Authorization: Bearer TOKEN); "
+                + "\"\" disables those routes. Never printed or logged; prefer the environment variable."),
+        gatewayReloadable(
+            "cors_origins", .originList, .list([]),
+            "Browser origins allowed to call the REST API (CORS), or [\"*\"] for any; [] sends no CORS headers."),
+        gatewayReloadable(
+            "rate_limit", .float(above: 0, atMost: 1_000_000), .float(100),
+            "Requests per second each client IP may make on average (token bucket); beyond it 429 with Retry-After."),
+        gatewayReloadable(
+            "rate_burst", .integer(.range(1...1_000_000)), .integer(200),
+            "Requests a client IP may make at once before rate_limit applies (the bucket's size)."),
+        gatewayReloadable(
+            "max_body", .size(1024...(16 << 20)), .size(64 << 10), "Largest request body accepted (413 beyond it)."),
+        roleKey(
+            "gateway", "max_page", .integer(.range(1...100_000)), .integer(1000), .gateway,
+            "Most candles one /ohlcv page returns (the largest limit a client may ask for)."),
         // [writer]
         roleKey("writer", "enabled", .bool, .bool(true), .writer, "Run the writer process."),
         roleKey(
@@ -248,6 +276,14 @@ package enum ConfigSchema {
         -> ConfigKey
     {
         ConfigKey(section: "writer", name: name, type: type, defaultValue: value, doc: doc, consumers: [.writer])
+    }
+
+    private static func gatewayReloadable(
+        _ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String
+    ) -> ConfigKey {
+        ConfigKey(
+            section: "gateway", name: name, type: type, defaultValue: value, doc: doc, reloadable: true,
+            consumers: [.gateway])
     }
 
     private static func supervisorKey(

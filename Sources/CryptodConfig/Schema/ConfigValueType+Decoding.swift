@@ -81,8 +81,9 @@ extension ConfigValueType {
             return Self.string(input).flatMap { s in
                 Self.urlProblem(s, schemes: schemes).map { .failure($0) } ?? .success(.string(s))
             }
-        case .credentialURL(let schemes):
+        case .credentialURL(let schemes, let emptyMeans):
             return Self.string(input).flatMap { s in
+                if s.isEmpty, emptyMeans != nil { return .success(.secret(SecretString(""))) }
                 if let problem = Self.urlProblem(s, schemes: schemes, credentials: true) { return .failure(problem) }
                 return .success(.secret(SecretString.url(s)))
             }
@@ -108,6 +109,16 @@ extension ConfigValueType {
         case .symbolList(let rule):
             return Self.list(input) { item in
                 rule.accepts(item) ? nil : ValueProblem("\(TOMLValue.quoted(item)) is not a valid symbol")
+            }
+        case .originList:
+            return Self.list(input) { item in
+                if item == "*" { return nil }
+                if let problem = Self.urlProblem(item, schemes: ["http", "https"]) { return problem }
+                let rest = item[item.range(of: "://")!.upperBound...]
+                return rest.contains("/")
+                    ? ValueProblem(
+                        "\(TOMLValue.quoted(item)) is not an origin: write scheme://host[:port] without a path")
+                    : nil
             }
         }
     }

@@ -19,8 +19,9 @@ package enum ConfigValueType: Sendable, Equatable {
     /// An absolute URL with one of `schemes` and a host.
     case url(schemes: [String])
     /// A URL with one of `schemes` that may carry a user and password (a database or broker); decoded as a
-    /// ``SecretString`` that prints the URL with the password replaced by `<redacted>`.
-    case credentialURL(schemes: [String])
+    /// ``SecretString`` that prints the URL with the password replaced by `<redacted>`. `emptyMeans`
+    /// documents what `""` stands for; nil means it must not be empty.
+    case credentialURL(schemes: [String], emptyMeans: String? = nil)
     /// One word of `allowed`.
     case choice([String])
     /// A list of distinct words of `allowed`. `known` (a superset) lists words that exist but that this key
@@ -28,6 +29,8 @@ package enum ConfigValueType: Sendable, Equatable {
     case choiceList(allowed: [String], known: [String], restriction: String?)
     /// A list of distinct market symbols spelled by `rule`.
     case symbolList(SymbolRule)
+    /// A list of distinct browser origins (`"https://app.example.com"`, `"http://localhost:3000"`) or `"*"`.
+    case originList
 
     // MARK: - Descriptions
 
@@ -44,10 +47,13 @@ package enum ConfigValueType: Sendable, Equatable {
         case .size(let r): "size (\(SizeSyntax.format(r.lowerBound))-\(SizeSyntax.format(r.upperBound)))"
         case .address: "address"
         case .url(let schemes): "URL (" + schemes.joined(separator: ", ") + ")"
-        case .credentialURL(let schemes): "URL (" + schemes.joined(separator: ", ") + "; password never printed)"
+        case .credentialURL(let schemes, let emptyMeans):
+            "URL (" + schemes.joined(separator: ", ") + "; password never printed"
+                + (emptyMeans.map { "; \"\" = \($0)" } ?? "") + ")"
         case .choice(let words): "one of " + words.joined(separator: "|")
         case .choiceList(let allowed, _, _): "list of " + allowed.joined(separator: "|")
         case .symbolList: "list of symbols"
+        case .originList: "list of origins"
         }
     }
 
@@ -77,15 +83,19 @@ package enum ConfigValueType: Sendable, Equatable {
             return "\"HOST:PORT\", e.g. \(e)"
         case .url(let schemes):
             return "a URL with scheme " + schemes.joined(separator: " or ") + " and a host, e.g. \(e)"
-        case .credentialURL(let schemes):
+        case .credentialURL(let schemes, let emptyMeans):
+            let empty = emptyMeans.map { " (\"\" = \($0))" } ?? ""
             return "a URL with scheme " + schemes.joined(separator: " or ")
-                + ", an optional user:password@ and a host, e.g. \(e)"
+                + ", an optional user:password@ and a host\(empty)"
+                + (example == .secret(SecretString("")) ? "" : ", e.g. \(e)")
         case .choice(let words):
             return "one of " + words.joined(separator: ", ")
         case .choiceList(let allowed, _, _):
             return "a list of " + allowed.joined(separator: ", ") + ", e.g. \(e)"
         case .symbolList(let rule):
             return "a list of symbols (\(rule.description)), e.g. \(e)"
+        case .originList:
+            return "a list of origins (scheme://host[:port], e.g. \"https://app.example.com\") or [\"*\"] for any"
         }
     }
 

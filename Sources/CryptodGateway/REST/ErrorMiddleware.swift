@@ -13,7 +13,8 @@ import Logging
 /// from a responder wrapped in the router's middleware, which is why this is a middleware and why it tells
 /// the two apart itself.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// The routes served, as `(path template, methods)`; `:name` segments match any one segment.
+    /// The routes served, as `(path template, methods)`; `{name}` (or `:name`) segments match any one
+    /// segment, and a trailing `{symbol}` one or more.
     let endpoints: [(path: String, methods: [HTTPRequest.Method])]
     let logger: Logger
 
@@ -30,7 +31,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw notFound(request)
         } catch let error as HTTPError {
             // Hummingbird's own refusals get the same body shape as ours.
-            let code: GatewayHTTPError.Code = error.status.code >= 500 ? .internalError : .badRequest
+            let code: GatewayHTTPError.Code =
+                error.status.code >= 500
+                ? .internalError : error.status == .contentTooLarge ? .bodyTooLarge : .badRequest
             throw GatewayHTTPError(error.status, code, error.body ?? error.status.reasonPhrase, headers: error.headers)
         } catch let error as any HTTPResponseError {
             throw error
@@ -57,11 +60,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         return GatewayHTTPError(.notFound, .unknownEndpoint, "no endpoint \(path); the endpoints are: \(list)")
     }
 
-    /// Whether `path` fits `template` segment by segment (`:name` fits any non-empty segment).
     static func matches(template: String, path: String) -> Bool {
-        let want = template.split(separator: "/")
-        let have = path.split(separator: "/")
-        guard want.count == have.count else { return false }
-        return zip(want, have).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        RouteSpec.matches(template: template, path: path)
     }
 }

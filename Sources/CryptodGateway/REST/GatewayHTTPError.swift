@@ -31,6 +31,42 @@ package struct GatewayHTTPError: HTTPResponseError, Sendable, Equatable {
         package static let upgradeRequired = Code("upgrade_required")
         /// A bug: the message and the gateway's log say more.
         package static let internalError = Code("internal")
+        /// The exchange is not one cryptod supports.
+        package static let unknownExchange = Code("unknown_exchange")
+        /// The exchange lists no such market.
+        package static let unknownSymbol = Code("unknown_symbol")
+        /// `?market=` is not a market type of the exchange.
+        package static let badMarket = Code("bad_market")
+        /// `?depth=` is not a number in range.
+        package static let badDepth = Code("bad_depth")
+        /// `?timeframe=` is not a candle interval of the exchange.
+        package static let badTimeframe = Code("bad_timeframe")
+        /// `start`/`end` are not times, or not in order.
+        package static let badRange = Code("bad_range")
+        /// `?cursor=` is not a cursor of this query.
+        package static let badCursor = Code("bad_cursor")
+        /// `?limit=` is larger than the page size allowed.
+        package static let pageTooLarge = Code("page_too_large")
+        /// A subscription id that no POST …/subscribe returned.
+        package static let badSubscription = Code("bad_subscription")
+        /// The request body is not the JSON object the route takes.
+        package static let badBody = Code("bad_body")
+        /// The request body is larger than `gateway.max_body`.
+        package static let bodyTooLarge = Code("body_too_large")
+        /// No or a wrong bearer token on an admin route.
+        package static let unauthorized = Code("unauthorized")
+        /// Admin routes are off (`gateway.admin_token` is empty).
+        package static let adminDisabled = Code("admin_disabled")
+        /// The client's request rate is over `gateway.rate_limit`.
+        package static let rateLimited = Code("rate_limited")
+        /// The exchange is supported but not enabled, so it has no ingestor to ask.
+        package static let exchangeDisabled = Code("exchange_disabled")
+        /// The ingestor did not answer or refused the command.
+        package static let ingestorUnavailable = Code("ingestor_unavailable")
+        /// The ingestor refused the request as invalid.
+        package static let rejected = Code("rejected")
+        /// PostgreSQL cannot be reached for history.
+        package static let historyUnavailable = Code("history_unavailable")
     }
 
     package var status: HTTPResponse.Status

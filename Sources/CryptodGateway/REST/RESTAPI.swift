@@ -1,159 +1,139 @@
 import CryptodConfig
+import CryptodExchanges
 import CryptodFormats
+import CryptodIPC
 import CryptodModel
 import CryptodRuntime
 import Hummingbird
 import Logging
 
-/// The REST endpoints on `gateway.rest_listen` (documented in docs/api.md).
-///
-/// | Endpoint | Answer |
-/// | --- | --- |
-/// | `GET /health` | 200 when every configured process is ready, else 503 naming what is wrong |
-/// | `GET /metrics` | every process's metrics, merged (Prometheus text 0.0.4) |
-/// | `GET /api/v1/status` | each process's status details and the supervisor's view |
-/// | `GET /api/v1/markets` | the markets the gateway has data for |
-/// | `GET /api/v1/tickers/{exchange}/{symbol}` | the latest ticker |
-/// | `GET /api/v1/trades/{exchange}/{symbol}?limit=N` | the latest N trades, oldest first (default 100) |
-/// | `GET /api/v1/candles/{exchange}/{symbol}/{interval}` | the latest candle of that interval |
+/// The REST endpoints on `gateway.rest_listen`: every route of ``RouteTable`` (documented in docs/api.md and
+/// in the OpenAPI document at `/openapi.json`), dispatched by ``RouteID``.
 struct RESTAPI: Sendable {
+    let table: RouteTable
     let state: MarketState
+    let books: BookStore
+    let hub: WebSocketHub
     let survey: ProcessSurvey
     let cluster: ClusterMetrics
-    let topology: @Sendable () -> Topology
+    let metrics: GatewayMetrics
+    let policy: RESTPolicy
+    let limiter: RateLimiter
+    /// nil when no PostgreSQL URL could be used (the ohlcv route then answers 503).
+    let history: CandleHistory?
+    let docs: DocsAssets
+    let configuration: @Sendable () -> Configuration
     let logger: Logger
 
-    /// Trades returned when `limit` is not given.
-    static let defaultTradeLimit = 100
+    var topology: Topology { configuration().topology }
 
-    static let endpoints: [(path: String, methods: [HTTPRequest.Method])] = [
-        "/health", "/metrics", "/api/v1/status", "/api/v1/markets", "/api/v1/tickers/:exchange/:symbol",
-        "/api/v1/trades/:exchange/:symbol", "/api/v1/candles/:exchange/:symbol/:interval",
-    ].map { ($0, [.get, .head]) }
+    /// `(path, methods)` of every route, for the 404 and 405 answers.
+    var endpoints: [(path: String, methods: [HTTPRequest.Method])] {
+        var result: [(path: String, methods: [HTTPRequest.Method])] = []
+        for route in table.routes where route.id != .docsAsset {
+            if let index = result.firstIndex(where: { $0.path == route.path }) {
+                result[index].methods.append(route.method)
+            } else {
+                result.append((route.path, [route.method]))
+            }
+        }
+        return result.map { entry in
+            (entry.path, entry.methods.contains(.get) ? entry.methods + [.head] : entry.methods)
+        }
+    }
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
-        // First, so that it wraps every route and the router's not-found answer too.
-        router.add(middleware: ErrorMiddleware(endpoints: Self.endpoints, logger: logger))
-        router.get("/health") { _, _ in await health(detailed: false) }
-        router.get("/api/v1/status") { _, _ in await health(detailed: true) }
-        router.get("/metrics") { _, _ in await metrics() }
-        router.get("/api/v1/markets") { _, _ in markets() }
-        router.get("/api/v1/tickers/:exchange/:symbol") { _, context in try ticker(context) }
-        router.get("/api/v1/trades/:exchange/:symbol") { request, context in try trades(request, context) }
-        router.get("/api/v1/candles/:exchange/:symbol/:interval") { _, context in try candle(context) }
+    func router() -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
+        // First, so that they wrap every route and the router's not-found answer too.
+        router.add(middleware: AccessMiddleware(policy: policy, limiter: limiter, metrics: metrics))
+        router.add(middleware: ErrorMiddleware(endpoints: endpoints, logger: logger))
+        for route in table.routes {
+            router.on(RouterPath(route.routerPath), method: route.method) { request, context in
+                try await answer(route, request, context)
+            }
+        }
         return router
+    }
+
+    private func answer(
+        _ route: RouteSpec, _ request: Request, _ context: GatewayRequestContext
+    ) async throws
+        -> Response
+    {
+        if route.auth == .admin { try authorize(request) }
+        let inputs = RouteInputs(route: route, request: request, context: context)
+        switch route.id {
+        case .health: return await health(detailed: false)
+        case .healthLive:
+            return JSONBody.object { json in
+                json.field("status", "ok")
+                json.field("time", Timestamp(nanoseconds: WallClock.nowNanoseconds()))
+            }
+        case .metrics: return await prometheus()
+        case .openAPI: return JSONBody.response(.ok, bytes: OpenAPIDocument.generate(table, compact: true))
+        case .docs: return DocsAssets.page(DocsAssets.swaggerPage)
+        case .redoc: return DocsAssets.page(DocsAssets.redocPage)
+        case .docsAsset: return try await docs.asset(inputs.text("file") ?? "")
+        case .exchanges: return exchanges()
+        case .exchangesStatus: return await exchangesStatus()
+        case .exchangeInfo: return try exchangeInfo(inputs)
+        case .exchangeStatus: return try await exchangeStatus(inputs)
+        case .timeframes: return try timeframes(inputs)
+        case .markets: return try markets(inputs)
+        case .ticker, .legacyTicker: return try ticker(inputs)
+        case .orderBook: return try orderBook(inputs)
+        case .ohlcv: return try await ohlcv(inputs)
+        case .verifyKey: return try await verifyKey(inputs)
+        case .subscribe: return try await subscribe(inputs)
+        case .unsubscribe: return try await unsubscribe(inputs)
+        case .subscriptions: return try await subscriptions(inputs)
+        case .adminStatus, .legacyStatus: return await health(detailed: true)
+        case .adminMetrics: return adminMetrics()
+        case .adminWebSocketStats: return webSocketStats()
+        case .legacyMarkets: return legacyMarkets()
+        case .legacyTrades: return try trades(inputs)
+        case .legacyCandle: return try candle(inputs)
+        }
+    }
+
+    // MARK: - Admin token
+
+    /// Admin routes need `Authorization: Bearer <gateway.admin_token>`; the token is never logged.
+    private func authorize(_ request: Request) throws {
+        guard let token = policy.values.adminToken else {
+            throw GatewayHTTPError(
+                .forbidden, .adminDisabled,
+                "admin routes are disabled: set gateway.admin_token (or the environment variable "
+                    + "CRYPTOD_GATEWAY_ADMIN_TOKEN) and send it as Authorization: Bearer TOKEN")
+        }
+        guard RESTPolicy.tokenMatches(request.headers[.authorization], token: token) else {
+            let given = request.headers[.authorization] == nil ? "no Authorization header" : "a wrong token"
+            throw GatewayHTTPError(
+                .unauthorized, .unauthorized,
+                "this route needs the admin token: send Authorization: Bearer TOKEN with gateway.admin_token; "
+                    + "the request had \(given)",
+                headers: [.wwwAuthenticate: "Bearer realm=\"cryptod\""])
+        }
     }
 
     // MARK: - Processes
 
     private func health(detailed: Bool) async -> Response {
-        let report = await survey.survey(topology())
+        let report = await survey.survey(topology)
         if !report.healthy && !detailed {
             logger.debug(
                 "health check: not every process is ready",
                 metadata: ["problems": "\(report.processes.compactMap(\.problem))"])
         }
-        // /api/v1/status answers 200 whenever it could look; /health's status code is the verdict.
+        // The status routes answer 200 whenever they could look; /health's status code is the verdict.
         let status: HTTPResponse.Status = detailed || report.healthy ? .ok : .serviceUnavailable
         return JSONBody.response(status, bytes: report.json(detailed: detailed))
     }
 
-    private func metrics() async -> Response {
-        let text = await cluster.scrape(topology())
+    private func prometheus() async -> Response {
+        let text = await cluster.scrape(topology)
         return Response(
             status: .ok, headers: [.contentType: CryptodMetrics.contentType, .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    // MARK: - Market data
-
-    private func markets() -> Response {
-        JSONBody.object { json in
-            json.key("markets")
-            json.array { json in
-                for summary in state.summaries() {
-                    json.object { json in
-                        json.field("exchange", summary.key.exchange)
-                        json.field("market", summary.market.description)
-                        json.field("symbol", summary.key.symbol)
-                        json.field("ticker", summary.hasTicker)
-                        json.field("trades", Int64(summary.tradeCount))
-                        json.key("candle_intervals")
-                        json.array { json in
-                            for interval in summary.candleIntervals { json.value(interval.description) }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private func ticker(_ context: BasicRequestContext) throws -> Response {
-        let key = try Self.market(context)
-        guard let ticker = state.ticker(key) else { throw noData("ticker", key) }
-        return event(.ticker(ticker))
-    }
-
-    private func trades(_ request: Request, _ context: BasicRequestContext) throws -> Response {
-        let key = try Self.market(context)
-        var limit = Self.defaultTradeLimit
-        if let text = request.uri.queryParameters.get("limit") {
-            guard let value = Int(text), (1...state.tradeHistory).contains(value) else {
-                throw GatewayHTTPError(
-                    .badRequest, .badLimit, "limit must be an integer from 1 to \(state.tradeHistory), not \"\(text)\"")
-            }
-            limit = value
-        }
-        let trades = state.trades(key, limit: limit)
-        guard !trades.isEmpty else { throw noData("trades", key) }
-        return event(.trades(trades))
-    }
-
-    private func candle(_ context: BasicRequestContext) throws -> Response {
-        let key = try Self.market(context)
-        let text = context.parameters.get("interval") ?? ""
-        guard let interval = CandleInterval(name: text) else {
-            throw GatewayHTTPError(
-                .badRequest, .badInterval,
-                "unknown interval \"\(text)\"; use one of \(TopicPattern.intervalList)"
-            )
-        }
-        guard let candle = state.candle(key, interval: interval) else { throw noData("\(interval) candle", key) }
-        return event(.candle(candle))
-    }
-
-    private func event(_ event: MarketEvent) -> Response {
-        JSONBody.response(.ok, bytes: MarketEventJSON.encode(event))
-    }
-
-    /// The exchange and symbol of the path, checked.
-    private static func market(_ context: BasicRequestContext) throws -> MarketState.SymbolKey {
-        let exchange = context.parameters.get("exchange") ?? ""
-        guard ExchangeID(exchange) != nil else {
-            throw GatewayHTTPError(
-                .badRequest, .badExchange,
-                "\"\(exchange)\" is not an exchange name; use lowercase, e.g. binance, bybit, whitebit")
-        }
-        let symbol = context.parameters.get("symbol") ?? ""
-        guard TopicPattern.isSymbol(symbol) else {
-            throw GatewayHTTPError(
-                .badRequest, .badSymbol,
-                "\"\(symbol)\" is not a symbol; write it as the exchange does, e.g. BTCUSDT or BTC_USDT")
-        }
-        return MarketState.SymbolKey(exchange: exchange, symbol: symbol)
-    }
-
-    private func noData(_ what: String, _ key: MarketState.SymbolKey) -> GatewayHTTPError {
-        let known = state.summaries().filter { $0.key.exchange == key.exchange }.map(\.key.symbol)
-        let hint =
-            known.isEmpty
-            ? "no market data from \(key.exchange) has arrived yet; check that its ingestor runs (GET /health)"
-            : "data from \(key.exchange) has arrived for \(known.joined(separator: ", "))"
-        return GatewayHTTPError(
-            .notFound, .noData,
-            "no \(what) received yet for \(key.exchange) \(key.symbol); \(hint). "
-                + "Is \(key.symbol) in exchanges.\(key.exchange).markets?"
-        )
     }
 }

@@ -1,0 +1,300 @@
+import CryptodExchanges
+import CryptodModel
+import Hummingbird
+
+/// Every REST route, in documentation order: the one list the router registers, the "unknown endpoint"
+/// answer names and the OpenAPI document describes, so the three cannot drift.
+package struct RouteTable: Sendable {
+    /// Limits that appear in the routes' parameters (from `[gateway]`).
+    package struct Limits: Sendable, Equatable {
+        /// Most candles one `/ohlcv` page returns (`gateway.max_page`).
+        package var maxPage: Int
+        /// Trades kept per market (`/api/v1/trades`' largest limit).
+        package var tradeHistory: Int
+
+        package init(maxPage: Int = 1000, tradeHistory: Int = 1000) {
+            self.maxPage = maxPage
+            self.tradeHistory = tradeHistory
+        }
+    }
+
+    package let routes: [RouteSpec]
+
+    /// Candles an `/ohlcv` page returns when `limit` is not given.
+    static let defaultPage = 500
+    /// Levels per side when `depth` is not given, and the most that may be asked for.
+    static let defaultDepth = 100
+    static let maxDepth = 5000
+    /// Trades returned by `/api/v1/trades` when `limit` is not given.
+    static let defaultTradeLimit = 100
+    /// Files under /docs/assets/.
+    static let assetFiles = ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "redoc.standalone.js"]
+
+    package init(limits: Limits = Limits()) {
+        routes = Self.build(limits)
+    }
+
+    /// The route `method path` answers to, and whether the path exists for other methods.
+    func lookup(method: HTTPRequest.Method, path: String) -> (route: RouteSpec?, allowed: [HTTPRequest.Method]) {
+        let candidates = routes.filter { $0.matches(path) }
+        // An exact template beats a trailing-symbol one (`/exchanges/status` is not a symbol route).
+        return (candidates.first { $0.method == method }, candidates.map(\.method))
+    }
+
+    /// `GET /health, GET /metrics, …` for the unknown-endpoint message.
+    var endpointList: String {
+        routes.filter { $0.id != .docsAsset }.map { "\($0.method) \($0.path)" }.joined(separator: ", ")
+    }
+
+    // MARK: - The routes
+
+    private static func build(_ limits: Limits) -> [RouteSpec] {
+        typealias Parameter = RouteSpec.Parameter
+        let exchanges = ExchangeRegistry.supported.map(\.rawValue)
+        let exchange = Parameter(
+            "exchange", .path, .text, errorCode: .unknownExchange, schema: .choice(exchanges),
+            "The exchange, lower case: \(exchanges.joined(separator: ", ")).")
+        let symbol = Parameter(
+            "symbol", .path, .text, errorCode: .badSymbol,
+            "The market's symbol, as the exchange writes it (BTCUSDT, BTC_USDT) or unified (BTC/USDT, escaped "
+                + "BTC%2FUSDT); any case.")
+        let market = Parameter(
+            "market", .query, .choice(SchemaComponents.marketTypes, defaultValue: nil), errorCode: .badMarket,
+            "Market type where the exchange has several (Bybit: spot or linear); default: the configured one.")
+        let intervals = CandleInterval.allCases.map(\.description)
+        let marketRefs: [Parameter] = [exchange, symbol, market]
+        typealias P = JSONSchema.Property
+        func object(_ properties: [P], _ closed: Bool = false) -> JSONSchema { .object(properties, closed: closed) }
+        let subscriptionBody = object(
+            [
+                P("symbol", .string(.init(minLength: 1, maxLength: 64)), "BTCUSDT, BTC_USDT or BTC/USDT."),
+                P("market", .choice(SchemaComponents.marketTypes), required: false, "Default: spot."),
+                P(
+                    "channels", .array(.string(.init(minLength: 1, maxLength: 32)), maxItems: 32), required: false,
+                    "ticker, trades, book, candles:<interval>; none means all."),
+            ], false)
+        let subscription = object(
+            [
+                P("sub_id", .string(), "Pass to DELETE …/subscribe/{sub_id} to stop these streams."),
+                P("exchange", .string()), P("market", .string()), P("symbol", .string()),
+                P("channels", .array(.string())), P("message", .string(), "What the ingestor did."),
+            ], false)
+        let processList = JSONSchema.any(description: "The process survey (docs/api.md, GET /health).")
+        return [
+            // Service
+            RouteSpec(
+                .health, .get, "/health", tag: "service", summary: "Readiness of every process",
+                description: "200 when every configured process is ready, otherwise 503 naming what is wrong.",
+                response: .json(processList), errors: [.serviceUnavailable]),
+            RouteSpec(
+                .healthLive, .get, "/health/live", tag: "service", summary: "Liveness of the gateway",
+                description: "200 whenever the gateway answers at all; asks no other process.",
+                response: .json(object([P("status", .choice(["ok"])), P("time", .dateTime)], false))),
+            RouteSpec(
+                .metrics, .get, "/metrics", tag: "service", summary: "Prometheus metrics of every process",
+                description: "Text format 0.0.4: the gateway's metrics, then every other process's, merged by family.",
+                response: .prometheus),
+            RouteSpec(
+                .openAPI, .get, "/openapi.json", tag: "service", summary: "This OpenAPI 3.1 document",
+                description: "Generated from the gateway's route table.",
+                response: .json(.any(description: "An OpenAPI 3.1 document."))),
+            RouteSpec(
+                .docs, .get, "/docs", tag: "service", summary: "Interactive API documentation (Swagger UI)",
+                description: "Every asset is served by the gateway itself.", response: .html),
+            RouteSpec(
+                .redoc, .get, "/redoc", tag: "service", summary: "One-page API reference (Redoc)",
+                description: "Every asset is served by the gateway itself.", response: .html),
+            RouteSpec(
+                .docsAsset, .get, "/docs/assets/{file}", tag: "service", summary: "A vendored documentation asset",
+                description: "Swagger UI and Redoc files (versions and licences in the gateway's resources).",
+                parameters: [
+                    Parameter(
+                        "file", .path, .choice(assetFiles, defaultValue: nil), errorCode: .unknownEndpoint,
+                        "The file.")
+                ], response: .file, errors: [.notFound]),
+            // Exchanges
+            RouteSpec(
+                .exchanges, .get, "/api/v1/exchanges", tag: "exchanges", summary: "The supported exchanges",
+                description: "Every exchange cryptod has an adapter for, and whether it is enabled.",
+                response: .json(
+                    object([
+                        P(
+                            "exchanges",
+                            .array(
+                                object([
+                                    P("name", .string()), P("enabled", .boolean),
+                                    P("market_types", .array(.choice(SchemaComponents.marketTypes))),
+                                    P("default_market", .choice(SchemaComponents.marketTypes)),
+                                ])))
+                    ]))),
+            RouteSpec(
+                .exchangesStatus, .get, "/api/v1/exchanges/status", tag: "exchanges",
+                summary: "Status of every exchange",
+                description: "Each ingestor's process state and its exchange connection, as last reported.",
+                response: .json(object([P("exchanges", .array(.ref("ExchangeStatus")))]))),
+            RouteSpec(
+                .exchangeInfo, .get, "/api/v1/exchanges/{exchange}/info", tag: "exchanges",
+                summary: "What cryptod knows about an exchange",
+                description: "Market types, timeframes, book depths, symbol spelling and the configured markets.",
+                parameters: [exchange],
+                response: .json(
+                    object([
+                        P("name", .string()), P("enabled", .boolean),
+                        P("market_types", .array(.choice(SchemaComponents.marketTypes))),
+                        P("default_market", .choice(SchemaComponents.marketTypes)),
+                        P("timeframes", .array(.choice(intervals))), P("book_depths", .string()),
+                        P("symbol_format", .string()), P("markets", .array(.string()), "Configured markets."),
+                        P("channels", .array(.string())), P("instruments", .nullable(.integer(minimum: 0))),
+                    ])), errors: [.notFound]),
+            RouteSpec(
+                .exchangeStatus, .get, "/api/v1/exchanges/{exchange}/status", tag: "exchanges",
+                summary: "Status of one exchange", description: "As one entry of GET /api/v1/exchanges/status.",
+                parameters: [exchange], response: .json(.ref("ExchangeStatus")), errors: [.notFound]),
+            RouteSpec(
+                .timeframes, .get, "/api/v1/exchanges/{exchange}/timeframes", tag: "exchanges",
+                summary: "Candle timeframes of an exchange", description: "The intervals the exchange offers.",
+                parameters: [exchange],
+                response: .json(object([P("exchange", .string()), P("timeframes", .array(.choice(intervals)))])),
+                errors: [.notFound]),
+            RouteSpec(
+                .markets, .get, "/api/v1/exchanges/{exchange}/markets", tag: "exchanges",
+                summary: "Markets an exchange lists",
+                description: "From the ingestor's instrument lists; instruments_received is false until the first "
+                    + "list has arrived.",
+                parameters: [exchange, market],
+                response: .json(
+                    object([
+                        P("exchange", .string()), P("instruments_received", .boolean),
+                        P("markets", .array(.ref("Instrument"))),
+                    ])), errors: [.badRequest, .notFound]),
+            RouteSpec(
+                .verifyKey, .post, "/api/v1/exchanges/{exchange}/verify", tag: "admin",
+                summary: "Check an API key with the exchange",
+                description: "One signed request through the ingestor; the secret is neither stored, logged nor "
+                    + "echoed.",
+                parameters: [exchange],
+                requestBody: object(
+                    [
+                        P("key", .string(.init(minLength: 1, maxLength: 256))),
+                        P("secret", .string(.init(minLength: 1, maxLength: 512))),
+                    ], true),
+                response: .json(
+                    object([
+                        P(
+                            "outcome",
+                            .choice([
+                                "valid", "invalid_key", "invalid_signature", "clock_skew", "ip_not_allowed",
+                                "rate_limited", "unknown",
+                            ])), P("valid", .boolean), P("permissions", .array(.string())), P("detail", .string()),
+                    ])), errors: [.notFound, .conflict, .badGateway], auth: .admin),
+            // Market data
+            RouteSpec(
+                .ticker, .get, "/api/v1/exchanges/{exchange}/ticker/{symbol}", tag: "market data",
+                summary: "The latest ticker", description: "From memory: the last ticker the ingestor sent.",
+                parameters: marketRefs, response: .json(.ref("Ticker")), errors: [.badRequest, .notFound]),
+            RouteSpec(
+                .orderBook, .get, "/api/v1/exchanges/{exchange}/orderbook/{symbol}", tag: "market data",
+                summary: "The order book",
+                description: "The top levels with the book's update id and sync state (the book the WebSocket "
+                    + "streams).",
+                parameters: marketRefs + [
+                    Parameter(
+                        "depth", .query, .integer(1...maxDepth, defaultValue: defaultDepth), errorCode: .badDepth,
+                        "Levels per side (default \(defaultDepth)).")
+                ], response: .json(.ref("OrderBook")), errors: [.badRequest, .notFound]),
+            RouteSpec(
+                .ohlcv, .get, "/api/v1/exchanges/{exchange}/ohlcv/{symbol}", tag: "market data",
+                summary: "Stored candles (history)",
+                description: "From PostgreSQL, with the coverage state of the range. With start: candles from "
+                    + "start (up to end), oldest first. Without: the newest limit candles before end. Pages "
+                    + "continue with ?cursor=next_cursor (alone or with the same timeframe and market).",
+                parameters: marketRefs + [
+                    Parameter(
+                        "timeframe", .query, .choice(intervals, defaultValue: "1m"), errorCode: .badTimeframe,
+                        "Candle interval (default 1m)."),
+                    Parameter(
+                        "start", .query, .time, errorCode: .badRange,
+                        "Inclusive start: RFC 3339 (2026-07-01T00:00:00Z) or milliseconds since the epoch."),
+                    Parameter("end", .query, .time, errorCode: .badRange, "Exclusive end (default: now); as start."),
+                    Parameter(
+                        "limit", .query, .integer(1...limits.maxPage, defaultValue: min(defaultPage, limits.maxPage)),
+                        errorCode: .badLimit, aboveRangeCode: .pageTooLarge,
+                        "Candles per page (default \(min(defaultPage, limits.maxPage)))."),
+                    Parameter(
+                        "cursor", .query, .text, errorCode: .badCursor, "next_cursor of the previous page (opaque)."),
+                ], response: .json(.ref("OHLCV")), errors: [.badRequest, .notFound, .serviceUnavailable]),
+            // Runtime subscriptions
+            RouteSpec(
+                .subscribe, .post, "/api/v1/exchanges/{exchange}/subscribe", tag: "admin",
+                summary: "Start a market's streams",
+                description: "Through the ingestor's runtime subscriptions; kept across its restarts until "
+                    + "unsubscribed.",
+                parameters: [exchange], requestBody: subscriptionBody, successStatus: .created,
+                response: .json(subscription), errors: [.notFound, .conflict, .badGateway], auth: .admin),
+            RouteSpec(
+                .unsubscribe, .delete, "/api/v1/exchanges/{exchange}/subscribe/{sub_id}", tag: "admin",
+                summary: "Stop the streams of a subscription",
+                description: "sub_id is the value POST …/subscribe returned.",
+                parameters: [
+                    exchange,
+                    Parameter("sub_id", .path, .text, errorCode: .badSubscription, "The subscription's id."),
+                ], response: .json(subscription), errors: [.badRequest, .notFound, .conflict, .badGateway], auth: .admin
+            ),
+            RouteSpec(
+                .subscriptions, .get, "/api/v1/exchanges/{exchange}/subscriptions", tag: "admin",
+                summary: "The ingestor's streams",
+                description: "Every stream the ingestor is subscribed to (exchange:market:symbol/channel).",
+                parameters: [exchange],
+                response: .json(object([P("exchange", .string()), P("streams", .array(.string()))])),
+                errors: [.notFound, .conflict, .badGateway], auth: .admin),
+            // Admin
+            RouteSpec(
+                .adminStatus, .get, "/api/v1/admin/status", tag: "admin", summary: "Every process's status",
+                description: "The survey of /health with each process's details and the supervisor's view.",
+                response: .json(processList), auth: .admin),
+            RouteSpec(
+                .adminMetrics, .get, "/api/v1/admin/metrics", tag: "admin", summary: "The gateway's REST counters",
+                description: "Requests by route and status, latency percentiles, events received.",
+                response: .json(.any(description: "Counters by route; see docs/api.md.")), auth: .admin),
+            RouteSpec(
+                .adminWebSocketStats, .get, "/api/v1/admin/websocket/stats", tag: "admin",
+                summary: "WebSocket clients", description: "Connected clients, limits and slow-client drops.",
+                response: .json(
+                    object([
+                        P("clients", .integer(minimum: 0)), P("max_clients", .integer(minimum: 0)),
+                        P("queue_capacity", .integer(minimum: 0)), P("slow_disconnects", .integer(minimum: 0)),
+                    ])), auth: .admin),
+            // The first API, kept for its clients.
+            RouteSpec(
+                .legacyStatus, .get, "/api/v1/status", tag: "legacy", summary: "Every process's status",
+                description: "As /api/v1/admin/status, without a token (kept from the first API).",
+                response: .json(processList), legacy: true),
+            RouteSpec(
+                .legacyMarkets, .get, "/api/v1/markets", tag: "legacy", summary: "Markets with data",
+                description: "The markets the gateway has data for.",
+                response: .json(.any(description: "{\"markets\":[…]}")), legacy: true),
+            RouteSpec(
+                .legacyTicker, .get, "/api/v1/tickers/{exchange}/{symbol}", tag: "legacy",
+                summary: "The latest ticker", description: "As /api/v1/exchanges/{exchange}/ticker/{symbol}.",
+                parameters: marketRefs, response: .json(.ref("Ticker")), errors: [.badRequest, .notFound],
+                legacy: true),
+            RouteSpec(
+                .legacyTrades, .get, "/api/v1/trades/{exchange}/{symbol}", tag: "legacy",
+                summary: "The newest trades", description: "Oldest first, from memory.",
+                parameters: marketRefs + [
+                    Parameter(
+                        "limit", .query, .integer(1...limits.tradeHistory, defaultValue: defaultTradeLimit),
+                        errorCode: .badLimit, "Trades (default \(defaultTradeLimit)).")
+                ], response: .json(.ref("Trades")), errors: [.badRequest, .notFound], legacy: true),
+            RouteSpec(
+                .legacyCandle, .get, "/api/v1/candles/{exchange}/{symbol}/{interval}", tag: "legacy",
+                summary: "The latest candle", description: "The latest candle of that interval, from memory.",
+                parameters: [
+                    exchange, Parameter("symbol", .path, .text, errorCode: .badSymbol, "The symbol."),
+                    Parameter(
+                        "interval", .path, .choice(intervals, defaultValue: nil), errorCode: .badInterval,
+                        "Candle interval."), market,
+                ], response: .json(.ref("Candle")), errors: [.badRequest, .notFound], legacy: true),
+        ]
+    }
+}
