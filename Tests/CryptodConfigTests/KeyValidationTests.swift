@@ -288,7 +288,8 @@ import Testing
                 code: .outOfRange),
             Bad(path: "scheduler.timeframes", toml: #"["2m"]"#, fragment: "unknown value \"2m\""),
             Bad(path: "scheduler.history_interval", toml: #""0s""#, fragment: "must be at least 1s", code: .outOfRange),
-            Bad(path: "scheduler.history_lookback", toml: "5", fragment: "a duration needs a unit", code: .typeMismatch),
+            Bad(
+                path: "scheduler.history_lookback", toml: "5", fragment: "a duration needs a unit", code: .typeMismatch),
             Bad(path: "scheduler.retention_trades", toml: #""soon""#, fragment: "soon"),
             Bad(
                 path: "scheduler.retention_ticker_snapshots", toml: "true", fragment: "found a boolean",
