@@ -63,7 +63,7 @@ struct OpenAPITests {
                 var path = route.path
                 let samples = [
                     "exchange": "binance", "symbol": "BTCUSDT", "file": "swagger-ui.css", "interval": "1m",
-                    "sub_id": "7b2273796d626f6c223a2242544355534454227d",
+                    "sub_id": "7b2273796d626f6c223a2242544355534454227d", "id": "1", "timeframe": "1m",
                 ]
                 for (name, value) in samples { path = path.replacingOccurrences(of: "{\(name)}", with: value) }
                 let body =

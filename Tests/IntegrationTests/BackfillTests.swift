@@ -60,6 +60,8 @@ struct BackfillTests {
         let exchsim = try await Exchsim.start(in: sandbox, arguments: ["--seed", "11"])
         var config = TestConfig(writer: true)
         config.scheduler = true
+        config.gateway = true
+        config.gatewayPorts = (try freeTCPPort(), try freeTCPPort())
         config.sinks = ["postgres"]
         var extra = ""
         for venue in ["binance", "bybit", "whitebit"] {
@@ -77,7 +79,8 @@ struct BackfillTests {
         config.writerExtra = "postgres_url = \"\(services.databaseURL)\"\n"
         let daemon = try await Daemon.start(
             in: sandbox, config: config,
-            expecting: ["writer", "scheduler", "ingestor-binance", "ingestor-bybit", "ingestor-whitebit"])
+            expecting: ["writer", "scheduler", "gateway", "ingestor-binance", "ingestor-bybit", "ingestor-whitebit"])
+        let rest = config.gatewayPorts!.rest
 
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let to = now / 60_000 * 60_000 - 60_000
@@ -149,6 +152,31 @@ struct BackfillTests {
             #expect(MarketDataTests.counts418(limits) == 0, "\(venue): zero 418s: \(limits.prefix(300))")
             #expect(Self.counts429(limits) == 0, "\(venue): zero 429s: \(limits.prefix(300))")
         }
+
+        // The same history over REST: the job, its coverage, the capacity, and the candles read back.
+        let (jobStatus, jobBody) = try HTTP.request("GET", port: rest, path: "/api/v1/historical/jobs/\(first)")
+        #expect(jobStatus == 200, "GET /api/v1/historical/jobs/\(first): \(jobStatus)")
+        #expect(Self.json(String(decoding: jobBody, as: UTF8.self))?["state"] as? String == "succeeded")
+        let (coverageStatus, coverageBody) = try HTTP.request(
+            "GET", port: rest, path: "/api/v1/historical/coverage/binance/BTCUSDT/1m?start=\(from)&end=\(to)")
+        #expect(coverageStatus == 200, "coverage over REST: \(coverageStatus)")
+        let restSegments = Self.json(String(decoding: coverageBody, as: UTF8.self))?["segments"] as? [[String: Any]]
+        #expect(restSegments?.map { $0["state"] as? String } == ["present"], "\(restSegments ?? [])")
+        let (capacityStatus, capacityBody) = try HTTP.request(
+            "GET", port: rest, path: "/api/v1/historical/capacity/binance")
+        #expect(capacityStatus == 200, "capacity over REST: \(String(decoding: capacityBody, as: UTF8.self))")
+        let (candlesStatus, candlesBody) = try HTTP.request(
+            "GET", port: rest, path: "/api/v1/exchanges/binance/ohlcv/BTCUSDT?timeframe=1m&start=\(from)&limit=3")
+        #expect(candlesStatus == 200, "ohlcv: \(String(decoding: candlesBody.prefix(300), as: UTF8.self))")
+        let candlesText = String(decoding: candlesBody, as: UTF8.self)
+        let truth = try #require(
+            (try exchsim.getJSON("binance", "/_sim/candles?symbol=BTCUSDT&interval=1m&start=\(from)&limit=1")
+                as? [[String: Any]])?.first)
+        #expect(candlesText.contains("\"\(truth["close"] as? String ?? "?")\""), "ohlcv keeps the exchange's strings")
+        let (refusedStatus, refusedBody) = try HTTP.request(
+            "POST", port: rest, path: "/api/v1/historical/optimized",
+            body: Data(#"{"exchange":"whitebit","symbol":"BTC_USDT","timeframe":"1s"}"#.utf8))
+        #expect(refusedStatus == 400, "a timeframe WhiteBIT lacks: \(String(decoding: refusedBody, as: UTF8.self))")
 
         // A range before the listing: answered empty, recorded empty, not fetched again.
         let early = ["backfill", "binance", "BTCUSDT", "1h", "--from", "2016-01-01", "--to", "2016-01-03", "--json"]

@@ -65,6 +65,8 @@ package struct GatewayHTTPError: HTTPResponseError, Sendable, Equatable {
         package static let ingestorUnavailable = Code("ingestor_unavailable")
         /// The ingestor refused the request as invalid.
         package static let rejected = Code("rejected")
+        /// The scheduler is disabled or did not answer a history request.
+        package static let schedulerUnavailable = Code("scheduler_unavailable")
         /// PostgreSQL cannot be reached for history.
         package static let historyUnavailable = Code("history_unavailable")
     }

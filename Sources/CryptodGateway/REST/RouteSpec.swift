@@ -8,6 +8,8 @@ package enum RouteID: String, Sendable, Hashable, CaseIterable {
     case ticker, ohlcv, orderBook, timeframes, markets
     case subscribe, unsubscribe, subscriptions
     case adminStatus, adminMetrics, adminWebSocketStats
+    case historicalOptimized, historicalBulk, historicalJobs, historicalJob, historicalCapacity, historicalCoverage
+    case historicalSchedule
     case legacyStatus, legacyMarkets, legacyTicker, legacyTrades, legacyCandle
 }
 

@@ -80,6 +80,9 @@ package struct RouteTable: Sendable {
                 P("channels", .array(.string())), P("message", .string(), "What the ingestor did."),
             ], false)
         let processList = JSONSchema.any(description: "The process survey (docs/api.md, GET /health).")
+        let historyJob = JSONSchema.any(description: "A backfill job (docs/history.md).")
+        let historyJobs = JSONSchema.any(description: "{\"jobs\":[…]} (and \"refused\" for bulk requests).")
+        let maxBulkJobs = RESTAPI.maxBulkJobs
         return [
             // Service
             RouteSpec(
@@ -264,6 +267,79 @@ package struct RouteTable: Sendable {
                         P("clients", .integer(minimum: 0)), P("max_clients", .integer(minimum: 0)),
                         P("queue_capacity", .integer(minimum: 0)), P("slow_disconnects", .integer(minimum: 0)),
                     ])), auth: .admin),
+            // History (forwarded to the scheduler; docs/history.md)
+            RouteSpec(
+                .historicalOptimized, .post, "/api/v1/historical/optimized", tag: "history",
+                summary: "Backfill one market and timeframe",
+                description: "Plans from what PostgreSQL holds and fetches only the missing candles, page by page "
+                    + "within the exchange's budget. Answers 202 with the job; follow it at /api/v1/historical/jobs/{id}.",
+                requestBody: object(
+                    [
+                        P("exchange", .choice(exchanges)), P("symbol", .string(.init(minLength: 1, maxLength: 64))),
+                        P("timeframe", .choice(intervals)),
+                        P("market", .choice(SchemaComponents.marketTypes), required: false, "Default: spot."),
+                        P("start", .string(), required: false, "RFC 3339 or epoch ms; default: a day before end."),
+                        P("end", .string(), required: false, "Exclusive; RFC 3339 or epoch ms; default: now."),
+                        P("order", .choice(["newest_first", "oldest_first"]), required: false),
+                    ], false), successStatus: .accepted, response: .json(historyJob),
+                errors: [.badRequest, .conflict, .badGateway, .serviceUnavailable]),
+            RouteSpec(
+                .historicalBulk, .post, "/api/v1/historical/bulk-optimized", tag: "history",
+                summary: "Backfill many markets × timeframes",
+                description: "One job per symbol and timeframe (at most \(maxBulkJobs)); refused ones are listed with "
+                    + "the reason, the others start.",
+                requestBody: object(
+                    [
+                        P("exchange", .choice(exchanges)),
+                        P("symbols", .array(.string(.init(minLength: 1, maxLength: 64)), maxItems: maxBulkJobs)),
+                        P("timeframes", .array(.choice(intervals), maxItems: intervals.count)),
+                        P("market", .choice(SchemaComponents.marketTypes), required: false),
+                        P("start", .string(), required: false), P("end", .string(), required: false),
+                        P("order", .choice(["newest_first", "oldest_first"]), required: false),
+                    ], false), successStatus: .accepted, response: .json(historyJobs),
+                errors: [.badRequest, .conflict, .badGateway, .serviceUnavailable]),
+            RouteSpec(
+                .historicalSchedule, .post, "/api/v1/admin/historical-data/schedule", tag: "admin",
+                summary: "Backfill every configured market",
+                description: "For the enabled exchanges (or one), each configured market × timeframes (default "
+                    + "scheduler.timeframes) over start…end.",
+                requestBody: object(
+                    [
+                        P("exchange", .choice(exchanges), required: false),
+                        P("timeframes", .array(.choice(intervals)), required: false),
+                        P("start", .string(), required: false), P("end", .string(), required: false),
+                    ], false), successStatus: .accepted, response: .json(historyJobs),
+                errors: [.conflict, .badGateway, .serviceUnavailable], auth: .admin),
+            RouteSpec(
+                .historicalJobs, .get, "/api/v1/historical/jobs", tag: "history", summary: "Backfill jobs",
+                description: "Newest first: state, pages, candles, rate and ETA.",
+                response: .json(historyJobs), errors: [.conflict, .badGateway, .serviceUnavailable]),
+            RouteSpec(
+                .historicalJob, .get, "/api/v1/historical/jobs/{id}", tag: "history", summary: "One backfill job",
+                description: "State, ranges done (pages), candles, rate (candles/s) and ETA (s).",
+                parameters: [Parameter("id", .path, .text, errorCode: .badRequest, "The job's id.")],
+                response: .json(historyJob), errors: [.badRequest, .notFound, .conflict, .badGateway]),
+            RouteSpec(
+                .historicalCapacity, .get, "/api/v1/historical/capacity/{exchange}", tag: "history",
+                summary: "An exchange's request budget",
+                description: "Used/limit per budget as the ingestor's governor reports it, the window work would "
+                    + "start in (IMMEDIATE, SHORT, MEDIUM, LONG) and the adaptive delay.",
+                parameters: [exchange], response: .json(.any(description: "Budgets, window and delay.")),
+                errors: [.notFound, .conflict, .badGateway]),
+            RouteSpec(
+                .historicalCoverage, .get, "/api/v1/historical/coverage/{exchange}/{symbol}/{timeframe}",
+                tag: "history", summary: "Stored, empty and missing candle ranges",
+                description: "Segments of start…end (default: the last day) in time order, each present, empty (the "
+                    + "exchange had no candles) or missing. Write a unified symbol escaped (BTC%2FUSDT) here.",
+                parameters: [
+                    exchange, Parameter("symbol", .path, .text, errorCode: .badSymbol, "The market's symbol."),
+                    Parameter(
+                        "timeframe", .path, .choice(intervals, defaultValue: nil), errorCode: .badTimeframe,
+                        "Candle interval."), market,
+                    Parameter("start", .query, .time, errorCode: .badRange, "Inclusive start (default: end − 1 day)."),
+                    Parameter("end", .query, .time, errorCode: .badRange, "Exclusive end (default: now)."),
+                ], response: .json(.any(description: "Coverage segments; see docs/history.md.")),
+                errors: [.badRequest, .notFound, .conflict, .badGateway, .serviceUnavailable]),
             // The first API, kept for its clients.
             RouteSpec(
                 .legacyStatus, .get, "/api/v1/status", tag: "legacy", summary: "Every process's status",
