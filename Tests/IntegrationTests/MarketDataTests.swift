@@ -44,6 +44,16 @@ struct MarketDataTests {
             try exchsim.post(venue, "/_sim/connections/drop", json: "{}")
         }
         try await Task.sleep(for: .seconds(14))
+        // A 429 storm can hit a book's snapshot twice; the governor then waits for the exchange's next window
+        // (up to a minute) before asking again. Wait for every book rather than guess how long that takes.
+        try await eventually("every market's book published", timeout: .seconds(150), every: .seconds(1)) {
+            () -> Bool? in
+            let events = try JSONLEvents(directory: sandbox.stateDirectory + "/jsonl")
+            let missing = Self.markets.flatMap { venue, symbols in
+                symbols.filter { events.book(exchange: venue, symbol: $0) == nil }
+            }
+            return missing.isEmpty ? true : nil
+        }
         #expect(await daemon.terminate() == 0)
 
         let events = try JSONLEvents(directory: sandbox.stateDirectory + "/jsonl")

@@ -130,6 +130,23 @@ extension RESTAPI {
                 .conflict, .exchangeDisabled,
                 "\(name) does not run: exchanges.\(exchange).enabled is false; enable it and reload")
         }
+        let reply = try await controlReply(
+            command, to: name, argument: argument, configuration: configuration, unavailable: .ingestorUnavailable)
+        switch reply.result {
+        case .ok: return reply
+        case .invalidRequest: throw GatewayHTTPError(.badRequest, .rejected, reply.message)
+        case .unknownTarget: throw GatewayHTTPError(.notFound, .unknownExchange, reply.message)
+        case .failed, .busy, .invalidConfig:
+            throw GatewayHTTPError(.badGateway, .ingestorUnavailable, "\(name): \(reply.message)")
+        }
+    }
+
+    /// One control request to a process's own socket (as cryptod relays `cryptoctl`'s); a process that does
+    /// not answer, or answers something else, is a 502 with `unavailable` as its code.
+    func controlReply(
+        _ command: ControlCommand, to name: ProcessName, argument: String, configuration: Configuration,
+        unavailable: GatewayHTTPError.Code
+    ) async throws -> ControlReply {
         let path = Topology.socketPath(for: name, runtimeDirectory: configuration.daemon.runtimeDirectory)
         let request = ControlRequest(
             requestID: UInt32.random(in: 1...UInt32.max), command: command, target: name.description,
@@ -141,21 +158,13 @@ extension RESTAPI {
                 logger: logger)
         } catch {
             throw GatewayHTTPError(
-                .badGateway, .ingestorUnavailable,
-                "\(name) did not answer on \(path): \(error); is it running? (GET /api/v1/exchanges/\(exchange)/status)"
-            )
+                .badGateway, unavailable, "\(name) did not answer on \(path): \(error); is it running? (GET /health)")
         }
         guard case .controlReply(let reply) = answer else {
             throw GatewayHTTPError(
-                .badGateway, .ingestorUnavailable, "\(name) answered \(answer.type) instead of a control reply")
+                .badGateway, unavailable, "\(name) answered \(answer.type) instead of a control reply")
         }
-        switch reply.result {
-        case .ok: return reply
-        case .invalidRequest: throw GatewayHTTPError(.badRequest, .rejected, reply.message)
-        case .unknownTarget: throw GatewayHTTPError(.notFound, .unknownExchange, reply.message)
-        case .failed, .busy, .invalidConfig:
-            throw GatewayHTTPError(.badGateway, .ingestorUnavailable, "\(name): \(reply.message)")
-        }
+        return reply
     }
 
     static func json(_ object: [String: Any]) -> String {

@@ -189,21 +189,9 @@ extension RESTAPI {
             throw GatewayHTTPError(
                 .conflict, .schedulerUnavailable, "the scheduler does not run: scheduler.enabled is false")
         }
-        let path = Topology.socketPath(for: .scheduler, runtimeDirectory: configuration.daemon.runtimeDirectory)
-        let request = ControlRequest(
-            requestID: UInt32.random(in: 1...UInt32.max), command: command, target: "scheduler", argument: argument)
-        let answer: Message
-        do {
-            answer = try await LinkClient.request(
-                .controlRequest(request), path: path, identity: survey.identity, timeout: Self.controlTimeout,
-                logger: logger)
-        } catch {
-            throw GatewayHTTPError(
-                .badGateway, .schedulerUnavailable, "the scheduler did not answer on \(path): \(error); is it running?")
-        }
-        guard case .controlReply(let reply) = answer else {
-            throw GatewayHTTPError(.badGateway, .schedulerUnavailable, "the scheduler answered \(answer.type)")
-        }
+        let reply = try await controlReply(
+            command, to: .scheduler, argument: argument, configuration: configuration,
+            unavailable: .schedulerUnavailable)
         switch reply.result {
         case .ok: return reply
         case .invalidRequest: throw GatewayHTTPError(.badRequest, .rejected, reply.message)
