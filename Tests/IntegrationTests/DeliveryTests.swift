@@ -79,7 +79,13 @@ struct DeliveryTests {
         #expect(sender.stats.ackedThrough == last)
         #expect(sender.stats.nextSequence == last + 1)
 
-        let lines = try Self.writtenLines(under: sandbox.stateDirectory + "/jsonl/\(Self.stream)")
+        // An acknowledged frame is durable, but it may still sit in the writer's spool (a sink slower than
+        // writer.flush_max_age spools so acknowledgements go on) until the spool drains into the file.
+        let directory = sandbox.stateDirectory + "/jsonl/\(Self.stream)"
+        let lines = try await eventually("every acknowledged frame written to the JSONL file", timeout: .seconds(60)) {
+            let lines = try Self.writtenLines(under: directory)
+            return lines.count >= Int(last) ? lines : nil
+        }
         // Sequence numbers 1...last, contiguous and each once (the first break is enough to report).
         let firstBreak = lines.indices.first { lines[$0].seq != UInt64($0) + 1 }
         #expect(lines.count == Int(last), "\(lines.count) lines for \(last) frames")
