@@ -64,6 +64,9 @@ let package = Package(
         .target(name: "CryptodFormats", dependencies: ["CryptodModel"], swiftSettings: strict),
         // Exchange adapters: requests, parsers, book synchronisation and rate-limit rules, all without I/O.
         .target(name: "CryptodExchanges", dependencies: ["CryptodModel"], swiftSettings: strict),
+        // Operations without I/O: performance modes and throttling, worker scaling, Prometheus text samples,
+        // the alert rules (one table generates etc/prometheus/ and is evaluated in-process), health score.
+        .target(name: "CryptodOps", dependencies: ["CryptodModel"], swiftSettings: strict),
 
         // MARK: - Layer 2: links between processes
         .target(
@@ -85,6 +88,7 @@ let package = Package(
             name: "CryptodSinks",
             dependencies: [
                 "CryptodModel", "CryptodWire", "CryptodFormats", "CLibPQ", "CHiredis", "CRabbitMQ",
+                "CryptodOps",  // worker bounds and the scaler behind the Redis and history-read pools
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,7 +101,7 @@ let package = Package(
         .target(
             name: "CryptodRuntime",
             dependencies: [
-                "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CSystemShims",
+                "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodOps", "CSystemShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,7 +132,7 @@ let package = Package(
             name: "CryptodIngestor",
             dependencies: [
                 "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodExchanges",
-                "CLibCrypto",
+                "CryptodOps", "CryptodFormats", "CLibCrypto",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -145,7 +149,7 @@ let package = Package(
             name: "CryptodScheduler",
             dependencies: [
                 "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodSinks",
-                "CryptodExchanges",
+                "CryptodExchanges", "CryptodOps",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -156,7 +160,7 @@ let package = Package(
             name: "CryptodWriter",
             dependencies: [
                 "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodFormats",
-                "CryptodSinks",
+                "CryptodSinks", "CryptodOps",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -169,18 +173,22 @@ let package = Package(
             dependencies: [
                 "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodFormats",
                 // Symbol notation and exchange facts (pure), and the libpq connection for history reads.
-                "CryptodExchanges", "CryptodSinks",
+                "CryptodExchanges", "CryptodSinks", "CryptodOps",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                // The alert notifier's webhook (HTTP/1.1) and SMTP clients.
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // Swagger UI and Redoc, vendored with their versions and licences (served by /docs and /redoc).
-            resources: [.copy("Resources/docs-ui")],
+            // Swagger UI and Redoc, vendored with their versions and licences (served by /docs and /redoc),
+            // and the web dashboard's own page, script and style sheet (/dashboard).
+            resources: [.copy("Resources/docs-ui"), .copy("Resources/dashboard")],
             swiftSettings: strict
         ),
         .target(
@@ -188,6 +196,9 @@ let package = Package(
             dependencies: [
                 "CryptodIPC", "CryptodWire", "CryptodConfig", "CryptodModel", "CryptodSinks",
                 .product(name: "NIOCore", package: "swift-nio"),
+                // cryptoctl health/alerts/throttle/top: a small HTTP/1.1 client for the gateway's REST API.
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -305,7 +316,12 @@ let package = Package(
             dependencies: ["CryptodSupervisor", "CryptodConfig"],
             swiftSettings: strict
         ),
-        .testTarget(name: "CryptodRuntimeTests", dependencies: ["CryptodRuntime"], swiftSettings: strict),
+        .testTarget(
+            name: "CryptodRuntimeTests",
+            dependencies: [
+                "CryptodRuntime", "CryptodConfig", "CryptodOps", "CryptodWire",
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
         .testTarget(
             name: "ExchangeSimulatorTests",
             dependencies: ["ExchangeSimulator"],
@@ -315,7 +331,7 @@ let package = Package(
             name: "CryptodGatewayTests",
             dependencies: [
                 "CryptodGateway", "CryptodIPC", "CryptodWire", "CryptodModel", "CryptodConfig", "CryptodRuntime",
-                "CryptodSinks",
+                "CryptodSinks", "CryptodOps",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -333,11 +349,12 @@ let package = Package(
         .testTarget(
             name: "CryptodSchedulerTests",
             dependencies: [
-                "CryptodScheduler", "CryptodIPC", "CryptodWire", "CryptodModel",
+                "CryptodScheduler", "CryptodIPC", "CryptodWire", "CryptodModel", "CryptodSinks", "CryptodOps",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "CryptodOpsTests", dependencies: ["CryptodOps", "CryptodModel"], swiftSettings: strict),
         .testTarget(
             name: "CryptodFormatsTests", dependencies: ["CryptodFormats", "CryptodModel"], swiftSettings: strict),
         .testTarget(
@@ -349,6 +366,7 @@ let package = Package(
             name: "CryptodSinksTests",
             dependencies: [
                 "CryptodSinks", "CryptodModel", "CryptodWire", "CryptodFormats", "CRabbitMQ", "CHiredis", "CLibPQ",
+                "CryptodOps",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

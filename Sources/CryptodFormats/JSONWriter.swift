@@ -84,6 +84,21 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: (flag ? "true" : "false").utf8)
     }
 
+    /// A measurement (a rate, a ratio, a latency): a JSON number, never a price or quantity (those are
+    /// ``ExactDecimal`` strings). Not finite values are written as `null`.
+    public mutating func value(figure: Double) {
+        separate()
+        guard figure.isFinite else {
+            bytes.append(contentsOf: "null".utf8)
+            return
+        }
+        if figure == figure.rounded(), abs(figure) < 1e15 {
+            bytes.append(contentsOf: String(Int64(figure)).utf8)
+        } else {
+            bytes.append(contentsOf: "\(figure)".utf8)
+        }
+    }
+
     public mutating func null() {
         separate()
         bytes.append(contentsOf: "null".utf8)

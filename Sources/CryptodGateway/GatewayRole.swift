@@ -25,6 +25,7 @@ package struct GatewayRole: CryptodRole {
         let name = context.name
         server = GatewayServer(
             configuration: context.configuration, name: name, logger: context.logger, metrics: context.metrics,
+            streamControl: context.stream,
             selfStatus: { details in
                 ProcessStatus(
                     name: name.description, role: name.role, pid: getpid(), startedAt: context.startedAt,

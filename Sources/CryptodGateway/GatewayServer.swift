@@ -1,5 +1,6 @@
 import CryptodConfig
 import CryptodIPC
+import CryptodOps
 import CryptodRuntime
 import CryptodSinks
 import CryptodWire
@@ -76,6 +77,10 @@ package final class GatewayServer: Sendable {
     package let receiver: StreamReceiver
     let survey: ProcessSurvey
     let cluster: ClusterMetrics
+    /// Scrapes the cluster, evaluates the alert rules, health and recommendations, sends notifications.
+    package let ops: AlertMonitor
+    /// Stream processing of every process (`/api/v1/stream/*`, the WebSocket topic `stats`).
+    package let stream: StreamMonitor
     private let configuration: Mutex<Configuration>
     private let logger: Logger
 
@@ -88,7 +93,7 @@ package final class GatewayServer: Sendable {
     ///   - selfStatus: This process's own status for `/health`, given the gateway's status details.
     package init(
         configuration: Configuration, name: ProcessName, logger: Logger, metrics: CryptodMetrics,
-        settings: Settings? = nil,
+        settings: Settings? = nil, streamControl: StreamControl? = nil,
         selfStatus: @escaping @Sendable ([ProcessStatus.Detail]) async -> ProcessStatus
     ) {
         let settings = settings ?? Settings(configuration.gateway)
@@ -102,7 +107,8 @@ package final class GatewayServer: Sendable {
         hub = WebSocketHub(
             limits: settings.limits, metrics: gatewayMetrics, socketMetrics: WebSocketMetrics(factory: metrics.factory),
             books: books, logger: logger)
-        consumer = GatewayConsumer(state: state, hub: hub, metrics: gatewayMetrics, logger: logger)
+        let latency = StageLatency()
+        consumer = GatewayConsumer(state: state, hub: hub, metrics: gatewayMetrics, latency: latency, logger: logger)
         policy = RESTPolicy(settings.policy)
         limiter = RateLimiter(settings.rate)
         var pool: PostgresReadPool?
@@ -126,6 +132,39 @@ package final class GatewayServer: Sendable {
             selfName: name.description, selfStatus: { await selfStatus(await details()) })
         cluster = ClusterMetrics(
             survey: survey, metrics: gatewayMetrics, ownExposition: { metrics.exposition() }, logger: logger)
+        ops = AlertMonitor(
+            configuration: configuration, factory: metrics.factory, logger: logger,
+            scrape: { [cluster] topology in await cluster.scrape(topology) })
+        stream = StreamMonitor(
+            survey: survey,
+            own: streamControl
+                ?? StreamControl(process: name.description, configuration: configuration.performance, logger: logger),
+            hub: hub, state: state, latency: latency, factory: metrics.factory,
+            exchangeFigures: { [ops] in Self.exchangeFigures(ops) }, logger: logger)
+    }
+
+    /// Requests per minute, success rate and reconnects per exchange, from the alert monitor's scrapes.
+    static func exchangeFigures(_ ops: AlertMonitor) -> [String: StreamMonitor.ExchangeFigures] {
+        func byExchange(_ expression: String) -> [String: Double] {
+            var result: [String: Double] = [:]
+            for element in ops.query(expression) {
+                if let exchange = element.labels["exchange"] { result[exchange] = element.value }
+            }
+            return result
+        }
+        let requests = byExchange("sum by (exchange) (increase(cryptod_ingestor_rest_requests_total[1m]))")
+        let errors = byExchange("sum by (exchange) (increase(cryptod_ingestor_rest_errors_total[1m]))")
+        let reconnects = byExchange("sum by (exchange) (cryptod_ingestor_ws_reconnects_total)")
+        var figures: [String: StreamMonitor.ExchangeFigures] = [:]
+        for exchange in Set(requests.keys).union(reconnects.keys) {
+            let made = requests[exchange]
+            let failed = errors[exchange] ?? 0
+            figures[exchange] = StreamMonitor.ExchangeFigures(
+                requestsPerMinute: made,
+                successRate: made.flatMap { $0 > 0 ? max(0, 1 - failed / $0) : nil },
+                reconnects: reconnects[exchange])
+        }
+        return figures
     }
 
     /// The processes `/health` and `/metrics` ask, from the configuration in force.
@@ -134,6 +173,7 @@ package final class GatewayServer: Sendable {
     /// Applies a reloaded configuration: the topology at once, client limits to new connections.
     package func apply(_ next: Configuration) {
         configuration.withLock { $0 = next }
+        ops.apply(next)
         var limits = hub.limits
         limits.maxClients = next.gateway.wsMaxClients
         limits.queueCapacity = next.gateway.wsClientQueue
@@ -182,7 +222,7 @@ package final class GatewayServer: Sendable {
         RESTAPI(
             table: settings.routeTable, state: state, books: books, hub: hub, survey: survey, cluster: cluster,
             metrics: metrics, policy: policy, limiter: limiter, history: historyPool.map { CandleHistory(pool: $0) },
-            docs: docs, configuration: { self.currentConfiguration }, logger: logger
+            docs: docs, stream: stream, ops: ops, configuration: { self.currentConfiguration }, logger: logger
         ).router()
     }
 
@@ -239,9 +279,13 @@ package final class GatewayServer: Sendable {
                     .init(service: rest, serviceName: "rest"),
                     .init(service: webSocket, serviceName: "websocket"),
                     .init(
+                        service: StreamSampler(monitor: stream, pool: historyPool, topology: { self.topology }),
+                        successTerminationBehavior: .ignore, serviceName: "stream-sampler"),
+                    .init(
                         service: ClientCloser(hub: hub, grace: settings.closeGrace),
                         successTerminationBehavior: .ignore,
                         serviceName: "websocket-clients"),
+                    .init(service: AlertMonitorService(monitor: ops), serviceName: "alerts"),
                 ],
                 logger: logger))
         do {
@@ -286,6 +330,40 @@ package final class GatewayServer: Sendable {
     }
 }
 
+/// Samples the processes' stream reports and pushes `stats`, until graceful shutdown.
+private struct StreamSampler: Service {
+    let monitor: StreamMonitor
+    /// The history pool takes the `medium` worker bounds of the mode in force.
+    let pool: PostgresReadPool?
+    let topology: @Sendable () -> Topology
+
+    func run() async {
+        let (changes, changed) = AsyncStream.makeStream(
+            of: StreamControl.Settings.self, bufferingPolicy: .bufferingNewest(1))
+        monitor.own.observe { changed.yield($0) }
+        let latency = monitor.latency
+        monitor.own.setReporter { [pool] in
+            StreamControl.Figures(
+                pools: pool.map { [$0.poolReport()] } ?? [], messagesTotal: latency.receivedTotal)
+        }
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    var applied: WorkerBounds?
+                    for await settings in changes {
+                        let next = settings.profile.bounds(.medium)
+                        guard next != applied else { continue }
+                        applied = next
+                        await pool?.setWorkerBounds(next)
+                    }
+                }
+                await monitor.run(topology: topology)
+                changed.finish()
+            }
+        }
+    }
+}
+
 /// Waits for graceful shutdown, then closes every WebSocket client with 1001 and waits (at most `grace`)
 /// until their sessions have ended.
 private struct ClientCloser: Service {
@@ -316,5 +394,14 @@ struct GatewayWebSocketContext: RequestContext, WebSocketRequestContext {
         coreContext = CoreRequestContextStorage(source: source)
         webSocket = WebSocketHandlerReference()
         channel = source.channel
+    }
+}
+
+/// Runs the alert monitor until graceful shutdown.
+private struct AlertMonitorService: Service {
+    let monitor: AlertMonitor
+
+    func run() async {
+        await cancelWhenGracefulShutdown { await monitor.run() }
     }
 }

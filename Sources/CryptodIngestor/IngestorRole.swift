@@ -1,6 +1,7 @@
 import CryptodConfig
 import CryptodIPC
 import CryptodModel
+import CryptodOps
 import CryptodRuntime
 import CryptodWire
 import Logging
@@ -47,7 +48,8 @@ package struct IngestorRole: CryptodRole {
                 ))
         }
         self.outbound = outbound
-        publisher = MarketPublisher(streams: outbound.map(\.1), exchange: exchange)
+        publisher = MarketPublisher(
+            streams: outbound.map(\.1), exchange: exchange, profile: context.stream.settings.profile)
         if configuration.enabledProcesses.contains(.scheduler) {
             let stream = "\(me)>scheduler"
             let results = try ReliableSender(
@@ -99,6 +101,7 @@ package struct IngestorRole: CryptodRole {
                 }
             }
             if let runner { group.addTask { await runner.run() } }
+            group.addTask { await Self.runConflation(publisher: publisher, stream: context.stream, logger: logger) }
             if let results {
                 let sources = sources
                 // The scheduler plans its time windows from these; every few seconds is fresh enough.
@@ -137,6 +140,40 @@ package struct IngestorRole: CryptodRole {
 
     package func reconfigure(_ next: Configuration) async -> ReconfigureOutcome {
         .applied
+    }
+
+    /// Keeps the conflation buffers in step with the stream settings, closes their windows every 10 ms (the
+    /// shortest window a mode uses is 100 ms), and feeds the auto mode the incoming message rate every 5 s.
+    static func runConflation(publisher: MarketPublisher, stream: StreamControl, logger: Logger) async {
+        stream.observe { settings in
+            do { try publisher.apply(settings) } catch {
+                logger.error("could not send updates released by a stream change", metadata: ["error": "\(error)"])
+            }
+        }
+        stream.setReporter {
+            let buffers = publisher.conflation.reports()
+            return StreamControl.Figures(
+                buffers: buffers, messagesTotal: publisher.conflation.offeredTotal,
+                conflatedTotal: buffers.reduce(0) { $0 + $1.conflatedTotal })
+        }
+        let clock = ContinuousClock()
+        var lastSample = clock.now
+        var lastOffered = publisher.conflation.offeredTotal
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+            do { try publisher.flushDue() } catch {
+                logger.debug("could not send conflated updates", metadata: ["error": "\(error)"])
+            }
+            let now = clock.now
+            if now - lastSample >= .seconds(5) {
+                let offered = publisher.conflation.offeredTotal
+                let seconds =
+                    Double((now - lastSample).components.seconds)
+                    + Double((now - lastSample).components.attoseconds) / 1e18
+                stream.sample(rate: Double(offered - lastOffered) / seconds)
+                (lastSample, lastOffered) = (now, offered)
+            }
+        }
     }
 
     package func control(_ request: ControlRequest) async -> ControlReply? {

@@ -1,5 +1,7 @@
 import CryptodIPC
 import CryptodModel
+import CryptodOps
+import CryptodRuntime
 import CryptodWire
 import Metrics
 import NIOCore
@@ -14,22 +16,41 @@ import NIOCore
 /// once in a frame of its own, so there is no timer and no added latency.
 package struct MarketPublisher: Sendable {
     let streams: [ReliableSender]
+    /// Tickers and book deltas pass here first (performance mode and throttle; docs/operations.md).
+    package let conflation: ConflationStage
     private let published: Counter
 
-    init(streams: [ReliableSender], exchange: ExchangeID) {
+    init(streams: [ReliableSender], exchange: ExchangeID, profile: PerformanceProfile = .preset(.medium)) {
         self.streams = streams
+        self.conflation = ConflationStage(profile: profile, exchange: exchange)
         self.published = Counter(
             label: "cryptod_ingestor_events_published_total", dimensions: [("exchange", exchange.rawValue)])
     }
 
-    /// Publishes one normalised event.
+    /// Publishes one normalised event, or holds it in its conflation buffer (a ticker or book delta over its
+    /// market's allowance, or any of them during an emergency stop): then a later publish or ``flushDue()``
+    /// sends it, folded with what came after.
     /// - Throws: ``WireError`` when the event breaks a protocol rule (it is then sent nowhere); or when a
     ///   stream can no longer take frames (closed during shutdown, or its spill file
     ///   cannot be written); the event is then not queued on that stream.
     package func publish(_ event: MarketEvent) throws {
+        // An empty batch or an empty symbol is an error here, never a trap in the encoder (nor held).
+        try Message(event).validate()
+        for ready in conflation.offer(event) { try send(ready) }
+    }
+
+    /// Sends the held updates whose window has ended (the ingestor calls it every few milliseconds).
+    package func flushDue() throws {
+        for ready in conflation.due() { try send(ready) }
+    }
+
+    /// Applies new stream settings; a lifted stop sends everything held.
+    package func apply(_ settings: StreamControl.Settings) throws {
+        for ready in conflation.apply(settings) { try send(ready) }
+    }
+
+    private func send(_ event: MarketEvent) throws {
         let message = Message(event)
-        // An empty batch or an empty symbol is an error here, never a trap in the encoder.
-        try message.validate()
         var payload = ByteBuffer()
         message.encodePayload(into: &payload)
         for stream in streams { try stream.send(event: message.type, payload: payload) }

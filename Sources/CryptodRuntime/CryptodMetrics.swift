@@ -1,5 +1,6 @@
 import Metrics
 import Prometheus
+import Synchronization
 
 /// One process's metrics: swift-metrics backed by a swift-prometheus registry, plus the process metrics
 /// every cryptod process exports.
@@ -17,9 +18,12 @@ import Prometheus
 ///
 /// ## Process metrics
 ///
-/// `cryptod_process_start_time_seconds`, `cryptod_process_resident_memory_bytes` and
-/// `cryptod_process_open_fds` are read from `/proc` when ``exposition()`` runs; `cryptod_build_info` is
-/// 1 with `version` and `commit` labels.
+/// `cryptod_process_start_time_seconds`, `cryptod_process_resident_memory_bytes`,
+/// `cryptod_process_open_fds` and `cryptod_process_cpu_seconds_total` are read from `/proc` when
+/// ``exposition()`` runs, and so are the machine's `cryptod_system_memory_total_bytes`,
+/// `cryptod_system_memory_available_bytes`, `cryptod_system_load1` and `cryptod_system_cpu_cores` (the
+/// memory, CPU and overload alerts divide by them); `cryptod_build_info` is 1 with `version` and `commit`
+/// labels.
 package final class CryptodMetrics: Sendable {
     /// The label every series carries.
     package static let processLabel = "process"
@@ -47,6 +51,13 @@ package final class CryptodMetrics: Sendable {
     private let startTime: Prometheus.Gauge
     private let residentMemory: Prometheus.Gauge
     private let openFileDescriptors: Prometheus.Gauge
+    private let cpuSeconds: Prometheus.Counter
+    /// The CPU seconds already added to ``cpuSeconds`` (a Prometheus counter only grows by increments).
+    private let cpuSecondsReported = Mutex<Double>(0)
+    private let memoryTotal: Prometheus.Gauge
+    private let memoryAvailable: Prometheus.Gauge
+    private let loadAverage: Prometheus.Gauge
+    private let cpuCores: Prometheus.Gauge
 
     /// Creates the registry, the factory and the process metrics, without touching swift-metrics' global
     /// state (tests use this, or `withMetricsFactory`, since all test targets share one process).
@@ -79,6 +90,31 @@ package final class CryptodMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "cryptod", subsystem: "process", metricName: "open", unitName: "fds",
                 helpText: "Number of open file descriptors."),
+            labels: processLabels)
+        cpuSeconds = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "cryptod", subsystem: "process", metricName: "cpu_seconds", unitName: "total",
+                helpText: "User and system CPU time spent by the process in seconds."),
+            labels: processLabels)
+        memoryTotal = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "cryptod", subsystem: "system", metricName: "memory_total", unitName: "bytes",
+                helpText: "The machine's memory (MemTotal) in bytes."),
+            labels: processLabels)
+        memoryAvailable = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "cryptod", subsystem: "system", metricName: "memory_available", unitName: "bytes",
+                helpText: "Memory available for new work without swapping (MemAvailable) in bytes."),
+            labels: processLabels)
+        loadAverage = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "cryptod", subsystem: "system", metricName: "load1", unitName: "",
+                helpText: "The machine's 1-minute load average."),
+            labels: processLabels)
+        cpuCores = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "cryptod", subsystem: "system", metricName: "cpu_cores", unitName: "",
+                helpText: "Online CPU cores of the machine."),
             labels: processLabels)
         let buildInfo = registry.makeGauge(
             descriptor: MetricNameDescriptor(
@@ -117,6 +153,20 @@ package final class CryptodMetrics: Sendable {
         if let count = ProcessStatistics.openFileDescriptors() {
             openFileDescriptors.set(Int64(count))
         }
+        if let seconds = ProcessStatistics.cpuSeconds() {
+            let increment = cpuSecondsReported.withLock { reported -> Double in
+                let increment = max(0, seconds - reported)
+                reported = max(reported, seconds)
+                return increment
+            }
+            if increment > 0 { cpuSeconds.increment(by: increment) }
+        }
+        if let memory = ProcessStatistics.systemMemory() {
+            memoryTotal.set(memory.total)
+            memoryAvailable.set(memory.available)
+        }
+        if let load = ProcessStatistics.loadAverage() { loadAverage.set(load) }
+        if let cores = ProcessStatistics.cpuCores() { cpuCores.set(Int64(cores)) }
         return registry.emitToString()
     }
 

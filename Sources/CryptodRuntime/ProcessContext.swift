@@ -13,6 +13,8 @@ package final class ProcessContext: Sendable {
     package let logger: Logger
     package let metrics: CryptodMetrics
     package let startedAt: Timestamp
+    /// Performance mode, throttle and emergency stop (`[performance]`; the `stream` control command).
+    package let stream: StreamControl
     private let state: Mutex<State>
     private let readiness: @Sendable (UInt64) -> Void
 
@@ -33,6 +35,7 @@ package final class ProcessContext: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.startedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
+        self.stream = StreamControl(process: name.description, configuration: configuration.performance, logger: logger)
         self.state = Mutex(State(configuration: configuration, generation: generation))
         self.readiness = readiness
     }

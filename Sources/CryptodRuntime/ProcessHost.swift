@@ -149,6 +149,10 @@ package enum ProcessHost {
                     ready: context.isReady, configGeneration: context.generation, details: await role.statusDetails())
             }
             let reload: @Sendable (LoadedConfiguration, UInt64) async -> ConfigureResult = { next, generation in
+                // [performance] applies in place in every process, whatever the role does with the rest.
+                if next.configuration.performance != context.configuration.performance {
+                    context.stream.reload(next.configuration.performance)
+                }
                 switch await role.reconfigure(next.configuration) {
                 case .applied:
                     context.replace(configuration: next.configuration, generation: generation)

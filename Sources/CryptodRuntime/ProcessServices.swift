@@ -31,6 +31,8 @@ struct ProcessSocketService: Service {
                     switch message {
                     case .statusRequest: try await writer.send(.statusReply(await status()))
                     case .metricsRequest: try await writer.send(.metricsReply(MetricsReply(exposition: metrics())))
+                    case .controlRequest(let request) where request.command == .stream:
+                        try await writer.send(.controlReply(context.stream.answer(request)))
                     case .controlRequest(let request):
                         let answer =
                             await role.control(request)

@@ -39,6 +39,32 @@ package enum ProcessStatistics {
         return Double(bootTime) + Double(ticks) / Double(ticksPerSecond)
     }
 
+    /// User plus system CPU time of this process in seconds: fields 14 and 15 of `/proc/self/stat`.
+    package static func cpuSeconds() -> Double? {
+        guard let stat = readSmallFile("/proc/self/stat"), let ticks = parseCPUTicks(stat: stat) else { return nil }
+        let ticksPerSecond = sysconf(Int32(_SC_CLK_TCK))
+        guard ticksPerSecond > 0 else { return nil }
+        return Double(ticks) / Double(ticksPerSecond)
+    }
+
+    /// `MemTotal` and `MemAvailable` of `/proc/meminfo`, in bytes (the machine's, for the memory alert).
+    package static func systemMemory() -> (total: Int64, available: Int64)? {
+        guard let text = readSmallFile("/proc/meminfo") else { return nil }
+        return parseMemInfo(text)
+    }
+
+    /// The 1-minute load average of `/proc/loadavg`.
+    package static func loadAverage() -> Double? {
+        guard let text = readSmallFile("/proc/loadavg") else { return nil }
+        return text.split(separator: " ").first.flatMap { Double($0) }
+    }
+
+    /// Online CPU cores.
+    package static func cpuCores() -> Int? {
+        let count = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return count > 0 ? Int(count) : nil
+    }
+
     // MARK: - Parsers (pure, for tests)
 
     /// The resident page count from the text of `/proc/<pid>/statm`.
@@ -58,6 +84,29 @@ package enum ProcessStatistics {
         // rest[0] is field 3 (state), so field 22 is rest[19].
         guard rest.count > 19 else { return nil }
         return Int64(rest[19])
+    }
+
+    /// Fields 14 (`utime`) and 15 (`stime`) of `/proc/<pid>/stat`, summed, in clock ticks.
+    package static func parseCPUTicks(stat: String) -> Int64? {
+        guard let close = stat.utf8.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let rest = stat[stat.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+        // rest[0] is field 3, so fields 14 and 15 are rest[11] and rest[12].
+        guard rest.count > 12, let user = Int64(rest[11]), let system = Int64(rest[12]) else { return nil }
+        return user + system
+    }
+
+    /// `MemTotal` and `MemAvailable` (kB in the file) of `/proc/meminfo`, in bytes.
+    package static func parseMemInfo(_ text: String) -> (total: Int64, available: Int64)? {
+        var total: Int64?
+        var available: Int64?
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard words.count >= 2, let kilobytes = Int64(words[1]) else { continue }
+            if words[0] == "MemTotal:" { total = kilobytes * 1024 }
+            if words[0] == "MemAvailable:" { available = kilobytes * 1024 }
+        }
+        guard let total, let available else { return nil }
+        return (total, available)
     }
 
     /// The `btime` line (boot time, seconds since the epoch) of `/proc/stat`.

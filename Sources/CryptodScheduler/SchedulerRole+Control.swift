@@ -21,7 +21,23 @@ extension SchedulerRole {
         let now = WallClock.nowNanoseconds() / 1_000_000
         switch request.command {
         case .capacity:
-            return json(["exchanges": capacityJSON(now: now)])
+            let argument = (try? JSONSerialization.jsonObject(with: Data(request.argument.utf8))) as? [String: Any]
+            guard let argument, (argument["optimize"] as? Bool) == true else {
+                return json(["exchanges": capacityJSON(now: now)])
+            }
+            // {"optimize":true,"exchange":"binance"?}: re-plan from the latest reports, answer before and after.
+            var only: ExchangeID?
+            if let name = argument["exchange"] as? String {
+                guard let exchange = exchanges.first(where: { $0.rawValue == name }) else {
+                    let accepted = exchanges.map(\.rawValue).joined(separator: ", ")
+                    return reply(
+                        .invalidRequest,
+                        "exchange \"\(name.prefix(40))\" is not enabled; accepted: \(accepted.isEmpty ? "none" : accepted)"
+                    )
+                }
+                only = exchange
+            }
+            return json(["optimized": optimizeCapacity(only).map { Self.optimizedJSON($0, now: now) }])
         case .backfill, .jobs, .cancelJob, .coverage:
             guard let backfills else {
                 return reply(
@@ -123,6 +139,25 @@ extension SchedulerRole {
                     "candles": grid.count(in: segment.range),
                 ] as [String: Any]
             },
+        ]
+    }
+
+    static func planJSON(_ plan: CapacityPlan) -> [String: Any] {
+        [
+            "budget": plan.budgetName ?? NSNull(), "window": plan.window.rawValue,
+            "adaptive_delay_ms": plan.adaptiveDelayMilliseconds, "next_page_delay_ms": plan.nextPageDelayMilliseconds,
+            "pages_per_minute": plan.pagesPerMinute,
+        ]
+    }
+
+    static func optimizedJSON(
+        _ entry: (report: CapacityReportMessage, before: AdaptiveDelay, after: AdaptiveDelay), now: Int64
+    ) -> [String: Any] {
+        let before = CapacityPlan.make(report: entry.report, delay: entry.before, now: now)
+        let after = CapacityPlan.make(report: entry.report, delay: entry.after, now: now)
+        return [
+            "exchange": entry.report.exchange.rawValue, "reported_at": time(entry.report.time.milliseconds),
+            "before": planJSON(before), "after": planJSON(after), "changed": before != after,
         ]
     }
 

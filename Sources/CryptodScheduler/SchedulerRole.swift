@@ -110,10 +110,18 @@ package final class SchedulerRole: CryptodRole {
         }
         context.markReady()
         await withTaskGroup(of: Void.self) { group in
-            if let backfills { group.addTask { await backfills.run() } }
+            if let backfills {
+                context.stream.observe { settings in
+                    backfills.pacing.set(throttlePercent: settings.throttlePercent, stopped: settings.stopped)
+                }
+                group.addTask { await backfills.run() }
+            }
             if let markets { group.addTask { await markets.run() } }
             if let retention { group.addTask { await retention.run() } }
             if let sync { group.addTask { await sync.run() } }
+            let gauges = SchedulerGauges(
+                capacity: { [table] in table.capacityWithDelays() }, history: history, logger: logger)
+            group.addTask { await gauges.run() }
             try? await gracefulShutdown()
             backfills?.finish()
             group.cancelAll()
@@ -129,6 +137,14 @@ package final class SchedulerRole: CryptodRole {
 
     /// The latest capacity report of each exchange, with the adaptive delay derived from them.
     func capacityReports() -> [(report: CapacityReportMessage, delay: AdaptiveDelay)] { table.capacityWithDelays() }
+
+    /// Re-derives the adaptive delay of `exchange` (nil: every exchange) from its latest capacity report
+    /// (`POST /api/v1/historical/optimize-capacity`); the reports with the delays before and after.
+    func optimizeCapacity(
+        _ exchange: ExchangeID?
+    ) -> [(report: CapacityReportMessage, before: AdaptiveDelay, after: AdaptiveDelay)] {
+        table.optimizeDelays(exchange)
+    }
 
     package func reconfigure(_ next: Configuration) async -> ReconfigureOutcome {
         let ingestors = Set(next.enabledExchanges.map { ProcessName.ingestor($0.exchange).description })
@@ -184,6 +200,22 @@ final class JobTable: StreamConsumer, Sendable {
         return reports.sorted { $0.key < $1.key }.map { ($0.value, delays[$0.key] ?? AdaptiveDelay()) }
     }
 
+    /// Sets each exchange's delay to ``CapacityPlan/optimizedDelay(report:current:)`` of its latest report.
+    func optimizeDelays(
+        _ exchange: ExchangeID?
+    ) -> [(report: CapacityReportMessage, before: AdaptiveDelay, after: AdaptiveDelay)] {
+        let reports = capacity.withLock { $0 }.filter { exchange == nil || $0.key == exchange }
+            .sorted { $0.key < $1.key }
+        return delays.withLock { delays in
+            reports.map { key, report in
+                let before = delays[key] ?? AdaptiveDelay()
+                let after = CapacityPlan.optimizedDelay(report: report, current: before)
+                delays[key] = after
+                return (report, before, after)
+            }
+        }
+    }
+
     func submitted(_ job: JobRequest) {
         entries.withLock { $0[job.id] = Entry(job: job) }
     }
@@ -201,9 +233,7 @@ final class JobTable: StreamConsumer, Sendable {
             case .capacityReport(let report):
                 capacity.withLock { $0[report.exchange] = report }
                 // A budget at its limit or blocked is a rate-limit signal; a report with room is a success.
-                let limited = report.budgets.contains { budget in
-                    budget.used >= budget.budget || (budget.blockedUntil.map { $0 > report.time } ?? false)
-                }
+                let limited = CapacityPlan.isLimited(report)
                 delays.withLock { delays in
                     var delay = delays[report.exchange] ?? AdaptiveDelay()
                     if limited { delay.rateLimited() } else { delay.succeeded() }

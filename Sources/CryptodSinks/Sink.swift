@@ -1,4 +1,5 @@
 import CryptodModel
+import CryptodOps
 
 /// One market event of a stream, with its delivery position.
 package struct SinkItem: Sendable {
@@ -71,6 +72,21 @@ package protocol Sink: Sendable {
 
     /// `key: value` pairs for `cryptoctl status` (connection state, counts).
     func statusDetails() async -> [(String, String)]
+
+    /// The sink's scaling worker pools, for `/api/v1/stream/workers` (default: none, one worker).
+    func poolReports() -> [PoolReport]
+
+    /// New bounds for the sink's pools of `kind` (a mode switch, an override); returns once they are applied.
+    /// A sink without such a pool ignores it (the default).
+    func setWorkerBounds(kind: WorkerKind, bounds: WorkerBounds) async
+}
+
+extension Sink {
+    /// Most sinks write with one worker: PostgreSQL and JSONL keep positions that must follow the data in
+    /// order, RabbitMQ confirms in order (docs/architecture.md, "Worker pools").
+    package func poolReports() -> [PoolReport] { [] }
+
+    package func setWorkerBounds(kind: WorkerKind, bounds: WorkerBounds) async {}
 }
 
 /// Why a sink could not take data. The message says what failed and what to do.

@@ -1,4 +1,5 @@
 import CryptodModel
+import CryptodOps
 import Logging
 
 /// The writer's sinks together: delivers each batch to every sink and says when it may be acknowledged.
@@ -17,6 +18,8 @@ import Logging
 /// replayed and skipped where already held), since epochs are random and cannot be ordered.
 package final class SinkSet: Sendable {
     package let pipelines: [SinkPipeline]
+    /// The sinks themselves, for their worker pools.
+    private let sinks: [any Sink]
     private let logger: Logger
 
     /// The sinks whose data only caches, by name: they never hold back acknowledgements and have no spool.
@@ -32,6 +35,7 @@ package final class SinkSet: Sendable {
         configure: (inout SinkPipeline.Settings) -> Void = { _ in }
     ) throws {
         self.logger = logger
+        self.sinks = sinks
         pipelines = try sinks.map { sink in
             var settings = SinkPipeline.Settings(
                 durable: !Self.cacheSinks.contains(sink.name), spoolDirectory: spoolDirectory + "/" + sink.name)
@@ -91,6 +95,14 @@ package final class SinkSet: Sendable {
         await withDiscardingTaskGroup { group in
             for pipeline in pipelines { group.addTask { await pipeline.close() } }
         }
+    }
+
+    /// Every sink's scaling worker pools (the writer's part of `/api/v1/stream/workers`).
+    package func poolReports() -> [PoolReport] { sinks.flatMap { $0.poolReports() } }
+
+    /// Applies new bounds to every sink's pools of `kind`; returns once each sink has applied them.
+    package func setWorkerBounds(kind: WorkerKind, bounds: WorkerBounds) async {
+        for sink in sinks { await sink.setWorkerBounds(kind: kind, bounds: bounds) }
     }
 
     /// Per sink `<name>.<key>: value` pairs for `cryptoctl status`.

@@ -46,13 +46,20 @@ extension Supervisor {
                 event(name) { $0.restartRequested(at: .now) }
                 return reply(.ok, "\(name): restart requested")
             }
-        case .subscribe, .unsubscribe, .subscriptions, .verifyKey:
+        case .subscribe, .unsubscribe, .subscriptions, .verifyKey, .inject:
             // Ingestor commands: relayed to the ingestor's own socket, whose answer is the reply.
             guard let name = ProcessName(request.target), case .ingestor = name, children[name] != nil else {
                 let ingestors = children.keys.filter { if case .ingestor = $0 { true } else { false } }
                     .sorted().map(\.description).joined(separator: ", ")
                 return reply(
                     .unknownTarget, "'\(request.command)' needs an ingestor as target; running ingestors: \(ingestors)")
+            }
+            return await relay(request, to: name)
+        case .stream:
+            // Stream processing (mode, throttle): answered by the child named in the target.
+            guard let name = ProcessName(request.target), children[name] != nil else {
+                let names = children.keys.sorted().map(\.description).joined(separator: ", ")
+                return reply(.unknownTarget, "'stream' needs a running child as target; children: \(names)")
             }
             return await relay(request, to: name)
         case .backfill, .jobs, .capacity, .coverage, .cancelJob:

@@ -1,11 +1,13 @@
 import CryptodConfig
 import CryptodIPC
 import CryptodModel
+import CryptodOps
 import CryptodRuntime
 import CryptodSinks
 import CryptodWire
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The writer: receives the market-data streams of every ingestor, hands them to its sinks, and
 /// acknowledges only what every durable sink holds (see ``SinkSet``).
@@ -16,13 +18,16 @@ package struct WriterRole: CryptodRole {
     private let receiver: StreamReceiver
     private let sinks: SinkSet
     private let configuration: WriterConfig
+    /// Events handed to the sinks since start (the stream report's total).
+    private let delivered = EventCount()
 
     /// - Throws: ``SinkError`` `configuration` when a sink cannot be built (the process exits 78).
     package init(context: ProcessContext) throws {
         configuration = context.configuration.writer
         sinks = try Self.makeSinkSet(configuration: configuration, logger: context.logger)
         receiver = StreamReceiver(
-            name: context.name.description, consumer: WriterConsumer(sinks: sinks), logger: context.logger)
+            name: context.name.description, consumer: WriterConsumer(sinks: sinks, delivered: delivered),
+            logger: context.logger)
     }
 
     /// The sinks with the pipeline settings from `[writer]`.
@@ -47,11 +52,31 @@ package struct WriterRole: CryptodRole {
     }
 
     package func run(context: ProcessContext) async throws {
+        // The mode's worker bounds (and run-time overrides) for the sinks' pools; pools report back.
+        let sinks = sinks
+        let delivered = delivered
+        let (changes, changed) = AsyncStream.makeStream(
+            of: StreamControl.Settings.self, bufferingPolicy: .bufferingNewest(1))
+        context.stream.observe { settings in changed.yield(settings) }
+        context.stream.setReporter {
+            StreamControl.Figures(pools: sinks.poolReports(), messagesTotal: delivered.value.load(ordering: .relaxed))
+        }
         await withDiscardingTaskGroup { group in
             group.addTask { await sinks.run() }
+            group.addTask {
+                var applied: [WorkerKind: WorkerBounds] = [:]
+                for await settings in changes {
+                    for kind in WorkerKind.allCases {
+                        let next = settings.profile.bounds(kind)
+                        guard applied.updateValue(next, forKey: kind) != next else { continue }
+                        await sinks.setWorkerBounds(kind: kind, bounds: next)
+                    }
+                }
+            }
             context.markReady()
             // Work happens on the socket's links; wait for the end, then let the sinks finish.
             try? await gracefulShutdown()
+            changed.finish()
             await sinks.close()
         }
         context.logger.info("writer stopping; every acknowledged frame is held by its durable sinks")
@@ -79,13 +104,16 @@ package struct WriterRole: CryptodRole {
 /// durable sinks hold.
 struct WriterConsumer: StreamConsumer {
     let sinks: SinkSet
+    var delivered = EventCount()
 
     func position(of stream: String) async throws -> StreamPosition? {
         try await sinks.position(of: stream).map { StreamPosition(epoch: $0.epoch, deliveredThrough: $0.sequence) }
     }
 
     func consume(_ delivery: StreamDelivery) async throws {
-        try await sinks.deliver(Self.batch(of: delivery))
+        let batch = Self.batch(of: delivery)
+        try await sinks.deliver(batch)
+        delivered.value.add(UInt64(batch.items.count), ordering: .relaxed)
     }
 
     /// The market events of a delivery, a batched frame's in order, each with its frame's sequence number
@@ -98,4 +126,9 @@ struct WriterConsumer: StreamConsumer {
         }
         return SinkBatch(stream: delivery.stream, epoch: delivery.epoch, items: items)
     }
+}
+
+/// A shared event count.
+final class EventCount: Sendable {
+    let value = Atomic<UInt64>(0)
 }

@@ -106,6 +106,18 @@ import Testing
             Good(path: "writer.spool_limit", toml: #""64MiB""#, expected: .size(64 << 20)),
             Good(path: "writer.flush_max_rows", toml: "1", expected: .integer(1)),
             Good(path: "writer.flush_max_age", toml: #""1s""#, expected: .duration(.seconds(1))),
+            Good(path: "performance.mode", toml: #""auto""#, expected: .string("auto")),
+            Good(path: "performance.ticker_max_size", toml: "20", expected: .integer(20)),
+            Good(path: "performance.ticker_max_age_ms", toml: "0", expected: .integer(0)),
+            Good(path: "performance.orderbook_max_size", toml: "1", expected: .integer(1)),
+            Good(path: "performance.orderbook_max_age_ms", toml: "100", expected: .integer(100)),
+            Good(path: "performance.fast_workers_min", toml: "4", expected: .integer(4)),
+            Good(path: "performance.fast_workers_max", toml: "64", expected: .integer(64)),
+            Good(path: "performance.medium_workers_min", toml: "0", expected: .integer(0)),
+            Good(path: "performance.medium_workers_max", toml: "6", expected: .integer(6)),
+            Good(path: "performance.auto_light_below", toml: "50", expected: .integer(50)),
+            Good(path: "performance.auto_heavy_above", toml: "20000", expected: .integer(20000)),
+            Good(path: "performance.throttle_percent", toml: "90", expected: .integer(90)),
             Good(path: "scheduler.enabled", toml: "false", expected: .bool(false)),
             Good(path: "scheduler.markets_poll_interval", toml: #""500ms""#, expected: .duration(.milliseconds(500))),
             Good(path: "scheduler.timeframes", toml: #"["5m", "1d"]"#, expected: .list(["5m", "1d"])),
@@ -115,6 +127,20 @@ import Testing
             Good(path: "scheduler.retention_ticker_snapshots", toml: #""0s""#, expected: .duration(.zero)),
             Good(path: "scheduler.retention_candles_1m", toml: #""90d""#, expected: .duration(.seconds(90 * 86_400))),
             Good(path: "scheduler.retention_candles", toml: #""1h""#, expected: .duration(.seconds(3600))),
+            Good(path: "alerts.enabled", toml: "false", expected: .bool(false)),
+            Good(path: "alerts.evaluation_interval", toml: #""1s""#, expected: .duration(.seconds(1))),
+            Good(path: "alerts.repeat_interval", toml: #""0s""#, expected: .duration(.zero)),
+            Good(path: "alerts.for_override", toml: #""2s""#, expected: .duration(.seconds(2))),
+            Good(
+                path: "alerts.webhook_url", toml: #""http://127.0.0.1:9000/hook""#,
+                expected: .secret(SecretString("http://127.0.0.1:9000/hook"))),
+            Good(path: "alerts.smtp_server", toml: #""127.0.0.1:2525""#, expected: .string("127.0.0.1:2525")),
+            Good(path: "alerts.smtp_from", toml: #""cryptod@example.org""#, expected: .string("cryptod@example.org")),
+            Good(
+                path: "alerts.smtp_to", toml: #""a@example.org, b@example.org""#,
+                expected: .string("a@example.org, b@example.org")),
+            Good(path: "alerts.timeout", toml: #""500ms""#, expected: .duration(.milliseconds(500))),
+            Good(path: "alerts.retries", toml: "0", expected: .integer(0)),
         ] + exchangeGood
 
     static let exchangeGood: [Good] =
@@ -282,6 +308,21 @@ import Testing
             Bad(path: "writer.sinks", toml: #"["jsonl", "jsonl"]"#, fragment: "\"jsonl\" is listed twice"),
             Bad(path: "writer.sinks", toml: "[1]", fragment: "found an integer in the list", code: .typeMismatch),
             Bad(path: "writer.jsonl_dir", toml: "{}", fragment: "found a table", code: .typeMismatch),
+            Bad(path: "performance.mode", toml: #""turbo""#, fragment: "unknown value \"turbo\""),
+            Bad(path: "performance.ticker_max_size", toml: "-1", fragment: "must be 0-100000", code: .outOfRange),
+            Bad(path: "performance.ticker_max_age_ms", toml: #""1s""#, fragment: "found a string", code: .typeMismatch),
+            Bad(
+                path: "performance.orderbook_max_size", toml: "100001", fragment: "must be 0-100000", code: .outOfRange),
+            Bad(
+                path: "performance.orderbook_max_age_ms", toml: "600001", fragment: "must be 0-600000",
+                code: .outOfRange),
+            Bad(path: "performance.fast_workers_min", toml: "65", fragment: "must be 0-64", code: .outOfRange),
+            Bad(path: "performance.fast_workers_max", toml: "-2", fragment: "must be 0-64", code: .outOfRange),
+            Bad(path: "performance.medium_workers_min", toml: "1.5", fragment: "found a float", code: .typeMismatch),
+            Bad(path: "performance.medium_workers_max", toml: "100", fragment: "must be 0-64", code: .outOfRange),
+            Bad(path: "performance.auto_light_below", toml: "0", fragment: "must be 1-10000000", code: .outOfRange),
+            Bad(path: "performance.auto_heavy_above", toml: "true", fragment: "found a boolean", code: .typeMismatch),
+            Bad(path: "performance.throttle_percent", toml: "100", fragment: "must be 0-99", code: .outOfRange),
             Bad(path: "scheduler.enabled", toml: #""false""#, fragment: "found a string", code: .typeMismatch),
             Bad(
                 path: "scheduler.markets_poll_interval", toml: #""10ms""#, fragment: "must be at least 100ms",
@@ -296,6 +337,18 @@ import Testing
                 code: .typeMismatch),
             Bad(path: "scheduler.retention_candles_1m", toml: #""-1d""#, fragment: "-1d"),
             Bad(path: "scheduler.retention_candles", toml: "[]", fragment: "found an array", code: .typeMismatch),
+            Bad(path: "alerts.enabled", toml: "1", fragment: "found an integer", code: .typeMismatch),
+            Bad(
+                path: "alerts.evaluation_interval", toml: #""100ms""#, fragment: "must be at least 200ms",
+                code: .outOfRange),
+            Bad(path: "alerts.repeat_interval", toml: "5", fragment: "a duration needs a unit", code: .typeMismatch),
+            Bad(path: "alerts.for_override", toml: #""later""#, fragment: "later"),
+            Bad(path: "alerts.webhook_url", toml: #""ftp://hooks/x""#, fragment: "the scheme must be http"),
+            Bad(path: "alerts.smtp_server", toml: "25", fragment: "found an integer", code: .typeMismatch),
+            Bad(path: "alerts.smtp_from", toml: "true", fragment: "found a boolean", code: .typeMismatch),
+            Bad(path: "alerts.smtp_to", toml: #"["a@example.org"]"#, fragment: "found an array", code: .typeMismatch),
+            Bad(path: "alerts.timeout", toml: #""10ms""#, fragment: "must be at least 100ms", code: .outOfRange),
+            Bad(path: "alerts.retries", toml: "11", fragment: "must be 0-10", code: .outOfRange),
         ] + exchangeBad
 
     static let scheme = "https"

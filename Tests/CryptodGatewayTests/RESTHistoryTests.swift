@@ -46,6 +46,14 @@ struct RESTHistoryTests {
                           '0.00010000', '0.00020000', '0.00005000', $2, '1.5', NULL, $3, true FROM trading_pairs
                         """, ["\(minute)", "0.0001000\(minute)", minute == 0 ? nil : "\(minute * 10)"])
                 }
+                // A 5m candle the scheduler built from the 1m ones (derived).
+                try session.execute(
+                    """
+                    INSERT INTO historical_data (trading_pair_id, timeframe, open_time, open, high, low, close, volume,
+                      is_closed, is_derived, derived_from)
+                    SELECT id, '5m', timestamptz '2026-01-01T00:00:00Z', '0.00010000', '0.00020000', '0.00005000',
+                      '0.00010004', '7.5', true, true, '1m' FROM trading_pairs
+                    """)
                 try session.execute(
                     """
                     INSERT INTO candle_coverage (trading_pair_id, timeframe, range_start, range_end, state)
@@ -92,6 +100,7 @@ struct RESTHistoryTests {
                 #expect(candles[1]["close"] as? String == "0.00010001")
                 #expect(candles.first?["trade_count"] is NSNull)
                 #expect(candles[1]["trade_count"] as? Int == 10)
+                #expect(candles.allSatisfy { $0["derived"] as? Bool == false }, "the exchange's own candles")
                 let coverage = try #require(first["coverage"] as? [String: Any])
                 #expect(coverage["state"] as? String == "complete")
                 let cursor = try #require(first["next_cursor"] as? String)
@@ -130,6 +139,27 @@ struct RESTHistoryTests {
                     try expectError(
                         response, code: "bad_cursor", mentioning: "this cursor pages binance:spot:BTCUSDT 1m")
                 }
+            }
+        }
+    }
+
+    @Test("a consolidated timeframe is served with derived: true")
+    func derivedCandles() async throws {
+        try await withHistory { url in
+            let dir = try TemporaryDirectory()
+            try await withREST(restConfiguration(runtime: dir.path, postgres: url)) { _, client in
+                let page = try await client.execute(
+                    uri: "/api/v1/exchanges/binance/ohlcv/BTCUSDT?timeframe=5m&start=2026-01-01T00:00:00Z"
+                        + "&end=2026-01-01T00:10:00Z", method: .get
+                ) { response in
+                    #expect(response.status == .ok)
+                    return try jsonObject(String(buffer: response.body))
+                }
+                let candles = try #require(page["candles"] as? [[String: Any]])
+                #expect(candles.count == 1)
+                #expect(candles.first?["derived"] as? Bool == true)
+                #expect(
+                    candles.first?["close"] as? String == "0.00010004" && candles.first?["volume"] as? String == "7.5")
             }
         }
     }

@@ -91,6 +91,17 @@ struct ProcessStatisticsTests {
         #expect(ProcessStatistics.parseStartTicks(stat: "4242 (short) S 1") == nil)
     }
 
+    @Test("utime and stime are fields 14 and 15; meminfo's MemTotal and MemAvailable are in kB")
+    func cpuAndMemory() {
+        let stat = "4242 (cryptod) (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 7 0 123456 1000 200"
+        #expect(ProcessStatistics.parseCPUTicks(stat: stat) == 8)
+        #expect(ProcessStatistics.parseCPUTicks(stat: "4242 (short) S 1") == nil)
+        let meminfo = "MemTotal:       16384 kB\nMemFree:    100 kB\nMemAvailable:    4096 kB\n"
+        let memory = ProcessStatistics.parseMemInfo(meminfo)
+        #expect(memory?.total == 16384 * 1024 && memory?.available == 4096 * 1024)
+        #expect(ProcessStatistics.parseMemInfo("MemTotal: 1 kB\n") == nil)
+    }
+
     @Test("statm's second field is the resident page count; /proc/stat's btime is the boot time")
     func statmAndBootTime() {
         #expect(ProcessStatistics.parseResidentPages(statm: "5000 1234 300 10 0 900 0\n") == 1234)

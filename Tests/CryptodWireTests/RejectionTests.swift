@@ -383,7 +383,7 @@ struct PayloadRejectionTests {
             (.framesDropped, Array(repeating: 0, count: 7) + [1] + Array(repeating: 0, count: 7) + [2, 0]),
             (.jobResult, [0, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
             (.controlRequest, [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]),
-            (.controlRequest, [0, 0, 0, 1, 16, 0, 0, 0, 0, 0, 0]),
+            (.controlRequest, [0, 0, 0, 1, UInt8(ControlCommand.allCases.count + 1), 0, 0, 0, 0, 0, 0]),
         ]
         for (type, bytes) in tail { expectRejected(type, ByteBuffer(bytes: bytes), .invalidValue) }
         // Version 2's enums.

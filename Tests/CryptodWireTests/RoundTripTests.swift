@@ -111,7 +111,10 @@ struct RoundTripTests {
         #expect(trade.origin == .live)
         #expect(Ticker(market: Samples.market, time: .epoch, receivedAt: .epoch).origin == .live)
         #expect(DataOrigin.allCases.map(\.rawValue) == [0, 1, 2, 3, 4], "origin raw values are frozen")
-        #expect(ControlCommand.allCases.map(\.rawValue) == Array(1...15), "control command raw values are frozen")
+        // Frozen: the first sixteen keep their numbers, and new commands only ever append the next one.
+        let commands = ControlCommand.allCases.map(\.rawValue)
+        #expect(Array(commands.prefix(16)) == Array(1...16), "control command raw values are frozen")
+        #expect(commands == Array(1...UInt8(commands.count)), "control commands are numbered without holes")
     }
 
     @Test("FrameEncoder writes the header and payload as one buffer")

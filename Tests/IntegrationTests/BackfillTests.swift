@@ -44,16 +44,8 @@ struct BackfillTests {
 
     @Test("backfills equal exchsim's truth with no hole, no 429 or 418, through a scheduler kill -9")
     func backfill() async throws {
-        let sandbox = try Sandbox()
-        defer { sandbox.cleanup() }
-        let services = try await PrivateServices.start(in: sandbox)
-        do {
-            try await run(sandbox: sandbox, services: services)
-        } catch {
-            await services.down()
-            throw error
+        try await PrivateServices.withSandbox { sandbox, services in try await run(sandbox: sandbox, services: services)
         }
-        await services.down()
     }
 
     func run(sandbox: Sandbox, services: PrivateServices) async throws {
@@ -165,6 +157,33 @@ struct BackfillTests {
         let (capacityStatus, capacityBody) = try HTTP.request(
             "GET", port: rest, path: "/api/v1/historical/capacity/binance")
         #expect(capacityStatus == 200, "capacity over REST: \(String(decoding: capacityBody, as: UTF8.self))")
+        // optimize-capacity: the scheduler re-plans from the latest report and answers before and after.
+        let (optimizeStatus, optimizeBody) = try HTTP.request(
+            "POST", port: rest, path: "/api/v1/historical/optimize-capacity",
+            body: Data(#"{"exchange":"binance"}"#.utf8))
+        let optimized = Self.json(String(decoding: optimizeBody, as: UTF8.self))?["optimized"] as? [[String: Any]]
+        #expect(optimizeStatus == 200 && optimized?.count == 1, "\(String(decoding: optimizeBody, as: UTF8.self))")
+        #expect(optimized?.first?["exchange"] as? String == "binance")
+        #expect(
+            ((optimized?.first?["after"] as? [String: Any])?["pages_per_minute"] as? NSNumber).map { $0.intValue > 0 }
+                == true, "a plan with room issues pages: \(optimized ?? [])")
+        let (unknownStatus, _) = try HTTP.request(
+            "POST", port: rest, path: "/api/v1/historical/optimize-capacity",
+            body: Data(#"{"exchange":"kraken"}"#.utf8))
+        #expect(unknownStatus == 400, "an exchange that is not enabled is refused")
+        let optimizeCtl = try await daemon.ctl(["capacity", "binance", "--optimize"])
+        #expect(optimizeCtl.status == 0 && optimizeCtl.output.contains("binance: "), "\(optimizeCtl)")
+        #expect(optimizeCtl.output.contains("pages/min"), "\(optimizeCtl)")
+        // The planning gauges, refreshed every 5 s from the capacity reports.
+        try await eventually("the scheduler's planning gauges", timeout: .seconds(15)) { () -> Bool? in
+            let (_, body) = try HTTP.request("GET", port: rest, path: "/metrics")
+            let text = String(decoding: body, as: UTF8.self)
+            let names = [
+                "cryptod_scheduler_queue_size{", "cryptod_scheduler_adaptive_delay_seconds{",
+                "cryptod_scheduler_capacity_used_ratio{", "cryptod_scheduler_capacity_used{",
+            ]
+            return names.allSatisfy { text.contains($0) } && text.contains("window=\"IMMEDIATE\"") ? true : nil
+        }
         let (candlesStatus, candlesBody) = try HTTP.request(
             "GET", port: rest, path: "/api/v1/exchanges/binance/ohlcv/BTCUSDT?timeframe=1m&start=\(from)&limit=3")
         #expect(candlesStatus == 200, "ohlcv: \(String(decoding: candlesBody.prefix(300), as: UTF8.self))")

@@ -17,16 +17,8 @@ struct WriterSinksTests {
 
     @Test("PostgreSQL, Redis and RabbitMQ through a writer crash and server outages")
     func sinksThroughFaults() async throws {
-        let sandbox = try Sandbox()
-        defer { sandbox.cleanup() }
-        let services = try await PrivateServices.start(in: sandbox)
-        do {
-            try await run(sandbox: sandbox, services: services)
-        } catch {
-            await services.down()
-            throw error
+        try await PrivateServices.withSandbox { sandbox, services in try await run(sandbox: sandbox, services: services)
         }
-        await services.down()
     }
 
     func run(sandbox: Sandbox, services: PrivateServices) async throws {

@@ -233,6 +233,40 @@ package struct WriterConfig: Sendable, Equatable {
     }
 }
 
+/// `[performance]`: the mode and its overrides (0 means "the mode's value"); resolved into buffer limits and
+/// worker bounds by CryptodOps' `PerformanceProfile`.
+package struct PerformanceConfig: Sendable, Equatable {
+    /// `mode`: light, medium (default), heavy or auto.
+    package let mode: String
+    package let tickerMaxSize: Int
+    package let tickerMaxAgeMilliseconds: Int
+    package let orderbookMaxSize: Int
+    package let orderbookMaxAgeMilliseconds: Int
+    package let fastWorkersMin: Int
+    package let fastWorkersMax: Int
+    package let mediumWorkersMin: Int
+    package let mediumWorkersMax: Int
+    /// Messages per second.
+    package let autoLightBelow: Int
+    package let autoHeavyAbove: Int
+    package let throttlePercent: Int
+
+    init(_ v: ValueReader) {
+        mode = v["performance.mode"].stringValue
+        tickerMaxSize = v["performance.ticker_max_size"].intValue
+        tickerMaxAgeMilliseconds = v["performance.ticker_max_age_ms"].intValue
+        orderbookMaxSize = v["performance.orderbook_max_size"].intValue
+        orderbookMaxAgeMilliseconds = v["performance.orderbook_max_age_ms"].intValue
+        fastWorkersMin = v["performance.fast_workers_min"].intValue
+        fastWorkersMax = v["performance.fast_workers_max"].intValue
+        mediumWorkersMin = v["performance.medium_workers_min"].intValue
+        mediumWorkersMax = v["performance.medium_workers_max"].intValue
+        autoLightBelow = v["performance.auto_light_below"].intValue
+        autoHeavyAbove = v["performance.auto_heavy_above"].intValue
+        throttlePercent = v["performance.throttle_percent"].intValue
+    }
+}
+
 /// `[scheduler]`: timed jobs.
 package struct SchedulerConfig: Sendable, Equatable {
     /// `enabled`, bool, default `true`.
@@ -326,5 +360,48 @@ package struct ExchangeConfig: Sendable, Equatable {
     private static func url(_ text: String) -> URL {
         guard let url = URL(string: text) else { preconditionFailure("unchecked URL \(text)") }
         return url
+    }
+}
+
+// MARK: - [alerts]
+
+/// `[alerts]`: the gateway's alert monitor (rules fixed in CryptodOps' AlertCatalog) and its notifications.
+package struct AlertsConfig: Sendable, Equatable {
+    /// `enabled`, bool, default `true`.
+    package let enabled: Bool
+    /// `evaluation_interval`, duration >= 200ms, default `"15s"`.
+    package let evaluationInterval: Duration
+    /// `repeat_interval`, duration, default `"4h"`; zero means never repeat.
+    package let repeatInterval: Duration
+    /// `for_override`, duration, default `"0s"`: nil keeps each rule's `for`.
+    package let forOverride: Duration?
+    /// `webhook_url`, http URL, default `""` (nil: no webhook).
+    package let webhookURL: SecretString?
+    /// `smtp_server`, `"HOST:PORT"`, default `""` (nil: no e-mail).
+    package let smtpServer: String?
+    /// `smtp_from`, default `"cryptod@localhost"`.
+    package let smtpFrom: String
+    /// `smtp_to`, comma-separated addresses, default `""`.
+    package let smtpTo: [String]
+    /// `timeout`, duration >= 100ms, default `"10s"`: per delivery attempt.
+    package let timeout: Duration
+    /// `retries`, 0-10, default `3`.
+    package let retries: Int
+
+    init(_ v: ValueReader) {
+        enabled = v["alerts.enabled"].boolValue
+        evaluationInterval = v["alerts.evaluation_interval"].durationValue
+        repeatInterval = v["alerts.repeat_interval"].durationValue
+        let hold = v["alerts.for_override"].durationValue
+        forOverride = hold == .zero ? nil : hold
+        let webhook = v["alerts.webhook_url"].secretValue
+        webhookURL = webhook.revealed.isEmpty ? nil : webhook
+        let smtp = v["alerts.smtp_server"].stringValue.trimmingCharacters(in: .whitespaces)
+        smtpServer = smtp.isEmpty ? nil : smtp
+        smtpFrom = v["alerts.smtp_from"].stringValue
+        smtpTo = v["alerts.smtp_to"].stringValue.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        timeout = v["alerts.timeout"].durationValue
+        retries = v["alerts.retries"].intValue
     }
 }

@@ -14,12 +14,16 @@ package struct Configuration: Sendable, Equatable {
     package let supervisor: SupervisorConfig
     /// `[delivery]`: links between processes.
     package let delivery: DeliveryConfig
+    /// `[performance]`: modes, buffers, workers, throttle.
+    package let performance: PerformanceConfig
     /// `[gateway]`: the client API.
     package let gateway: GatewayConfig
     /// `[writer]`: storage.
     package let writer: WriterConfig
     /// `[scheduler]`: timed jobs.
     package let scheduler: SchedulerConfig
+    /// `[alerts]`: the gateway's alert monitor and notifications.
+    package let alerts: AlertsConfig
     /// Every supported exchange in ``ExchangeProfile/all`` order, enabled or not.
     package let exchanges: [ExchangeConfig]
 
@@ -34,9 +38,11 @@ package struct Configuration: Sendable, Equatable {
         daemon = DaemonConfig(reader)
         supervisor = SupervisorConfig(reader)
         delivery = DeliveryConfig(reader)
+        performance = PerformanceConfig(reader)
         gateway = GatewayConfig(reader)
         writer = WriterConfig(reader, stateDirectory: daemon.stateDirectory)
         scheduler = SchedulerConfig(reader)
+        alerts = AlertsConfig(reader)
         exchanges = ExchangeProfile.all.map { ExchangeConfig(reader, profile: $0) }
     }
 

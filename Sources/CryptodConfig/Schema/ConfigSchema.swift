@@ -45,10 +45,12 @@ package enum ConfigSchema {
         return [
             "daemon": "Where cryptod keeps its files and how it logs.",
             "supervisor": "How the supervisor restarts and stops its child processes.",
+            "performance": "Performance modes, conflation buffers, worker pools and the throttle.",
             "delivery": "Reliable delivery between processes: frame limits, buffering, acknowledgements, heartbeats.",
             "gateway": "The gateway process: REST and WebSocket API for clients.",
             "writer": "The writer process: stores market data in the configured sinks.",
             "scheduler": "The scheduler process: timed jobs such as REST snapshots and backfills.",
+            "alerts": "The gateway's alert rules, health score and notifications (webhook, e-mail).",
         ][section] ?? ""
     }
 
@@ -101,6 +103,43 @@ package enum ConfigSchema {
         supervisorKey(
             "ready_timeout", .duration(atLeast: .milliseconds(1)), .duration(.seconds(60)),
             "Time a child has to report ready after it starts."),
+        // [performance]: every process applies these on reload and at run time (docs/operations.md).
+        performanceKey(
+            "mode", .choice(["light", "medium", "heavy", "auto"]), .string("medium"),
+            "Preset of buffer limits and worker bounds (the seed's modes); auto picks one from the message rate."),
+        performanceKey(
+            "ticker_max_size", .integer(.range(0...100_000)), .integer(0),
+            "Ticker updates per market published at once within a window; 0 means the mode's (5/10/20)."),
+        performanceKey(
+            "ticker_max_age_ms", .integer(.range(0...600_000)), .integer(0),
+            "Ticker window in milliseconds; 0 means the mode's (1000/500/200)."),
+        performanceKey(
+            "orderbook_max_size", .integer(.range(0...100_000)), .integer(0),
+            "Order-book deltas per market published at once within a window; 0 means the mode's (3/5/10)."),
+        performanceKey(
+            "orderbook_max_age_ms", .integer(.range(0...600_000)), .integer(0),
+            "Order-book window in milliseconds; 0 means the mode's (500/200/100)."),
+        performanceKey(
+            "fast_workers_min", .integer(.range(0...64)), .integer(0),
+            "Fewest fast workers (the writer's Redis connections); 0 means the mode's (1/2/4)."),
+        performanceKey(
+            "fast_workers_max", .integer(.range(0...64)), .integer(0),
+            "Most fast workers; 0 means the mode's (2/4/8)."),
+        performanceKey(
+            "medium_workers_min", .integer(.range(0...64)), .integer(0),
+            "Fewest medium workers (the gateway's history connections); 0 means the mode's (1/2/3)."),
+        performanceKey(
+            "medium_workers_max", .integer(.range(0...64)), .integer(0),
+            "Most medium workers; 0 means the mode's (2/3/6)."),
+        performanceKey(
+            "auto_light_below", .integer(.range(1...10_000_000)), .integer(200),
+            "In auto mode, an ingestor's message rate (per second) under which light is chosen."),
+        performanceKey(
+            "auto_heavy_above", .integer(.range(1...10_000_000)), .integer(5000),
+            "In auto mode, the message rate (per second) over which heavy is chosen."),
+        performanceKey(
+            "throttle_percent", .integer(.range(0...99)), .integer(0),
+            "Share of ticker and order-book updates shed at start (0-99); candles and trades are never shed."),
         // [delivery]
         deliveryKey(
             "max_frame_bytes", .size((64 << 10)...(1 << 30)), .size(16 << 20),
@@ -268,7 +307,41 @@ package enum ConfigSchema {
         roleKey(
             "scheduler", "retention_candles", .duration(atLeast: .zero), .duration(.zero), .scheduler,
             "How long candles of every other timeframe are kept; 0s keeps them forever."),
+        // [alerts]: the gateway's alert monitor (docs/operations.md, "Alerts and health").
+        alertsKey("enabled", .bool, .bool(true), "Evaluate the alert rules in the gateway and send notifications."),
+        alertsKey(
+            "evaluation_interval", .duration(atLeast: .milliseconds(200)), .duration(.seconds(15)),
+            "How often the gateway scrapes every process and evaluates the rules, health and recommendations."),
+        alertsKey(
+            "repeat_interval", .duration(atLeast: .zero), .duration(.seconds(4 * 3600)),
+            "How often a still-firing alert is notified again; 0s notifies only when it starts and resolves."),
+        alertsKey(
+            "for_override", .duration(atLeast: .zero), .duration(.zero),
+            "Replaces every rule's own `for` duration (for tests); 0s keeps the rules' durations."),
+        alertsKey(
+            "webhook_url", .credentialURL(schemes: ["http"], emptyMeans: "no webhook"), .secret(SecretString("")),
+            "Slack-compatible incoming webhook that receives a JSON POST per notification; \"\" sends none. "
+                + "Plain http (no TLS): point it at a local relay to reach an https service."),
+        alertsKey(
+            "smtp_server", .string, .string(""),
+            "SMTP relay as \"HOST:PORT\" for e-mail notifications (plain SMTP, no authentication); \"\" sends none."),
+        alertsKey("smtp_from", .string, .string("cryptod@localhost"), "Sender address of alert e-mails."),
+        alertsKey(
+            "smtp_to", .string, .string(""),
+            "Recipients of alert e-mails, comma-separated; e-mail is sent only when this and smtp_server are set."),
+        alertsKey(
+            "timeout", .duration(atLeast: .milliseconds(100)), .duration(.seconds(10)),
+            "Time one delivery attempt (connect, send, answer) may take."),
+        alertsKey(
+            "retries", .integer(.range(0...10)), .integer(3),
+            "Further attempts after a failed delivery, 1 s, 2 s, 4 s … apart."),
     ]
+
+    private static func alertsKey(
+        _ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String
+    ) -> ConfigKey {
+        ConfigKey(section: "alerts", name: name, type: type, defaultValue: value, doc: doc, consumers: [.gateway])
+    }
 
     private static func writerKey(
         _ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String
@@ -294,6 +367,14 @@ package enum ConfigSchema {
         ConfigKey(
             section: "supervisor", name: name, type: type, defaultValue: value, doc: doc, reloadable: true,
             consumers: [], supervisorUses: true)
+    }
+
+    private static func performanceKey(
+        _ name: String, _ type: ConfigValueType, _ value: ConfigValue, _ doc: String
+    ) -> ConfigKey {
+        ConfigKey(
+            section: "performance", name: name, type: type, defaultValue: value, doc: doc, reloadable: true,
+            consumers: everyChild)
     }
 
     private static func deliveryKey(

@@ -7,7 +7,8 @@ package struct Cryptoctl: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "cryptoctl",
         abstract:
-            "Control a running cryptod: status of its processes, restart/stop/start one, reload, check the configuration.",
+            "Control a running cryptod: status of its processes, restart/stop/start one, reload, check the configuration; "
+            + "health, alerts, throttle and a live view (top) through the gateway.",
         discussion: """
             cryptoctl talks to the supervisor over its control socket, <runtime_dir>/control.sock, with the \
             same wire protocol as every cryptod process. It finds the socket, in this order: --socket PATH; \
@@ -22,7 +23,8 @@ package struct Cryptoctl: AsyncParsableCommand {
             StatusCommand.self, RestartCommand.self, StopCommand.self, StartCommand.self, ReloadCommand.self,
             CheckConfigCommand.self, ConfigCommand.self, SubscribeCommand.self, UnsubscribeCommand.self,
             SubscriptionsCommand.self, VerifyKeyCommand.self, MigrateCommand.self, BackfillCommand.self,
-            JobsCommand.self, CapacityCommand.self, CoverageCommand.self,
+            JobsCommand.self, CapacityCommand.self, CoverageCommand.self, HealthCommand.self, AlertsCommand.self,
+            ThrottleCommand.self, TopCommand.self,
         ])
 
     package init() {}

@@ -147,8 +147,12 @@ struct CapacityCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: "Only this exchange.") var exchange: String?
+    @Flag(
+        help: "Re-plan from the latest reports now (reset delays the exchange no longer justifies); show before/after.")
+    var optimize = false
 
     func run() async throws {
+        if optimize { return try await runOptimize() }
         let reply = try await options.send(.capacity, target: "scheduler")
         guard reply.result == .ok, !options.json else { return try options.report(reply) }
         let object = (try? JSONSerialization.jsonObject(with: Data(reply.message.utf8))) as? [String: Any]
@@ -161,6 +165,38 @@ struct CapacityCommand: AsyncParsableCommand {
         for entry in exchanges {
             for budget in entry["budgets"] as? [[String: Any]] ?? [] {
                 Console.output(budget["summary"] as? String ?? "")
+            }
+        }
+    }
+}
+
+extension CapacityCommand {
+    /// `--optimize`: the control command `capacity` with `{"optimize":true}` (as
+    /// `POST /api/v1/historical/optimize-capacity`).
+    func runOptimize() async throws {
+        var request: [String: Any] = ["optimize": true]
+        if let exchange { request["exchange"] = exchange }
+        let argument = String(
+            decoding: try JSONSerialization.data(withJSONObject: request, options: [.sortedKeys]), as: UTF8.self)
+        let reply = try await options.send(.capacity, target: "scheduler", argument: argument)
+        guard reply.result == .ok, !options.json else { return try options.report(reply) }
+        let object = (try? JSONSerialization.jsonObject(with: Data(reply.message.utf8))) as? [String: Any]
+        let entries = object?["optimized"] as? [[String: Any]] ?? []
+        if entries.isEmpty {
+            return Console.output("no capacity reported yet (ingestors report every 5 s once they run)")
+        }
+        func plan(_ value: Any?) -> String {
+            let plan = value as? [String: Any] ?? [:]
+            let delay = (plan["adaptive_delay_ms"] as? NSNumber)?.doubleValue ?? 0
+            return "window \(plan["window"] as? String ?? "?"), delay \(delay / 1000)s, "
+                + "\((plan["pages_per_minute"] as? NSNumber)?.intValue ?? 0) pages/min"
+        }
+        for entry in entries {
+            let name = entry["exchange"] as? String ?? "?"
+            if entry["changed"] as? Bool == true {
+                Console.output("\(name): \(plan(entry["before"])) -> \(plan(entry["after"]))")
+            } else {
+                Console.output("\(name): unchanged, \(plan(entry["after"]))")
             }
         }
     }

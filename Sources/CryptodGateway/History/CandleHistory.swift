@@ -24,6 +24,8 @@ package struct CandleHistory: Sendable {
         var tradeCount: Int64?
         var closed: Bool
         var revisions: Int64
+        /// Built by the scheduler from smaller candles (a timeframe the exchange does not offer).
+        var derived: Bool = false
     }
 
     struct CoverageRange: Sendable, Equatable {
@@ -54,7 +56,7 @@ package struct CandleHistory: Sendable {
         guard let id = pair.first?.first ?? nil else { return nil }
         let columns = """
             SELECT \(Self.micros("open_time")), open, high, low, close, volume, quote_volume, trade_count,
-              is_closed, revisions FROM historical_data WHERE trading_pair_id = $1 AND timeframe = $2
+              is_closed, revisions, is_derived FROM historical_data WHERE trading_pair_id = $1 AND timeframe = $2
             """
         let end = Self.micros(query.end)
         let fetched: [[String?]]
@@ -145,13 +147,13 @@ package struct CandleHistory: Sendable {
     // MARK: - Rows
 
     private static func row(_ fields: [String?]) -> Row? {
-        guard fields.count == 10, let micros = fields[0].flatMap(Int64.init), let open = fields[1],
+        guard fields.count == 11, let micros = fields[0].flatMap(Int64.init), let open = fields[1],
             let high = fields[2], let low = fields[3], let close = fields[4], let volume = fields[5]
         else { return nil }
         return Row(
             openTime: Timestamp(microseconds: micros), open: open, high: high, low: low, close: close, volume: volume,
             quoteVolume: fields[6], tradeCount: fields[7].flatMap(Int64.init), closed: fields[8] == "t",
-            revisions: fields[9].flatMap(Int64.init) ?? 0)
+            revisions: fields[9].flatMap(Int64.init) ?? 0, derived: fields[10] == "t")
     }
 
     /// Microseconds since the epoch of a `timestamptz` column, exactly (no float on the way).

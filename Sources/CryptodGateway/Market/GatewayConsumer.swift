@@ -17,12 +17,18 @@ package struct GatewayConsumer: StreamConsumer {
     package let state: MarketState
     package let hub: WebSocketHub
     let metrics: GatewayMetrics
+    /// Latency per stage, from each event's times (`/api/v1/stream/stats`).
+    package let latency: StageLatency
     let logger: Logger
 
-    package init(state: MarketState, hub: WebSocketHub, metrics: GatewayMetrics, logger: Logger) {
+    package init(
+        state: MarketState, hub: WebSocketHub, metrics: GatewayMetrics, latency: StageLatency = StageLatency(),
+        logger: Logger
+    ) {
         self.state = state
         self.hub = hub
         self.metrics = metrics
+        self.latency = latency
         self.logger = logger
     }
 
@@ -40,6 +46,7 @@ package struct GatewayConsumer: StreamConsumer {
                     metadata: ["stream": "\(delivery.stream)", "type": "\(item.message.type)"])
                 continue
             }
+            latency.record(events)
             for event in events {
                 if let channel = MarketChannel(event) { metrics.eventReceived(channel) }
                 state.apply(event)

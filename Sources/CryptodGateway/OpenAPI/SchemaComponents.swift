@@ -64,6 +64,9 @@ enum SchemaComponents {
                 P("close", .decimal), P("volume", .decimal), P("quote_volume", .nullable(.decimal)),
                 P("trade_count", .nullable(.integer())), P("closed", .boolean),
                 P("revisions", .integer(minimum: 0), "How often the closed candle was corrected afterwards."),
+                P(
+                    "derived", .boolean,
+                    "Built by cryptod from smaller stored candles: a timeframe the exchange does not offer."),
             ]), "A stored candle (PostgreSQL `historical_data`)."
         ),
         (

@@ -127,6 +127,24 @@ extension RESTAPI {
         return JSONBody.response(.ok, bytes: Array(body))
     }
 
+    /// `POST /api/v1/historical/optimize-capacity`: the scheduler re-plans each exchange (or the one named)
+    /// from its latest capacity report and answers what changed: window, delay and pages per minute, before
+    /// and after. Forwarded as `capacity` with `{"optimize":true}`.
+    func historicalOptimizeCapacity(_ inputs: RouteInputs) async throws -> Response {
+        let object = try await historyBody(inputs, allowEmpty: true)
+        var argument: [String: Any] = ["optimize": true]
+        if let value = object["exchange"] {
+            guard let name = value as? String else {
+                throw GatewayHTTPError(
+                    .badRequest, .badBody, #""exchange" must be a string, e.g. {"exchange":"binance"}"#)
+            }
+            argument["exchange"] = name
+        }
+        let text = (try? JSONSerialization.data(withJSONObject: argument, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let reply = try await schedulerControl(.capacity, argument: String(decoding: text, as: UTF8.self))
+        return JSONBody.response(.ok, bytes: Array(reply.message.utf8))
+    }
+
     /// `GET /api/v1/historical/coverage/{exchange}/{symbol}/{timeframe}`.
     func historicalCoverage(_ inputs: RouteInputs) async throws -> Response {
         let exchange = try exchange(inputs)

@@ -79,6 +79,7 @@ extension RESTAPI {
                         if let value = row.tradeCount { json.value(value) } else { json.null() }
                         json.field("closed", row.closed)
                         json.field("revisions", row.revisions)
+                        json.field("derived", row.derived)
                     }
                 }
             }

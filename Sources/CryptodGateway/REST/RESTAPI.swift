@@ -22,6 +22,10 @@ struct RESTAPI: Sendable {
     /// nil when no PostgreSQL URL could be used (the ohlcv route then answers 503).
     let history: CandleHistory?
     let docs: DocsAssets
+    /// Stream processing across the processes (`/api/v1/stream/*`).
+    let stream: StreamMonitor
+    /// The alert monitor: health, alerts and recommendations (REST/RESTAPI+Ops.swift).
+    let ops: AlertMonitor
     let configuration: @Sendable () -> Configuration
     let logger: Logger
 
@@ -74,6 +78,9 @@ struct RESTAPI: Sendable {
         case .docs: return DocsAssets.page(DocsAssets.swaggerPage)
         case .redoc: return DocsAssets.page(DocsAssets.redocPage)
         case .docsAsset: return try await docs.asset(inputs.text("file") ?? "")
+        case .dashboard: return try await DashboardAssets.shared.page()
+        case .dashboardConfig: return dashboardConfig()
+        case .dashboardAsset: return try await DashboardAssets.shared.asset(inputs.text("file") ?? "")
         case .exchanges: return exchanges()
         case .exchangesStatus: return await exchangesStatus()
         case .exchangeInfo: return try exchangeInfo(inputs)
@@ -90,16 +97,30 @@ struct RESTAPI: Sendable {
         case .adminStatus, .legacyStatus: return await health(detailed: true)
         case .adminMetrics: return adminMetrics()
         case .adminWebSocketStats: return webSocketStats()
+        case .streamHealth: return await streamHealth()
+        case .adminHealthDetailed: return await detailedHealth()
+        case .adminAlerts: return await alerts()
+        case .adminRecommendations: return await recommendations()
         case .historicalOptimized: return try await historicalOptimized(inputs)
         case .historicalBulk: return try await historicalBulk(inputs)
         case .historicalSchedule: return try await historicalSchedule(inputs)
         case .historicalJobs: return try await historicalJobs(inputs)
         case .historicalJob: return try await historicalJob(inputs)
         case .historicalCapacity: return try await historicalCapacity(inputs)
+        case .historicalOptimizeCapacity: return try await historicalOptimizeCapacity(inputs)
         case .historicalCoverage: return try await historicalCoverage(inputs)
         case .legacyMarkets: return legacyMarkets()
         case .legacyTrades: return try trades(inputs)
         case .legacyCandle: return try candle(inputs)
+        case .streamStats: return await streamStats()
+        case .streamBuffers: return await streamBuffers()
+        case .streamWorkers: return await streamWorkers()
+        case .streamWorkersSet: return try await setWorkers(inputs, who: context.auditName)
+        case .streamClients: return webSocketClients()
+        case .streamBroadcast: return try await broadcast(inputs, who: context.auditName)
+        case .streamProcess: return try await process(inputs, who: context.auditName)
+        case .streamThrottle, .adminEmergency: return try await throttle(inputs, who: context.auditName)
+        case .adminPerformanceConfig: return try await performanceConfig(inputs, who: context.auditName)
         }
     }
 

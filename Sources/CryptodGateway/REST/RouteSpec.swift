@@ -4,13 +4,19 @@ import Hummingbird
 /// the table without a handler does not compile.
 package enum RouteID: String, Sendable, Hashable, CaseIterable {
     case health, healthLive, metrics, openAPI, docs, redoc, docsAsset
+    case dashboard, dashboardConfig, dashboardAsset
     case exchanges, exchangesStatus, exchangeInfo, exchangeStatus, verifyKey
     case ticker, ohlcv, orderBook, timeframes, markets
     case subscribe, unsubscribe, subscriptions
     case adminStatus, adminMetrics, adminWebSocketStats
-    case historicalOptimized, historicalBulk, historicalJobs, historicalJob, historicalCapacity, historicalCoverage
+    case streamHealth, adminHealthDetailed, adminAlerts, adminRecommendations
+    case historicalOptimized, historicalBulk, historicalJobs, historicalJob, historicalCapacity
+    case historicalOptimizeCapacity, historicalCoverage
     case historicalSchedule
     case legacyStatus, legacyMarkets, legacyTicker, legacyTrades, legacyCandle
+    case streamStats, streamBuffers, streamWorkers, streamWorkersSet, streamClients, streamBroadcast, streamThrottle
+    case streamProcess
+    case adminEmergency, adminPerformanceConfig
 }
 
 /// One REST route: everything the router, the "unknown endpoint" answer and the OpenAPI document need.

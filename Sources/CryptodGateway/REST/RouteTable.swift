@@ -1,5 +1,6 @@
 import CryptodExchanges
 import CryptodModel
+import CryptodOps
 import Hummingbird
 
 /// Every REST route, in documentation order: the one list the router registers, the "unknown endpoint"
@@ -62,8 +63,16 @@ package struct RouteTable: Sendable {
             "market", .query, .choice(SchemaComponents.marketTypes, defaultValue: nil), errorCode: .badMarket,
             "Market type where the exchange has several (Bybit: spot or linear); default: the configured one.")
         let intervals = CandleInterval.allCases.map(\.description)
+        let throttleBody = JSONSchema.object(
+            [
+                .init("action", .choice(["throttle", "stop", "restart"]), "What to do."),
+                .init(
+                    "throttle_percent", .integer(minimum: 0, maximum: 99), required: false,
+                    "With throttle: the share of ticker and order-book updates to shed."),
+            ], closed: true)
         let marketRefs: [Parameter] = [exchange, symbol, market]
         typealias P = JSONSchema.Property
+        let healthStatuses = ["healthy", "degraded", "critical"]
         func object(_ properties: [P], _ closed: Bool = false) -> JSONSchema { .object(properties, closed: closed) }
         let subscriptionBody = object(
             [
@@ -107,6 +116,41 @@ package struct RouteTable: Sendable {
             RouteSpec(
                 .redoc, .get, "/redoc", tag: "service", summary: "One-page API reference (Redoc)",
                 description: "Every asset is served by the gateway itself.", response: .html),
+            // Dashboard (Sources/CryptodGateway/Dashboard, docs/operations.md#dashboard)
+            RouteSpec(
+                .dashboard, .get, "/dashboard", tag: "service", summary: "Live web dashboard",
+                description: "Exchanges, rates, latency, health, alerts, buffers, workers, and a chosen market's "
+                    + "book and candles, live over the WebSocket. Every asset is served by the gateway itself.",
+                response: .html),
+            RouteSpec(
+                .dashboardConfig, .get, "/dashboard/config.json", tag: "service",
+                summary: "What the dashboard page needs to start",
+                description: "The WebSocket port (and URL when it listens on another address than REST), the "
+                    + "configured markets, whether admin routes are enabled, and the REST poll interval.",
+                response: .json(
+                    object([
+                        P("ws_port", .integer(minimum: 1, maximum: 65535)), P("ws_path", .string()),
+                        P("ws_url", .nullable(.string()), "Set only when the page cannot use its own host."),
+                        P("admin_enabled", .boolean), P("poll_seconds", .integer(minimum: 1)),
+                        P(
+                            "exchanges",
+                            .array(
+                                object([
+                                    P("exchange", .string()),
+                                    P("default_market", .choice(SchemaComponents.marketTypes)),
+                                    P("markets", .array(.string())), P("candle_intervals", .array(.string())),
+                                    P("channels", .array(.string())),
+                                ]))),
+                        P("time", .dateTime),
+                    ]))),
+            RouteSpec(
+                .dashboardAsset, .get, "/dashboard/assets/{file}", tag: "service", summary: "A dashboard asset",
+                description: "The dashboard's script and style sheet (Resources/dashboard).",
+                parameters: [
+                    Parameter(
+                        "file", .path, .choice(DashboardAssets.files.keys.sorted(), defaultValue: nil),
+                        errorCode: .unknownEndpoint, "The file.")
+                ], response: .file, errors: [.notFound]),
             RouteSpec(
                 .docsAsset, .get, "/docs/assets/{file}", tag: "service", summary: "A vendored documentation asset",
                 description: "Swagger UI and Redoc files (versions and licences in the gateway's resources).",
@@ -267,6 +311,80 @@ package struct RouteTable: Sendable {
                         P("clients", .integer(minimum: 0)), P("max_clients", .integer(minimum: 0)),
                         P("queue_capacity", .integer(minimum: 0)), P("slow_disconnects", .integer(minimum: 0)),
                     ])), auth: .admin),
+            // Health, alerts and recommendations (the alert monitor; docs/operations.md, "Alerts and health")
+            RouteSpec(
+                .streamHealth, .get, "/api/v1/stream/health", tag: "stream", summary: "Health score",
+                description: "The overall health score 0-100 (the weakest process's) and its status: healthy "
+                    + "(>= 80), degraded (>= 50) or critical. From the alert monitor's last evaluation.",
+                response: .json(
+                    object([
+                        P("status", .choice(healthStatuses)), P("score", .integer(minimum: 0, maximum: 100)),
+                        P("time", .string(.init(format: "date-time"))),
+                    ]))),
+            RouteSpec(
+                .adminHealthDetailed, .get, "/api/v1/admin/health/detailed", tag: "admin",
+                summary: "Health score per process",
+                description: "Every process's score with each measured signal, its value and the penalty it costs "
+                    + "(the formula is in docs/operations.md).",
+                response: .json(
+                    object([
+                        P("time", .string(.init(format: "date-time"))), P("score", .integer(minimum: 0, maximum: 100)),
+                        P("status", .choice(healthStatuses)),
+                        P(
+                            "components",
+                            .array(
+                                object([
+                                    P("name", .string()), P("score", .integer(minimum: 0, maximum: 100)),
+                                    P("status", .choice(healthStatuses)),
+                                    P(
+                                        "signals",
+                                        .array(
+                                            object([
+                                                P("signal", .string()), P("value", .nullable(.number)),
+                                                P("penalty", .integer(minimum: 0)), P("detail", .string()),
+                                            ]))),
+                                ]))),
+                    ])), auth: .admin),
+            RouteSpec(
+                .adminAlerts, .get, "/api/v1/admin/alerts", tag: "admin", summary: "Alerts",
+                description: "Pending, firing and recently resolved alerts of the rules in "
+                    + "etc/prometheus/cryptod-alerts.yml, evaluated by the gateway; rules is how many there are.",
+                response: .json(
+                    object([
+                        P("time", .string(.init(format: "date-time"))),
+                        P(
+                            "alerts",
+                            .array(
+                                object([
+                                    P("name", .string()), P("severity", .choice(["critical", "warning"])),
+                                    P("state", .choice(["pending", "firing", "resolved"])),
+                                    P(
+                                        "since", .string(.init(format: "date-time")),
+                                        "Firing since, else pending since."),
+                                    P("active_since", .string(.init(format: "date-time"))),
+                                    P("resolved_at", .nullable(.string(.init(format: "date-time")))),
+                                    P("value", .nullable(.number)), P("summary", .string()),
+                                    P("description", .string()), P("labels", .map(.string())),
+                                ]))),
+                        P("rules", .integer(minimum: 0)),
+                    ])), auth: .admin),
+            RouteSpec(
+                .adminRecommendations, .get, "/api/v1/admin/performance/recommendations", tag: "admin",
+                summary: "Tuning recommendations",
+                description: "Changes suggested by measured figures: each names the figure, its value and threshold, "
+                    + "the setting to change (docs/configuration.md) and the suggested value.",
+                response: .json(
+                    object([
+                        P("time", .string(.init(format: "date-time"))),
+                        P(
+                            "recommendations",
+                            .array(
+                                object([
+                                    P("id", .string()), P("figure", .string()), P("value", .nullable(.number)),
+                                    P("threshold", .nullable(.number)), P("setting", .string()),
+                                    P("suggested", .string()), P("message", .string()),
+                                ]))),
+                    ])), auth: .admin),
             // History (forwarded to the scheduler; docs/history.md)
             RouteSpec(
                 .historicalOptimized, .post, "/api/v1/historical/optimized", tag: "history",
@@ -327,6 +445,15 @@ package struct RouteTable: Sendable {
                 parameters: [exchange], response: .json(.any(description: "Budgets, window and delay.")),
                 errors: [.notFound, .conflict, .badGateway]),
             RouteSpec(
+                .historicalOptimizeCapacity, .post, "/api/v1/historical/optimize-capacity", tag: "history",
+                summary: "Re-plan history work from the latest capacity",
+                description: "The scheduler recomputes the window and adaptive delay of every exchange (or the one "
+                    + "named) from its ingestor's latest capacity report and answers, per exchange, the plan before "
+                    + "and after: budget, window, adaptive delay, next page delay and pages per minute.",
+                requestBody: object([P("exchange", .choice(exchanges), required: false)], false),
+                response: .json(.any(description: "{\"optimized\":[{exchange, before, after, changed}]}")),
+                errors: [.badRequest, .conflict, .badGateway]),
+            RouteSpec(
                 .historicalCoverage, .get, "/api/v1/historical/coverage/{exchange}/{symbol}/{timeframe}",
                 tag: "history", summary: "Stored, empty and missing candle ranges",
                 description: "Segments of start…end (default: the last day) in time order, each present, empty (the "
@@ -371,6 +498,105 @@ package struct RouteTable: Sendable {
                         "interval", .path, .choice(intervals, defaultValue: nil), errorCode: .badInterval,
                         "Candle interval."), market,
                 ], response: .json(.ref("Candle")), errors: [.badRequest, .notFound], legacy: true),
+            // Stream processing (docs/operations.md: performance modes, throttling and emergency actions)
+            RouteSpec(
+                .streamStats, .get, "/api/v1/stream/stats", tag: "stream", summary: "Rates, drops and latency",
+                description: "Messages per second per exchange over the last window, totals, conflated and dropped "
+                    + "messages, latency percentiles per stage (exchange → ingestor, ingestor → gateway), WebSocket "
+                    + "figures, and the mode and throttle in force. The same object is pushed every 2 s on the "
+                    + "WebSocket topic stats.",
+                response: .json(.any(description: "Stream figures; see docs/operations.md."))),
+            RouteSpec(
+                .streamBuffers, .get, "/api/v1/stream/buffers", tag: "stream", summary: "Conflation buffers",
+                description: "Per ingestor and data type (ticker, orderbook): the mode's limits, the limits as the "
+                    + "throttle stretches them, markets waiting, updates passed, flushed and conflated.",
+                response: .json(.any(description: "{\"mode\":…,\"throttle_percent\":…,\"buffers\":[…]}"))),
+            RouteSpec(
+                .streamWorkers, .get, "/api/v1/stream/workers", tag: "stream", summary: "Worker pools",
+                description: "Per process and pool: kind (fast, medium), bounds, workers now, queue depth and "
+                    + "scaling decisions.",
+                response: .json(.any(description: "{\"pools\":[…]}"))),
+            RouteSpec(
+                .streamWorkersSet, .post, "/api/v1/stream/workers", tag: "stream", summary: "Set worker bounds",
+                description: "Overrides the mode's bounds of a kind in every process until the next reload; 0 "
+                    + "returns a bound to the mode's.",
+                requestBody: object(
+                    [
+                        P("kind", .choice(WorkerKind.allCases.map(\.rawValue)), "fast or medium."),
+                        P("min", .integer(minimum: 0, maximum: 64), required: false),
+                        P("max", .integer(minimum: 0, maximum: 64), required: false),
+                    ], true), response: .json(.any(description: "The pools after the change.")),
+                errors: [.badGateway], auth: .admin),
+            RouteSpec(
+                .streamClients, .get, "/api/v1/stream/websocket/clients", tag: "stream",
+                summary: "Connected WebSocket clients",
+                description: "Each client: id, remote address, when it connected, subscriptions, queued messages.",
+                response: .json(.any(description: "{\"clients\":[…]}")), auth: .admin),
+            RouteSpec(
+                .streamBroadcast, .post, "/api/v1/stream/websocket/broadcast", tag: "stream",
+                summary: "Send a message to every WebSocket client",
+                description: "Queues {\"type\":\"broadcast\",\"message\":…,\"time\":…} for every connected client.",
+                requestBody: object([P("message", .any(description: "Any JSON value (at most the body limit)."))]),
+                response: .json(object([P("ok", .boolean), P("clients", .integer(minimum: 0))])), auth: .admin),
+            RouteSpec(
+                .streamThrottle, .post, "/api/v1/stream/throttle", tag: "stream", summary: "Throttle or stop",
+                description: "{\"action\":\"throttle\",\"throttle_percent\":90} sheds that share of ticker and "
+                    + "order-book updates and slows backfills; stop holds them and pauses backfills; restart lifts "
+                    + "both. Candles and trades are never shed. Audited in every process's log.",
+                requestBody: throttleBody, response: .json(.any(description: "Each process's answer.")),
+                errors: [.badGateway], auth: .admin),
+            RouteSpec(
+                .adminEmergency, .post, "/api/v1/admin/emergency", tag: "admin", summary: "Emergency actions",
+                description: "As POST /api/v1/stream/throttle: throttle, stop or restart.",
+                requestBody: throttleBody, response: .json(.any(description: "Each process's answer.")),
+                errors: [.badGateway], auth: .admin),
+            RouteSpec(
+                .adminPerformanceConfig, .post, "/api/v1/admin/performance/config", tag: "admin",
+                summary: "Change performance settings at run time",
+                description: "An object of [performance] keys (\"performance.mode\" or \"mode\") and values, "
+                    + "checked as the configuration file is; applied in every process until the next reload. Keys "
+                    + "that only a restart or the file can change are refused (409) with what to do.",
+                requestBody: .map(.any(description: "A value of the key's type.")),
+                response: .json(.any(description: "What changed, and each process's answer.")),
+                errors: [.conflict, .badGateway], auth: .admin),
+            RouteSpec(
+                .streamProcess, .post, "/api/v1/stream/process", tag: "stream",
+                summary: "Inject a message into the pipeline, for testing consumers",
+                description: "Pushes one message through the exchange's ingestor as if the exchange had sent it: "
+                    + "format native is a WebSocket text frame in the exchange's own format, read by the adapter's "
+                    + "parser; format normalized is cryptod's JSON of a ticker, trades or candle event (as the "
+                    + "WebSocket and the writer's files carry it). The events go through conflation to the writer "
+                    + "and the gateway like live ones, with origin injected. Order-book events are refused (they "
+                    + "would corrupt the live, synchronised book), and so is a frame without market data. Audited "
+                    + "in the gateway's log.",
+                requestBody: object(
+                    [
+                        P("exchange", .choice(exchanges), "The ingestor to inject into."),
+                        P(
+                            "format", .choice(["native", "normalized"]), required: false,
+                            "Default: native with message, normalized with event."),
+                        P(
+                            "message", .any(description: "The frame."), required: false,
+                            "With native: the exchange's WebSocket text frame as a string (or the frame as JSON)."),
+                        P(
+                            "market", .choice(SchemaComponents.marketTypes), required: false,
+                            "With native: the connection's market type (default spot)."),
+                        P(
+                            "interval", .choice(intervals), required: false,
+                            "With native: the candle interval, for exchanges whose candle rows carry none."),
+                        P(
+                            "event", .any(description: "The event."), required: false,
+                            "With normalized: {\"type\":\"ticker\"|\"trades\"|\"candle\",\"exchange\":…,"
+                                + "\"symbol\":…, …}; decimals as strings, times RFC 3339."),
+                    ], true),
+                response: .json(
+                    object([
+                        P("published", .integer(minimum: 0)),
+                        P(
+                            "events",
+                            .array(object([P("type", .string()), P("market", .string()), P("symbol", .string())]))),
+                        P("origin", .choice(["injected"])),
+                    ])), errors: [.conflict, .badGateway], auth: .admin),
         ]
     }
 }

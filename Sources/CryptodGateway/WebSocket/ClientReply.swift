@@ -12,6 +12,14 @@ enum ClientReply {
         }
     }
 
+    /// The reply to subscribing or unsubscribing `stats`.
+    static func statsSubscription(_ operation: String, id: ClientRequest.ID?) -> ByteBuffer {
+        reply(operation, id: id) { json in
+            json.key("topics")
+            json.array { json in json.value("stats") }
+        }
+    }
+
     static func unsubscribed(
         _ removed: [TopicPattern], notSubscribed: [TopicPattern], total: Int, id: ClientRequest.ID?
     ) -> ByteBuffer {

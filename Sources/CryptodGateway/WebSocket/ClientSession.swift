@@ -26,7 +26,9 @@ struct ClientSession: Sendable {
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel) async throws {
         let grace = TimeAmount.nanoseconds(closeGrace.nanoseconds)
-        let admission = hub.admit {
+        let admission = hub.admit(
+            remote: channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+        ) {
             channel.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
         }
         // Close reasons must fit in 123 bytes.
@@ -134,6 +136,23 @@ struct ClientSession: Sendable {
 
     private func handle(_ request: ClientRequest, for client: WebSocketHub.Client) throws(ClientError) {
         switch request.operation {
+        case .subscribe where request.topics.contains(Self.statsTopic):
+            // `stats` is not a market topic: the stream figures, pushed every 2 s (docs/websocket.md).
+            _ = hub.setStats(client, true)
+            let rest = request.topics.filter { $0 != Self.statsTopic }
+            hub.reply(ClientReply.statsSubscription("subscribe", id: request.id), to: client)
+            guard !rest.isEmpty else { return }
+            var remaining = request
+            remaining.topics = rest
+            try handle(remaining, for: client)
+        case .unsubscribe where request.topics.contains(Self.statsTopic):
+            _ = hub.setStats(client, false)
+            let rest = request.topics.filter { $0 != Self.statsTopic }
+            hub.reply(ClientReply.statsSubscription("unsubscribe", id: request.id), to: client)
+            guard !rest.isEmpty else { return }
+            var remaining = request
+            remaining.topics = rest
+            try handle(remaining, for: client)
         case .subscribe:
             let patterns = try Self.patterns(request)
             do {
@@ -205,6 +224,8 @@ struct ClientSession: Sendable {
                 op: kind, id: request.id, seed: true)
         }
     }
+
+    static let statsTopic = "stats"
 
     /// Every topic of a request, or one error naming all the bad ones (nothing is applied then).
     private static func patterns(_ request: ClientRequest) throws(ClientError) -> [TopicPattern] {

@@ -60,6 +60,11 @@ package final class WebSocketHub: Sendable {
     private struct Entry {
         let sink: Sink
         var subscriptions: Set<TopicPattern> = []
+        /// Subscribed to the `stats` topic (the stream figures, every 2 s).
+        var stats = false
+        var remote = "unknown"
+        var connectedAt = Timestamp(nanoseconds: 0)
+        var sent: UInt64 = 0
     }
 
     private struct State {
@@ -93,6 +98,9 @@ package final class WebSocketHub: Sendable {
     package let books: BookStore
     private let state: Mutex<State>
     private let dropped = Atomic<Int>(0)
+    /// Messages queued for clients, and messages discarded with a client dropped as too slow (`/stream/stats`).
+    private let queuedTotal = Atomic<UInt64>(0)
+    private let droppedTotal = Atomic<UInt64>(0)
     private let metrics: GatewayMetrics
     private let socketMetrics: WebSocketMetrics
     private let logger: Logger
@@ -138,13 +146,15 @@ package final class WebSocketHub: Sendable {
     /// Registers a new client, unless `maxClients` are already connected or the gateway is shutting down.
     /// - Parameter onOverflow: Called once, from the publishing task, when the client's queue overflows;
     ///   it must not block (the session uses it to bound how long the close may take).
-    func admit(onOverflow: @escaping @Sendable () -> Void) -> Admission {
+    func admit(remote: String = "unknown", onOverflow: @escaping @Sendable () -> Void) -> Admission {
         let admission = state.withLock { state -> Admission in
             if state.shuttingDown { return .shuttingDown }
             guard state.clients.count < state.limits.maxClients else { return .full(limit: state.limits.maxClients) }
             state.nextID += 1
             let queue = ClientQueue(capacity: state.limits.queueCapacity)
-            state.clients[state.nextID] = Entry(sink: Sink(queue: queue, onOverflow: onOverflow))
+            state.clients[state.nextID] = Entry(
+                sink: Sink(queue: queue, onOverflow: onOverflow), remote: remote,
+                connectedAt: Timestamp(nanoseconds: WallClock.nowNanoseconds()))
             return .admitted(Client(id: state.nextID, queue: queue))
         }
         switch admission {
@@ -424,11 +434,13 @@ package final class WebSocketHub: Sendable {
     private func push(_ message: ByteBuffer, to sink: Sink) {
         switch sink.queue.push(message) {
         case .queued:
+            queuedTotal.add(1, ordering: .relaxed)
             return
         case .ended:
             // The client is leaving; its session has not removed it yet. Counted only for a dropped client.
             if sink.queue.end == .overflow { socketMetrics.droppedMessages.increment() }
         case .overflowed(let discarded):
+            droppedTotal.add(UInt64(discarded), ordering: .relaxed)
             socketMetrics.droppedMessages.increment(by: Int64(discarded))
             dropped.add(1, ordering: .relaxed)
             metrics.slowClientDisconnects.increment()
@@ -436,6 +448,65 @@ package final class WebSocketHub: Sendable {
                 "dropping a WebSocket client that does not keep up (gateway.ws_client_queue messages waiting)",
                 metadata: ["queue": "\(sink.queue.capacity)"])
             sink.onOverflow()
+        }
+    }
+
+    // MARK: - Stream figures and operator messages
+
+    /// Messages queued for clients since start, and messages dropped with slow clients.
+    package var sentTotal: UInt64 { queuedTotal.load(ordering: .relaxed) }
+    package var droppedMessagesTotal: UInt64 { droppedTotal.load(ordering: .relaxed) }
+
+    /// Subscribes or unsubscribes a client to `stats`; returns whether it changed anything.
+    func setStats(_ client: Client, _ on: Bool) -> Bool {
+        state.withLock { state in
+            guard var entry = state.clients[client.id], entry.stats != on else { return false }
+            entry.stats = on
+            state.clients[client.id] = entry
+            return true
+        }
+    }
+
+    func wantsStats(_ client: Client) -> Bool { state.withLock { $0.clients[client.id]?.stats ?? false } }
+
+    /// Queues `message` for every client subscribed to `stats`; returns how many.
+    @discardableResult
+    package func publishStats(_ message: ByteBuffer) -> Int {
+        state.withLock { state in
+            var count = 0
+            for entry in state.clients.values where entry.stats {
+                push(message, to: entry.sink)
+                count += 1
+            }
+            return count
+        }
+    }
+
+    /// Queues an operator's message for every client; returns how many.
+    package func broadcast(_ message: ByteBuffer) -> Int {
+        state.withLock { state in
+            for entry in state.clients.values { push(message, to: entry.sink) }
+            return state.clients.count
+        }
+    }
+
+    /// One connected client, for `/api/v1/stream/websocket/clients`.
+    package struct ClientInfo: Sendable {
+        package var id: UInt64
+        package var remote: String
+        package var connectedAt: Timestamp
+        package var subscriptions: Int
+        package var stats: Bool
+        package var queued: Int
+    }
+
+    package func clientInfos() -> [ClientInfo] {
+        state.withLock { state in
+            state.clients.sorted { $0.key < $1.key }.map { id, entry in
+                ClientInfo(
+                    id: id, remote: entry.remote, connectedAt: entry.connectedAt,
+                    subscriptions: entry.subscriptions.count, stats: entry.stats, queued: entry.sink.queue.count)
+            }
         }
     }
 

@@ -46,8 +46,11 @@ extension ExchangeSource {
             return reply(.ok, currentSubscriptions.map(\.description).joined(separator: "\n"))
         case .verifyKey:
             return reply(.ok, await verifyKey(argument: request.argument))
+        case .inject:
+            let (result, message) = inject(argument: request.argument)
+            return reply(result, message)
         case .status, .reload, .checkConfig, .start, .stop, .restart, .backfill, .jobs, .capacity, .coverage,
-            .cancelJob:
+            .cancelJob, .stream:
             return nil
         }
     }

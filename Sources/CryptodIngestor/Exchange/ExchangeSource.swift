@@ -669,6 +669,24 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
         }
     }
 
+    /// Publishes events an operator injected (ExchangeSource+Inject.swift) straight to the publisher: no
+    /// trade de-duplicator, candle tracker, ticker merger or book sees them, so the live state stays as the
+    /// exchange made it. False when market data has not started yet (there is no publisher to take them).
+    func publishInjected(_ events: [MarketEvent]) throws -> Bool {
+        guard let publisher = state.withLock({ $0.publisher }) else { return false }
+        for event in events {
+            try publisher.publish(event)
+            metrics.injected.increment()
+        }
+        logger.notice(
+            "published injected events",
+            metadata: [
+                "events": "\(events.count)",
+                "markets": "\(Set(events.compactMap(\.market?.description)).sorted())",
+            ])
+        return true
+    }
+
     // MARK: - Status
 
     /// The governor's budgets, for the scheduler's time-window planning.

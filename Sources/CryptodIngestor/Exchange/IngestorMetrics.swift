@@ -18,6 +18,8 @@ final class IngestorMetrics: Sendable {
     let latency: Metrics.Timer
     let rejected: Counter
     let invalid: Counter
+    /// Events an operator pushed through `POST /api/v1/stream/process` (origin `injected`).
+    let injected: Counter
 
     init(exchange: ExchangeID) {
         self.exchange = exchange
@@ -45,6 +47,7 @@ final class IngestorMetrics: Sendable {
         latency = Metrics.Timer(label: "cryptod_ingestor_event_latency_seconds", dimensions: [("exchange", name)])
         rejected = Counter(label: "cryptod_ingestor_subscriptions_rejected_total", dimensions: [("exchange", name)])
         invalid = Counter(label: "cryptod_ingestor_events_invalid_total", dimensions: [("exchange", name)])
+        injected = Counter(label: "cryptod_ingestor_injected_events_total", dimensions: [("exchange", name)])
     }
 
     func event(_ channel: String) { events[channel]?.increment() }

@@ -17,6 +17,8 @@ package actor GovernorGate {
     private let usedGauge: Gauge
     private let limitGauge: Gauge
     private let limitedCounter: Counter
+    /// 418 answers alone (an IP ban), for the CryptodExchangeBan alert.
+    private let bannedCounter: Counter
 
     private struct Waiter {
         let ticket: UInt64
@@ -29,6 +31,7 @@ package actor GovernorGate {
         usedGauge = Gauge(label: "cryptod_ingestor_rate_limit_used", dimensions: dimensions)
         limitGauge = Gauge(label: "cryptod_ingestor_rate_limit_budget", dimensions: dimensions)
         limitedCounter = Counter(label: "cryptod_ingestor_rate_limit_responses_total", dimensions: dimensions)
+        bannedCounter = Counter(label: "cryptod_ingestor_rest_bans_total", dimensions: dimensions)
     }
 
     /// The exchange's clock minus ours, from its time endpoint or stream event times.
@@ -73,11 +76,13 @@ package actor GovernorGate {
     /// Reports an answer; returns whether it was a rate-limit signal.
     package func observe(status: Int, headers: [(String, String)], body: [UInt8], weight: Int, group: String) -> Bool {
         let before = Self.limitSignals(governor.counters)
+        let bansBefore = governor.counters.banned418
         governor.observe(
             status: status, headers: headers, body: body, endpoint: group, weight: weight, now: exchangeNow)
         report()
         let limited = Self.limitSignals(governor.counters) != before
         if limited { limitedCounter.increment() }
+        if governor.counters.banned418 != bansBefore { bannedCounter.increment() }
         return limited
     }
 

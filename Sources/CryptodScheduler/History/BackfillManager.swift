@@ -44,6 +44,8 @@ package final class BackfillManager: Sendable {
     private let jobsFinished: [BackfillJobRecord.State: Counter]
     /// Attempts per page before the job fails (a page fails only after the ingestor's own retries).
     private let attempts = 3
+    /// The throttle's hold on backfills (docs/operations.md: what a throttle sheds).
+    package let pacing = BackfillPacing()
 
     package init(history: PostgresHistory, submit: @escaping Submit, logger: Logger) {
         self.history = history
@@ -222,7 +224,15 @@ package final class BackfillManager: Sendable {
                     try await finishJob(record)
                     return
                 }
+                let pageStart = ContinuousClock.now
+                try await pacing.waitWhilePaused { paused in
+                    guard paused else { return }
+                    record.message = "paused by the throttle or an emergency stop (cryptoctl throttle --restore)"
+                    state.withLock { $0.running[id] = record }
+                    try? await history.update(record)
+                }
                 let items = try await fetch(chunk, of: record)
+                try await pacing.slowDown(after: ContinuousClock.now - pageStart)
                 if items == 0 {
                     // The exchange answered and had nothing: never ask for this range again.
                     try await history.recordEmpty(

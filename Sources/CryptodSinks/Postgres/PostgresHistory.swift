@@ -82,7 +82,7 @@ package final class PostgresHistory: Sendable {
     /// Whether the last statement reached the server, for status.
     package var isConnected: Bool { connection.status.connected }
 
-    private static func millisecondsSQL(_ parameter: Int) -> String {
+    static func millisecondsSQL(_ parameter: Int) -> String {
         "(timestamptz 'epoch' + $\(parameter)::bigint * interval '1 millisecond')"
     }
 
@@ -92,7 +92,7 @@ package final class PostgresHistory: Sendable {
 
     /// Runs `body` on the connection's thread; a libpq failure leaves as a ``SinkError`` saying what was done.
     @discardableResult
-    private func run<T: Sendable>(
+    func run<T: Sendable>(
         _ action: String, _ body: @escaping @Sendable (PostgresSession) throws -> T
     )
         async throws -> T
@@ -104,12 +104,12 @@ package final class PostgresHistory: Sendable {
         }
     }
 
-    private static func epoch(_ column: String) -> String {
+    static func epoch(_ column: String) -> String {
         "(extract(epoch FROM \(column)) * 1000)::bigint::text"
     }
 
     /// The pair's id, creating the exchange and pair rows when missing (as the writer does).
-    private static func pairID(_ session: PostgresSession, _ market: MarketKey) throws -> String {
+    static func pairID(_ session: PostgresSession, _ market: MarketKey) throws -> String {
         let exchange = try session.execute(PostgresStaging.upsertExchange, [market.exchange.rawValue])
         guard let exchangeID = exchange.scalar else { throw Self.unexpected("no exchange id returned") }
         let pair = try session.execute(

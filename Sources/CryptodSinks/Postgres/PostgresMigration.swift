@@ -18,5 +18,6 @@ package struct PostgresMigration: Sendable {
         PostgresMigration001.migration,
         PostgresMigration002.migration,
         PostgresMigration003.migration,
+        PostgresMigration004.migration,
     ]
 }

@@ -36,6 +36,15 @@ public enum ControlCommand: UInt8, Sendable, Hashable, CaseIterable, CustomStrin
     case coverage = 14
     /// Cancel a backfill job (`argument` `{"id":N}`). Since version 2.
     case cancelJob = 15
+    /// Stream processing of the process the request is sent to: with an empty `argument`, report; with JSON
+    /// (`{"mode":"heavy","throttle_percent":90,"action":"stop|restart","overrides":{…},"by":"…"}`), change
+    /// and report. The reply's message is the process's stream report as JSON. Since version 3.
+    case stream = 16
+    /// Push one message through the ingestor named in `target` as if its exchange had sent it, marked as
+    /// injected, for testing consumers: `argument` `{"format":"native","message":"<a WebSocket text frame>",
+    /// "market":"spot"}` or `{"format":"normalized","event":{…cryptod's JSON of a ticker, trades or candle…}}`.
+    /// The reply's message is JSON (`{"published":N,"events":[…],"origin":"injected"}`). Since version 3.
+    case inject = 17
 
     public var description: String {
         switch self {
@@ -54,6 +63,8 @@ public enum ControlCommand: UInt8, Sendable, Hashable, CaseIterable, CustomStrin
         case .capacity: "capacity"
         case .coverage: "coverage"
         case .cancelJob: "cancel-job"
+        case .stream: "stream"
+        case .inject: "inject"
         }
     }
 

@@ -54,7 +54,9 @@ struct Exchsim {
 /// HTTP/1.1 with `Connection: close` over a plain socket: enough for loopback test servers, and no
 /// dependency on URLSession's behaviour on Linux.
 enum HTTP {
-    static func request(_ method: String, port: Int, path: String, body: Data = Data()) throws -> (Int, Data) {
+    static func request(
+        _ method: String, port: Int, path: String, body: Data = Data(), headers: [String: String] = [:]
+    ) throws -> (Int, Data) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket() failed") }
         defer { close(descriptor) }
@@ -71,8 +73,12 @@ enum HTTP {
         }
         guard connected else { throw TestFailure("connect to 127.0.0.1:\(port) failed") }
         var request = Data(
-            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n"
+            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
                 .utf8)
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+            request.append(Data("\(name): \(value)\r\n".utf8))
+        }
+        request.append(Data("\r\n".utf8))
         request.append(body)
         _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
         var response = Data()

@@ -55,6 +55,20 @@ struct PrivateServices {
             directory: directory, databaseURL: database, redisURL: redis, rabbitmqURL: rabbit, environment: environment)
     }
 
+    /// A fresh sandbox with its own servers for `body`, both cleaned up afterwards whatever happens.
+    static func withSandbox(_ body: (Sandbox, PrivateServices) async throws -> Void) async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.cleanup() }
+        let services = try await start(in: sandbox)
+        do {
+            try await body(sandbox, services)
+        } catch {
+            await services.down()
+            throw error
+        }
+        await services.down()
+    }
+
     func stop(_ service: String) async throws {
         _ = try await Self.run(
             [Self.script, "stop", service, "--dir", directory], environment: environment, timeout: 120)

@@ -97,6 +97,8 @@ struct TestConfig {
     var stopTimeout = "3s"
     /// Free TCP ports for the gateway's REST and WebSocket listeners.
     var gatewayPorts: (rest: Int, ws: Int)?
+    /// Lines added to `[gateway]` (an admin token).
+    var gatewayExtra = ""
     /// Appended verbatim (extra sections or keys for one test).
     var extra = ""
 
@@ -136,6 +138,7 @@ struct TestConfig {
         if let ports = gatewayPorts {
             text += "rest_listen = \"127.0.0.1:\(ports.rest)\"\nws_listen = \"127.0.0.1:\(ports.ws)\"\n"
         }
+        text += gatewayExtra
         for (index, exchange) in exchanges.enumerated() {
             // Nothing listens there: ingestors must live with an unreachable exchange. A privileged port
             // nobody serves (not exchsim's default, which a demo on this machine may use), the same on every

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Induces alerts against the real stack and checks they fire, resolve and are notified exactly once:
+#   exchsim, cryptod (gateway, writer with jsonl + PostgreSQL, one Binance ingestor), a local webhook
+#   receiver (Python http.server) and a local SMTP server (PyPI aiosmtpd, venv var/alerts-venv);
+#   the writer reaches PostgreSQL through a TCP forwarder that the test stops and starts again.
+#   1. CryptodCircuitBreakerOpen: the forwarder is stopped, the postgres sink's breaker opens, the alert
+#      fires; the forwarder comes back, the writer drains its spool, the alert resolves.
+#   2. CryptodStreamStale: exchsim stalls every stream for 80 s (fault stall_stream), the alert fires; the
+#      stall ends and it resolves.
+#   For each: GET /api/v1/admin/alerts shows firing then resolved, and the webhook and the SMTP server each
+#   received exactly one firing and one resolved message for it (repeat_interval = 0s).
+#   Also: /api/v1/stream/health, /admin/health/detailed and /admin/performance/recommendations answer
+#   their documented shapes, and /metrics carries the notification counters.
+#
+#   Tests/scripts/alerts.sh        (exit 0 = all passed; about 4 minutes)
+#
+# PostgreSQL: $CRYPTOD_TEST_DATABASE_URL (scripts/test sets it), else scripts/services up --dir var/test-services.
+# Binaries: $CRYPTOD_BIN_DIR, else the debug build.
+set -uo pipefail
+SCRIPT_NAME=alerts
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+cd "$CHECKOUT"
+started=$(date +%s)
+venv=$CHECKOUT/var/alerts-venv
+requirements=$CHECKOUT/Tests/alerts/requirements.txt
+receivers=$CHECKOUT/Tests/alerts/receivers.py
+
+# MARK: - Tools and services
+
+stamp="$(sha256sum "$requirements" | cut -d' ' -f1) $(python3 -c 'import sys; print(sys.version.split()[0])')"
+if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.requirements.stamp" 2>/dev/null)" = "$stamp" ]; then
+  say "reusing $venv"
+else
+  say "creating $venv and installing Tests/alerts/requirements.txt from PyPI"
+  rm -rf "$venv"
+  mkdir -p "$CHECKOUT/var"
+  python3 -m venv "$venv" || fail "could not create the venv in $venv"
+  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off -r "$requirements" \
+    > "$CHECKOUT/var/alerts-pip.log" 2>&1 \
+    || { tail -15 "$CHECKOUT/var/alerts-pip.log" >&2; rm -rf "$venv"; fail "pip install failed (var/alerts-pip.log)"; }
+  echo "$stamp" > "$venv/.requirements.stamp"
+fi
+if [ -z "${CRYPTOD_TEST_DATABASE_URL:-}" ]; then
+  service_env=$(scripts/services up --dir "$CHECKOUT/var/test-services") || fail "PostgreSQL did not start"
+  eval "$service_env"
+  CRYPTOD_TEST_DATABASE_URL=$DATABASE_URL
+fi
+pg_port=$(python3 -c 'import sys,urllib.parse as u; print(u.urlsplit(sys.argv[1]).port or 5432)' "$CRYPTOD_TEST_DATABASE_URL")
+bin_dir=${CRYPTOD_BIN_DIR:-$(swift build --show-bin-path 2>/dev/null)}
+for binary in cryptod cryptod-gateway cryptod-ingestor cryptod-writer exchsim; do
+  [ -x "$bin_dir/$binary" ] || fail "$bin_dir/$binary is missing: build first (swift build)"
+done
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+work=$(mktemp -d /tmp/cryptod-alerts.XXXXXX)
+pids=()
+proxy_pid=
+cleanup() {
+  local pid
+  for pid in "${pids[@]}" $proxy_pid; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" $proxy_pid; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ "${ok:-0}" = 1 ]; then rm -rf "$work"; else say "kept $work for inspection"; fi
+}
+trap cleanup EXIT
+
+hook_port=$(free_port); smtp_port=$(free_port); proxy_port=$(free_port); rest=$(free_port); ws=$(free_port)
+python3 "$receivers" webhook "$hook_port" "$work/hooks.jsonl" > "$work/webhook.log" 2>&1 &
+pids+=($!)
+"$venv/bin/python" "$receivers" smtp "$smtp_port" "$work/mail" > "$work/smtp.log" 2>&1 &
+pids+=($!)
+start_proxy() {
+  python3 "$receivers" proxy "$proxy_port" "$pg_port" >> "$work/proxy.log" 2>&1 &
+  proxy_pid=$!
+  for _ in $(seq 50); do (echo > "/dev/tcp/127.0.0.1/$proxy_port") 2>/dev/null && return 0; sleep 0.1; done
+  fail "the PostgreSQL forwarder did not start"
+}
+stop_proxy() {
+  kill -TERM "$proxy_pid" 2>/dev/null || true
+  wait "$proxy_pid" 2>/dev/null || true
+  proxy_pid=
+}
+start_proxy
+db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); n=p._replace(netloc=p.netloc.rsplit(":",1)[0].rsplit("@",1)[0]+"@127.0.0.1:"+sys.argv[2] if "@" in p.netloc else "127.0.0.1:"+sys.argv[2]); print(u.urlunsplit(n))' "$CRYPTOD_TEST_DATABASE_URL" "$proxy_port")
+
+"$bin_dir/exchsim" --host 127.0.0.1 --port binance=0 --venue binance --seed 42 --ready-file "$work/exchsim.json" \
+  --log-level warning > "$work/exchsim.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 300); do [ -s "$work/exchsim.json" ] && break; sleep 0.1; done
+binance=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); b=d["binance"]; print(b if isinstance(b,int) else b["port"])' "$work/exchsim.json") \
+  || fail "exchsim did not start: $(cat "$work/exchsim.log")"
+
+token=alerts-check-token
+cat > "$work/cryptod.toml" <<TOML
+[daemon]
+runtime_dir = "run"
+state_dir = "lib"
+log_level = "info"
+log_format = "text"
+[gateway]
+rest_listen = "127.0.0.1:$rest"
+ws_listen = "127.0.0.1:$ws"
+admin_token = "$token"
+rate_limit = 1000000
+rate_burst = 1000000
+[writer]
+sinks = ["jsonl", "postgres"]
+postgres_url = "$db_url"
+[scheduler]
+enabled = false
+[alerts]
+evaluation_interval = "1s"
+for_override = "3s"
+repeat_interval = "0s"
+webhook_url = "http://127.0.0.1:$hook_port/hooks/cryptod"
+smtp_server = "127.0.0.1:$smtp_port"
+smtp_from = "cryptod@alerts.test"
+smtp_to = "ops@alerts.test"
+timeout = "3s"
+retries = 2
+[exchanges.binance]
+rest_url = "http://127.0.0.1:$binance"
+ws_url = "ws://127.0.0.1:$binance"
+markets = ["BTCUSDT"]
+[exchanges.bybit]
+enabled = false
+[exchanges.whitebit]
+enabled = false
+TOML
+"$bin_dir/cryptod" --config "$work/cryptod.toml" > "$work/cryptod.log" 2>&1 &
+pids+=($!)
+url=http://127.0.0.1:$rest
+wait_for_http "$url/api/v1/exchanges/binance/ticker/BTCUSDT" 120 \
+  || { tail -30 "$work/cryptod.log" >&2; fail "the gateway served no ticker within 120 s (log: $work/cryptod.log)"; }
+say "stack up: gateway $url, webhook :$hook_port, SMTP :$smtp_port, PostgreSQL via :$proxy_port"
+
+admin() { curl -sf --max-time 5 -H "Authorization: Bearer $token" "$url$1"; }
+
+# State of ALERT in /admin/alerts: firing, pending, resolved or none.
+alert_state() {
+  admin /api/v1/admin/alerts | python3 -c '
+import json, sys
+alerts = [a for a in json.load(sys.stdin)["alerts"] if a["name"] == sys.argv[1]]
+order = {"firing": 0, "pending": 1, "resolved": 2}
+print(sorted(alerts, key=lambda a: order[a["state"]])[0]["state"] if alerts else "none")' "$1"
+}
+
+wait_state() {  # ALERT STATE SECONDS
+  local waited=0 state=
+  while [ "$waited" -lt "$3" ]; do
+    state=$(alert_state "$1" 2>/dev/null)
+    [ "$state" = "$2" ] && { say "$1 is $2 after ${waited}s"; return 0; }
+    sleep 1
+    waited=$((waited + 1))
+  done
+  admin /api/v1/admin/alerts >&2 || true
+  tail -20 "$work/cryptod.log" >&2
+  fail "$1 did not become $2 within $3 s (last: $state)"
+}
+
+# Counts notifications for ALERT in STATE per channel, waiting up to 20 s for the expected count.
+expect_notifications() {  # ALERT STATE COUNT
+  local hooks mails
+  for _ in $(seq 100); do
+    hooks=$(python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]) if __import__("os").path.exists(sys.argv[1]) else []:
+    m = json.loads(line)
+    if m["cryptod"]["alert"] == sys.argv[2] and m["cryptod"]["state"] == sys.argv[3]: n += 1
+print(n)' "$work/hooks.jsonl" "$1" "$2")
+    mails=$(grep -l -s "^X-Cryptod-Alert: $1" "$work"/mail/*.eml 2>/dev/null | xargs -r grep -l "^X-Cryptod-State: $2" | wc -l)
+    [ "$hooks" -ge "$3" ] && [ "$mails" -ge "$3" ] && break
+    sleep 0.2
+  done
+  [ "$hooks" = "$3" ] || fail "the webhook got $hooks $2 notifications for $1, expected $3 ($work/hooks.jsonl)"
+  [ "$mails" = "$3" ] || fail "the SMTP server got $mails $2 e-mails for $1, expected $3 ($work/mail)"
+  say "$1 $2: webhook 1, e-mail 1"
+}
+
+# MARK: - The read routes
+
+curl -sf "$url/api/v1/stream/health" | python3 -c '
+import json, sys
+h = json.load(sys.stdin)
+assert h["status"] in ("healthy", "degraded", "critical") and 0 <= h["score"] <= 100 and h["time"].endswith("Z"), h' \
+  || fail "/api/v1/stream/health has the wrong shape"
+admin /api/v1/admin/health/detailed | python3 -c '
+import json, sys
+h = json.load(sys.stdin)
+names = [c["name"] for c in h["components"]]
+assert "gateway" in names and "writer" in names and "ingestor-binance" in names, names
+ingestor = [c for c in h["components"] if c["name"] == "ingestor-binance"][0]
+assert any(s["signal"] == "stream_staleness" for s in ingestor["signals"]), ingestor' \
+  || fail "/api/v1/admin/health/detailed lacks a component or signal"
+admin /api/v1/admin/performance/recommendations | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert isinstance(r["recommendations"], list) and r["time"].endswith("Z"), r' \
+  || fail "/api/v1/admin/performance/recommendations has the wrong shape"
+rules=$(admin /api/v1/admin/alerts | python3 -c 'import json,sys; print(json.load(sys.stdin)["rules"])')
+[ "$rules" = "$(grep -c '^      - alert:' etc/prometheus/cryptod-alerts.yml)" ] \
+  || fail "/api/v1/admin/alerts evaluates $rules rules, etc/prometheus/cryptod-alerts.yml has others"
+say "health, detailed health, recommendations and alerts answer; $rules rules"
+
+# MARK: - 1. PostgreSQL unreachable: the breaker opens
+
+[ "$(alert_state CryptodCircuitBreakerOpen)" = none ] || fail "CryptodCircuitBreakerOpen before anything was induced"
+stop_proxy
+say "stopped the PostgreSQL forwarder"
+wait_state CryptodCircuitBreakerOpen firing 120
+expect_notifications CryptodCircuitBreakerOpen firing 1
+start_proxy
+say "started the PostgreSQL forwarder again"
+wait_state CryptodCircuitBreakerOpen resolved 180
+expect_notifications CryptodCircuitBreakerOpen resolved 1
+admin /api/v1/admin/health/detailed | python3 -c '
+import json, sys
+w = [c for c in json.load(sys.stdin)["components"] if c["name"] == "writer"][0]
+b = [s for s in w["signals"] if s["signal"] == "sink_breaker"][0]
+assert b["penalty"] == 0, b' || fail "the writer's sink_breaker signal still has a penalty after recovery"
+
+# MARK: - 2. A stalled exchange: the stream goes stale
+
+curl -sf -X POST -d '{"kind":"stall_stream","count":1,"ms":80000}' "http://127.0.0.1:$binance/_sim/faults" > /dev/null \
+  || fail "could not install the stall_stream fault"
+say "exchsim stalls every stream for 80 s"
+wait_state CryptodStreamStale firing 120
+expect_notifications CryptodStreamStale firing 1
+admin /api/v1/admin/health/detailed | python3 -c '
+import json, sys
+i = [c for c in json.load(sys.stdin)["components"] if c["name"] == "ingestor-binance"][0]
+s = [s for s in i["signals"] if s["signal"] == "stream_staleness"][0]
+assert s["penalty"] > 0 and s["value"] > 30, s' || fail "the stale stream costs no health"
+wait_state CryptodStreamStale resolved 120
+expect_notifications CryptodStreamStale resolved 1
+
+# MARK: - Metrics
+
+curl -sf "$url/metrics" -o "$work/metrics.txt" || fail "GET /metrics failed"
+grep -q '^cryptod_alert_notifications_total{.*channel="webhook".*result="sent".*} [4-9]' "$work/metrics.txt" \
+  || grep -q '^cryptod_alert_notifications_total{.*result="sent".*channel="webhook".*} [4-9]' "$work/metrics.txt" \
+  || { grep cryptod_alert_notifications_total "$work/metrics.txt" >&2; fail "/metrics does not count 4 sent webhook notifications"; }
+grep -q '^cryptod_system_health_score{' "$work/metrics.txt" || fail "/metrics has no cryptod_system_health_score"
+grep -q '^cryptod_process_cpu_seconds_total{' "$work/metrics.txt" || fail "/metrics has no cryptod_process_cpu_seconds_total"
+ok=1
+say "all alert checks passed in $(( $(date +%s) - started )) s"
