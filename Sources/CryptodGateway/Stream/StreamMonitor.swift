@@ -75,10 +75,11 @@ package final class StreamMonitor: Sendable {
         dropRate = Gauge(label: "cryptod_stream_drop_rate", factory: factory)
         var gauges: [String: Gauge] = [:]
         for stage in StageLatency.Stage.allCases {
-            for quantile in ["0.5", "0.9", "0.99"] {
-                gauges[stage.rawValue + quantile] = Gauge(
+            // Not `quantile`: Prometheus keeps that label for summaries, and these are gauges.
+            for percentile in ["p50", "p90", "p99"] {
+                gauges[stage.rawValue + percentile] = Gauge(
                     label: "cryptod_processing_latency_seconds",
-                    dimensions: [("stage", stage.rawValue), ("quantile", quantile)], factory: factory)
+                    dimensions: [("stage", stage.rawValue), ("percentile", percentile)], factory: factory)
             }
         }
         latencyGauges = gauges
@@ -169,8 +170,8 @@ package final class StreamMonitor: Sendable {
         let attempted = rates.sent + rates.dropped
         dropRate.record(attempted > 0 ? rates.dropped / attempted : 0)
         for entry in latency.percentiles() {
-            for (quantile, value) in [("0.5", entry.p50), ("0.9", entry.p90), ("0.99", entry.p99)] {
-                if let value { latencyGauges[entry.stage.rawValue + quantile]?.record(value / 1000) }
+            for (percentile, value) in [("p50", entry.p50), ("p90", entry.p90), ("p99", entry.p99)] {
+                if let value { latencyGauges[entry.stage.rawValue + percentile]?.record(value / 1000) }
             }
         }
     }

@@ -295,9 +295,17 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
     // MARK: - Connection events
 
     package func connectionOpened(_ connection: StreamConnection, reconnect: Bool) {
-        let (actions, replaced) = state.withLock { state -> ([(MarketKey, [BookAction])], StreamConnection?) in
+        let (actions, replaced, orphaned) = state.withLock {
+            state -> ([(MarketKey, [BookAction])], StreamConnection?, Bool) in
             var actions: [(MarketKey, [BookAction])] = []
             let replaced = state.replacing.removeValue(forKey: connection.id)
+            // Make-before-break assumes the old connection still delivers until this one is up; when the
+            // exchange closed it first (a slow start), what came in between is a gap this connection fills.
+            var orphaned = false
+            if let replaced, let closedAt = state.gapOpenedAt[replaced.id] {
+                state.gapOpenedAt[connection.id] = closedAt
+                orphaned = true
+            }
             for subscription in connection.subscriptions where subscription.channel == .book {
                 // A make-before-break replacement continues the same update ids: the old book stays.
                 guard replaced == nil, let current = state.books[subscription.market]?.state else { continue }
@@ -309,7 +317,7 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                 // The fresh subscription brings the stream snapshot by itself.
                 actions.append((subscription.market, result.filter { $0 != .resubscribe }))
             }
-            return (actions, replaced)
+            return (actions, replaced, orphaned)
         }
         for (market, list) in actions { perform(list, market: market) }
         publishStatus(
@@ -321,16 +329,18 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                 metadata: ["old": "\(replaced.id)", "new": "\(connection.id)"])
             workInput.yield(.retire(replaced, after: .seconds(2)))
         }
-        if reconnect {
+        if reconnect || orphaned {
             metrics.gaps.increment()
             let openedAt = state.withLock { $0.gapOpenedAt[connection.id] } ?? now()
+            let reason =
+                orphaned
+                ? "the exchange closed the old connection before its replacement was up" : "stream connection lost"
             for subscription in connection.subscriptions where Self.fillable(subscription.channel) {
                 publish(
                     .gap(
                         StreamGap(
                             market: subscription.market, channel: subscription.channel.description, state: .opened,
-                            openedAt: openedAt,
-                            reason: "stream connection lost")), exchangeTime: nil)
+                            openedAt: openedAt, reason: reason)), exchangeTime: nil)
             }
             workInput.yield(.gapFill(connection))
         }
