@@ -3,16 +3,23 @@
 #   exchsim, cryptod (gateway, writer with jsonl + PostgreSQL, one Binance ingestor), a local webhook
 #   receiver (Python http.server) and a local SMTP server (PyPI aiosmtpd, venv var/alerts-venv);
 #   the writer reaches PostgreSQL through a TCP forwarder that the test stops and starts again.
+#   0. CryptodExchangeRateLimited: exchsim answers one REST request 429 (fault rate_limit_storm, count 1;
+#      a drop_connection on the stream makes the ingestor re-fetch its snapshot), the alert fires at once;
+#      it resolves at the end, when the rule's 5-minute increase() window no longer holds the 429.
 #   1. CryptodCircuitBreakerOpen: the forwarder is stopped, the postgres sink's breaker opens, the alert
 #      fires; the forwarder comes back, the writer drains its spool, the alert resolves.
 #   2. CryptodStreamStale: exchsim stalls every stream for 80 s (fault stall_stream), the alert fires; the
 #      stall ends and it resolves.
+#   3. CryptodDatabaseErrors: a trigger raising P0001 on trades and ticker_snapshots makes PostgreSQL refuse
+#      every write (kind "rejected", which bypasses the breaker; flush_max_rows = 10 makes > 10 writes a
+#      minute); the trigger is dropped and the alert resolves once its 1-minute window is clean. The writer
+#      uses a database of its own, cryptod_alerts, created on the test server, so no other test sees it.
 #   For each: GET /api/v1/admin/alerts shows firing then resolved, and the webhook and the SMTP server each
 #   received exactly one firing and one resolved message for it (repeat_interval = 0s).
 #   Also: /api/v1/stream/health, /admin/health/detailed and /admin/performance/recommendations answer
 #   their documented shapes, and /metrics carries the notification counters.
 #
-#   Tests/scripts/alerts.sh        (exit 0 = all passed; about 4 minutes)
+#   Tests/scripts/alerts.sh        (exit 0 = all passed; about 5 minutes)
 #
 # PostgreSQL: $CRYPTOD_TEST_DATABASE_URL (scripts/test sets it), else scripts/services up --dir var/test-services.
 # Binaries: $CRYPTOD_BIN_DIR, else the debug build.
@@ -86,7 +93,13 @@ stop_proxy() {
   proxy_pid=
 }
 start_proxy
-db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); n=p._replace(netloc=p.netloc.rsplit(":",1)[0].rsplit("@",1)[0]+"@127.0.0.1:"+sys.argv[2] if "@" in p.netloc else "127.0.0.1:"+sys.argv[2]); print(u.urlunsplit(n))' "$CRYPTOD_TEST_DATABASE_URL" "$proxy_port")
+command -v psql > /dev/null 2>&1 || install_packages postgresql-client
+# A database of its own: case 3 puts a refusing trigger on its tables, which must not touch other tests.
+alerts_db_url=$(python3 -c 'import sys,urllib.parse as u; print(u.urlunsplit(u.urlsplit(sys.argv[1])._replace(path="/cryptod_alerts")))' "$CRYPTOD_TEST_DATABASE_URL")
+psql -q -X "$CRYPTOD_TEST_DATABASE_URL" -c "CREATE DATABASE cryptod_alerts" > /dev/null 2>&1 || true
+psql -q -X "$alerts_db_url" -c "DROP FUNCTION IF EXISTS alerts_refuse() CASCADE" > /dev/null 2>&1 \
+  || fail "could not prepare the database cryptod_alerts"
+db_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); n=p._replace(netloc=p.netloc.rsplit(":",1)[0].rsplit("@",1)[0]+"@127.0.0.1:"+sys.argv[2] if "@" in p.netloc else "127.0.0.1:"+sys.argv[2]); print(u.urlunsplit(n))' "$alerts_db_url" "$proxy_port")
 
 "$bin_dir/exchsim" --host 127.0.0.1 --port binance=0 --venue binance --seed 42 --ready-file "$work/exchsim.json" \
   --log-level warning > "$work/exchsim.log" 2>&1 &
@@ -111,6 +124,7 @@ rate_burst = 1000000
 [writer]
 sinks = ["jsonl", "postgres"]
 postgres_url = "$db_url"
+flush_max_rows = 10
 [scheduler]
 enabled = false
 [alerts]
@@ -208,6 +222,20 @@ rules=$(admin /api/v1/admin/alerts | python3 -c 'import json,sys; print(json.loa
   || fail "/api/v1/admin/alerts evaluates $rules rules, etc/prometheus/cryptod-alerts.yml has others"
 say "health, detailed health, recommendations and alerts answer; $rules rules"
 
+# MARK: - 0. The exchange says "slow down": one 429 (resolved at the end, its window is 5 minutes)
+
+[ "$(alert_state CryptodExchangeRateLimited)" = none ] || fail "CryptodExchangeRateLimited before anything was induced"
+curl -sf -X POST -d '[{"kind":"rate_limit_storm","count":1,"scope":"rest"},{"kind":"drop_connection","count":1,"scope":"ws"}]' \
+  "http://127.0.0.1:$binance/_sim/faults" > /dev/null || fail "could not install the rate_limit_storm fault"
+rate_limited_at=$(date +%s)
+say "exchsim answers the next REST request 429 and drops the stream (the ingestor re-fetches its snapshot)"
+wait_state CryptodExchangeRateLimited firing 90
+expect_notifications CryptodExchangeRateLimited firing 1
+curl -sf "http://127.0.0.1:$binance/_sim/faults" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+assert c.get("rate_limit_storm", 0) == 1, c' || fail "exchsim did not answer exactly one 429"
+
 # MARK: - 1. PostgreSQL unreachable: the breaker opens
 
 [ "$(alert_state CryptodCircuitBreakerOpen)" = none ] || fail "CryptodCircuitBreakerOpen before anything was induced"
@@ -240,12 +268,42 @@ assert s["penalty"] > 0 and s["value"] > 30, s' || fail "the stale stream costs 
 wait_state CryptodStreamStale resolved 120
 expect_notifications CryptodStreamStale resolved 1
 
+# MARK: - 3. PostgreSQL refuses every write: more than 10 database errors a minute
+
+[ "$(alert_state CryptodDatabaseErrors)" = none ] || fail "CryptodDatabaseErrors before anything was induced"
+# A trigger that raises P0001: the writer counts each refused write (kind "rejected", not the breaker's
+# "unavailable"), keeps the batch in the spool's rejected file and goes on; flush_max_rows = 10 makes
+# enough writes a minute.
+psql -q -X -v ON_ERROR_STOP=1 "$alerts_db_url" > /dev/null 2>> "$work/psql.log" <<'SQL' \
+  || fail "could not install the refusing trigger ($work/psql.log)"
+CREATE FUNCTION alerts_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'alerts.sh refuses this write'; END $$;
+CREATE TRIGGER alerts_refuse BEFORE INSERT ON trades FOR EACH STATEMENT EXECUTE FUNCTION alerts_refuse();
+CREATE TRIGGER alerts_refuse BEFORE INSERT ON ticker_snapshots FOR EACH STATEMENT EXECUTE FUNCTION alerts_refuse();
+SQL
+say "PostgreSQL refuses every insert into trades and ticker_snapshots"
+wait_state CryptodDatabaseErrors firing 90
+expect_notifications CryptodDatabaseErrors firing 1
+psql -q -X "$alerts_db_url" -c "DROP FUNCTION alerts_refuse() CASCADE" > /dev/null 2>> "$work/psql.log" \
+  || fail "could not drop the trigger ($work/psql.log)"
+say "PostgreSQL accepts writes again"
+wait_state CryptodDatabaseErrors resolved 150
+expect_notifications CryptodDatabaseErrors resolved 1
+
+# MARK: - 0. (end) No 429 for 5 minutes: CryptodExchangeRateLimited resolves
+
+wait_state CryptodExchangeRateLimited resolved $(( rate_limited_at + 420 - $(date +%s) ))
+expect_notifications CryptodExchangeRateLimited resolved 1
+
 # MARK: - Metrics
 
 curl -sf "$url/metrics" -o "$work/metrics.txt" || fail "GET /metrics failed"
-grep -q '^cryptod_alert_notifications_total{.*channel="webhook".*result="sent".*} [4-9]' "$work/metrics.txt" \
-  || grep -q '^cryptod_alert_notifications_total{.*result="sent".*channel="webhook".*} [4-9]' "$work/metrics.txt" \
-  || { grep cryptod_alert_notifications_total "$work/metrics.txt" >&2; fail "/metrics does not count 4 sent webhook notifications"; }
+python3 - "$work/metrics.txt" 8 <<'PY' || { grep cryptod_alert_notifications_total "$work/metrics.txt" >&2; fail "/metrics does not count 8 sent webhook notifications"; }
+import re, sys
+sent = sum(float(l.rsplit(" ", 1)[1]) for l in open(sys.argv[1])
+           if l.startswith("cryptod_alert_notifications_total{") and 'channel="webhook"' in l and 'result="sent"' in l)
+sys.exit(0 if sent >= int(sys.argv[2]) else 1)
+PY
 grep -q '^cryptod_system_health_score{' "$work/metrics.txt" || fail "/metrics has no cryptod_system_health_score"
 grep -q '^cryptod_process_cpu_seconds_total{' "$work/metrics.txt" || fail "/metrics has no cryptod_process_cpu_seconds_total"
 ok=1

@@ -111,19 +111,23 @@
     return span;
   }
   const fmt = Charts.formatNumber;
+  // A JSON figure is shown only when it is a real number: isNum(null) is true in JavaScript.
+  function isNum(value) {
+    return typeof value === "number" && isFinite(value);
+  }
   function clockText(date) {
     return date.toLocaleTimeString("en-GB", { hour12: false });
   }
   function ago(time) {
     const ms = Date.parse(time);
-    if (!isFinite(ms)) return "–";
+    if (!isNum(ms)) return "–";
     const s = Math.max(0, (Date.now() - ms) / 1000);
     if (s < 60) return s.toFixed(s < 10 ? 1 : 0) + " s ago";
     if (s < 3600) return Math.floor(s / 60) + " min ago";
     return Math.floor(s / 3600) + " h ago";
   }
   function pushPoint(name, value, at) {
-    if (value === null || value === undefined || !isFinite(value)) return;
+    if (!isNum(value)) return;
     let points = state.series.get(name);
     if (!points) { points = []; state.series.set(name, points); }
     points.push([at || Date.now(), value]);
@@ -178,24 +182,24 @@
     $("stats-source").className = "pill " + (source === "websocket" ? "good" : "warn");
     const now = Date.now();
     const totals = stats.totals || {};
-    if (isFinite(totals.messages_per_second)) {
+    if (isNum(totals.messages_per_second)) {
       setValue("rate-total", fmt(totals.messages_per_second), totals.messages_per_second, "");
       pushPoint("total", totals.messages_per_second, now);
     }
-    if (isFinite(totals.messages_total)) $("messages-total").textContent = totals.messages_total.toLocaleString("en-US") + " total";
-    if (isFinite(totals.drop_rate)) {
+    if (isNum(totals.messages_total)) $("messages-total").textContent = totals.messages_total.toLocaleString("en-US") + " total";
+    if (isNum(totals.drop_rate)) {
       const percent = totals.drop_rate * 100;
       setValue("drop-rate", (percent < 0.01 && percent > 0 ? percent.toFixed(3) : percent.toFixed(2)) + " %", totals.drop_rate,
         totals.drop_rate > 0.05 ? "bad" : totals.drop_rate > 0 ? "warn" : "good");
       $("dropped-total").textContent = (totals.dropped_total || 0).toLocaleString("en-US") + " dropped";
     }
     if (stats.mode !== undefined) {
-      const throttle = isFinite(stats.throttle_percent) ? stats.throttle_percent : 0;
+      const throttle = isNum(stats.throttle_percent) ? stats.throttle_percent : 0;
       setValue("mode", stats.mode + " · " + throttle + " %", stats.mode, throttle > 0 ? "warn" : "");
       $("mode").dataset.throttle = String(throttle);
       $("mode-reason").textContent = stats.mode_reason || "–";
     }
-    if (stats.websocket && isFinite(stats.websocket.clients)) {
+    if (stats.websocket && isNum(stats.websocket.clients)) {
       setValue("ws-clients", String(stats.websocket.clients), stats.websocket.clients, "");
       $("ws-clients").dataset.source = "stats";
       $("ws-clients-sub").textContent = fmt(stats.websocket.messages_per_second || 0) + " msg/s sent";
@@ -217,7 +221,7 @@
   }
 
   function applyHealth(health) {
-    if (!health || !isFinite(health.score)) return;
+    if (!health || !isNum(health.score)) return;
     const tone = health.score >= 90 ? "good" : health.score >= 70 ? "warn" : "bad";
     setValue("health-score", String(Math.round(health.score)), health.score, tone);
     $("health-status").textContent = health.status || "–";
@@ -265,7 +269,7 @@
     }
     if (token()) {
       result = await api("/api/v1/admin/websocket/stats", { admin: true });
-      if (result.ok && result.json && isFinite(result.json.clients)) {
+      if (result.ok && result.json && isNum(result.json.clients)) {
         setValue("ws-clients", String(result.json.clients), result.json.clients, "");
         $("ws-clients").dataset.source = "admin";
         $("ws-clients-sub").textContent = "at most " + result.json.max_clients + " · " + result.json.slow_disconnects + " dropped as slow";
@@ -278,7 +282,7 @@
 
   async function pollHealth() {
     const result = await api("/api/v1/stream/health");
-    state.healthFromREST = !!(result.ok && result.json && isFinite(result.json.score));
+    state.healthFromREST = !!(result.ok && result.json && isNum(result.json.score));
     if (state.healthFromREST) {
       applyHealth(result.json);
     } else if (!(state.lastStatsAt && Date.now() - state.lastStatsAt < 6000)) {
@@ -316,9 +320,9 @@
       const connectionTone = connection === "connected" || connection === "synced" ? "good"
         : connection === "disconnected" ? "bad" : connection === "–" ? "" : "warn";
       cell(row, stateBadge(connection, connectionTone)).title = entry.connection_reason || "";
-      cell(row, isFinite(stats.messages_per_second) ? fmt(stats.messages_per_second) : "–", "num");
-      cell(row, isFinite(stats.reconnects_total) ? String(stats.reconnects_total) : "–", "num");
-      cell(row, isFinite(stats.requests_per_minute) ? fmt(stats.requests_per_minute) : "–", "num");
+      cell(row, isNum(stats.messages_per_second) ? fmt(stats.messages_per_second) : "–", "num");
+      cell(row, isNum(stats.reconnects_total) ? String(stats.reconnects_total) : "–", "num");
+      cell(row, isNum(stats.requests_per_minute) ? fmt(stats.requests_per_minute) : "–", "num");
       cell(row, String(entry.markets_with_data), "num");
       cell(row, entry.last_event_at ? ago(entry.last_event_at) : "–");
       tbody.appendChild(row);
@@ -625,7 +629,7 @@
   function showTicker(ticker, source) {
     const previous = state.ticker;
     const received = Date.parse(ticker.received_at);
-    if (previous && isFinite(received) && received < Date.parse(previous.received_at)) return; // older than shown
+    if (previous && isNum(received) && received < Date.parse(previous.received_at)) return; // older than shown
     state.ticker = ticker;
     const last = $("ticker-last");
     setValue("ticker-last", ticker.last || "–", ticker.last || "");
@@ -654,8 +658,8 @@
     const now = Date.now();
     const received = Date.parse(event.received_at);
     const time = Date.parse(event.time);
-    if (isFinite(received) && isFinite(time)) state.latencySamples.exchange.push(received - time);
-    if (isFinite(received)) state.latencySamples.page.push(now - received);
+    if (isNum(received) && isNum(time)) state.latencySamples.exchange.push(received - time);
+    if (isNum(received)) state.latencySamples.page.push(now - received);
   }
 
   function bookSnapshot(snapshot, source) {
@@ -755,7 +759,7 @@
 
   function addCandle(candle, live) {
     const t = Date.parse(candle.open_time);
-    if (!isFinite(t)) return;
+    if (!isNum(t)) return;
     const entry = {
       t, o: Number(candle.open), h: Number(candle.high), l: Number(candle.low), c: Number(candle.close),
       v: Number(candle.volume), closed: candle.closed !== false, close: candle.close,
