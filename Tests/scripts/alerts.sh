@@ -204,14 +204,22 @@ import json, sys
 h = json.load(sys.stdin)
 assert h["status"] in ("healthy", "degraded", "critical") and 0 <= h["score"] <= 100 and h["time"].endswith("Z"), h' \
   || fail "/api/v1/stream/health has the wrong shape"
-admin /api/v1/admin/health/detailed | python3 -c '
+# Every process must have answered a scrape first (a slow start can miss the first evaluation or two).
+health_ok=0
+for _ in $(seq 1 60); do
+  if admin /api/v1/admin/health/detailed | python3 -c '
 import json, sys
 h = json.load(sys.stdin)
 names = [c["name"] for c in h["components"]]
 assert "gateway" in names and "writer" in names and "ingestor-binance" in names, names
 ingestor = [c for c in h["components"] if c["name"] == "ingestor-binance"][0]
-assert any(s["signal"] == "stream_staleness" for s in ingestor["signals"]), ingestor' \
-  || fail "/api/v1/admin/health/detailed lacks a component or signal"
+assert any(s["signal"] == "stream_staleness" for s in ingestor["signals"]), ingestor' 2>"$work/health.err"; then
+    health_ok=1
+    break
+  fi
+  sleep 1
+done
+[ "$health_ok" = 1 ] || { cat "$work/health.err" >&2; fail "/api/v1/admin/health/detailed lacks a component or signal after 60 s"; }
 admin /api/v1/admin/performance/recommendations | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
