@@ -2,7 +2,8 @@
 # ports and cryptod with one Binance ingestor, the gateway and a jsonl writer in a private directory, and
 # waits until the gateway serves a live ticker. Source after common.sh; call start_gateway_stack BIN_DIR WORK.
 # Sets GATEWAY_URL; stop_gateway_stack stops what it started (register it with trap). With
-# GATEWAY_POSTGRES_URL set, the writer also stores into that database and the gateway reads history from it.
+# GATEWAY_POSTGRES_URL set, the writer also stores into that database and the gateway reads history from it;
+# GATEWAY_BINANCE_EXTRA holds more TOML lines for [exchanges.binance] (e.g. an API key).
 
 gateway_stack_pids=()
 
@@ -59,6 +60,7 @@ enabled = false
 rest_url = "http://127.0.0.1:$binance"
 ws_url = "ws://127.0.0.1:$binance"
 markets = ["BTCUSDT"]
+${GATEWAY_BINANCE_EXTRA:-}
 [exchanges.bybit]
 enabled = false
 [exchanges.whitebit]
