@@ -35,7 +35,7 @@ package final class DiskThread: Sendable {
     ///
     /// Unlike `NIOThreadPool.runIfActive`, cancelling the waiting task does not skip `body`: saving a
     /// stream at shutdown (often in a task already cancelled) must happen all the same.
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             submit { continuation.resume(with: Result(catching: body)) }
         }

@@ -195,13 +195,19 @@ package final class ReliableSender: Sendable {
 
     /// Queues a market event already encoded (and validated: ``Message/validate()``) as the payload of a
     /// message of `type`: a producer feeding several streams encodes each event once.
+    /// - Returns: the sequence number of the frame that carries it (a batch it joined, or its own).
     /// - Throws: as ``send(_:)``.
-    package func send(event type: MessageType, payload: ByteBuffer) throws {
+    @discardableResult
+    package func send(event type: MessageType, payload: ByteBuffer) throws -> UInt64 {
         precondition(type.isMarketEvent, "\(type) is not a market event")
-        try enqueue(Frame(type: type, sequence: 1, payload: payload))
+        return try enqueue(Frame(type: type, sequence: 1, payload: payload))
     }
 
-    private func enqueue(_ incoming: Frame) throws {
+    /// Every frame through this sequence number has been acknowledged by the receiver.
+    package var ackedThrough: UInt64 { state.withLock { $0.ackedThrough } }
+
+    @discardableResult
+    private func enqueue(_ incoming: Frame) throws -> UInt64 {
         var frame = incoming
         let size = frame.encodedSize + 64
         let isEvent = frame.type.isMarketEvent
@@ -211,7 +217,7 @@ package final class ReliableSender: Sendable {
                 guard !state.closed else { throw LinkError.protocolViolation("stream \(stream) is closed") }
                 if isEvent, let grown = coalesce(frame, into: &state) {
                     state.memoryBytes += grown
-                    return .coalesced(state.takeWaiter())
+                    return .coalesced(state.takeWaiter(), state.file.nextSequence - 1)
                 }
                 guard state.file.nextSequence <= state.file.reservedThrough else {
                     if state.reserving == nil {
@@ -233,19 +239,19 @@ package final class ReliableSender: Sendable {
                     let dropped = try state.spill.append(frame)
                     if !dropped.isEmpty { record(dropped: dropped, state: &state) }
                 }
-                return .queued(state.takeWaiter())
+                return .queued(state.takeWaiter(), frame.sequence)
             }
             switch outcome {
-            case .queued(let waiter):
+            case .queued(let waiter, let sequence):
                 metrics.sent.increment()
                 if isEvent { metrics.events.increment() }
                 waiter?.resume()
-                return
-            case .coalesced(let waiter):
+                return sequence
+            case .coalesced(let waiter, let sequence):
                 metrics.events.increment()
                 metrics.coalesced.increment()
                 waiter?.resume()
-                return
+                return sequence
             case .stalled(let done):
                 if !stalled {
                     stalled = true
@@ -259,8 +265,8 @@ package final class ReliableSender: Sendable {
     }
 
     private enum SendOutcome {
-        case queued(CheckedContinuation<Void, Never>?)
-        case coalesced(CheckedContinuation<Void, Never>?)
+        case queued(CheckedContinuation<Void, Never>?, UInt64)
+        case coalesced(CheckedContinuation<Void, Never>?, UInt64)
         case stalled(DispatchGroup)
     }
 

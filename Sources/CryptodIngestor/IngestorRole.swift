@@ -49,7 +49,10 @@ package struct IngestorRole: CryptodRole {
         }
         self.outbound = outbound
         publisher = MarketPublisher(
-            streams: outbound.map(\.1), exchange: exchange, profile: context.stream.settings.profile)
+            streams: outbound.map(\.1), exchange: exchange, profile: context.stream.settings.profile,
+            writer: outbound.first { $0.0 == .writer }?.1,
+            tradeCursors: TradeCursors(
+                path: configuration.daemon.stateDirectory + "/cursors/\(exchange).json"))
         if configuration.enabledProcesses.contains(.scheduler) {
             let stream = "\(me)>scheduler"
             let results = try ReliableSender(
@@ -101,6 +104,30 @@ package struct IngestorRole: CryptodRole {
                 }
             }
             if let runner { group.addTask { await runner.run() } }
+            if publisher.tradeCursors != nil {
+                let publisher = publisher
+                // Each second: after a kill -9 the restarted ingestor re-fetches at most a second more than
+                // was lost, and the file is written at most once a second.
+                group.addTask {
+                    var failing = false
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        do {
+                            try await publisher.saveTradeCursors()
+                            failing = false
+                        } catch {
+                            if !failing {
+                                logger.error(
+                                    "could not save the trade cursors; a crash now re-fetches more trades",
+                                    metadata: [
+                                        "error": "\(error)", "hint": "check the state directory's disk and permissions",
+                                    ])
+                            }
+                            failing = true
+                        }
+                    }
+                }
+            }
             group.addTask { await Self.runConflation(publisher: publisher, stream: context.stream, logger: logger) }
             if let results {
                 let sources = sources
@@ -126,13 +153,28 @@ package struct IngestorRole: CryptodRole {
             group.cancelAll()
         }
         // Save what the receivers have not acknowledged yet; the next start replays it.
+        var writerSaved = true
         for sender in outbound.map(\.sender) + (results.map { [$0] } ?? []) {
             do {
                 try await sender.close()
             } catch {
+                if sender === publisher.writer { writerSaved = false }
                 logger.error(
                     "could not save unacknowledged frames",
                     metadata: ["stream": "\(sender.stream)", "error": "\(error)"])
+            }
+        }
+        // Every published trade is now on the writer's stream (acknowledged or saved): the next start fills
+        // from the newest published. If that stream could not be saved, from the newest acknowledged.
+        if let cursors = publisher.tradeCursors {
+            do {
+                if writerSaved, let data = cursors.cleanStop() {
+                    try await cursors.write(data)
+                } else {
+                    try await publisher.saveTradeCursors()
+                }
+            } catch {
+                logger.error("could not save the trade cursors at stop", metadata: ["error": "\(error)"])
             }
         }
         logger.info("ingestor stopped; unacknowledged frames saved for the next start")

@@ -16,12 +16,21 @@ import NIOCore
 /// once in a frame of its own, so there is no timer and no added latency.
 package struct MarketPublisher: Sendable {
     let streams: [ReliableSender]
+    /// The stream to the writer, whose acknowledgements move ``tradeCursors`` (nil when no writer runs).
+    let writer: ReliableSender?
+    /// The newest stored trade per market, for the fill after a restart (nil when no writer runs).
+    package let tradeCursors: TradeCursors?
     /// Tickers and book deltas pass here first (performance mode and throttle; docs/operations.md).
     package let conflation: ConflationStage
     private let published: Counter
 
-    init(streams: [ReliableSender], exchange: ExchangeID, profile: PerformanceProfile = .preset(.medium)) {
+    init(
+        streams: [ReliableSender], exchange: ExchangeID, profile: PerformanceProfile = .preset(.medium),
+        writer: ReliableSender? = nil, tradeCursors: TradeCursors? = nil
+    ) {
         self.streams = streams
+        self.writer = writer
+        self.tradeCursors = writer == nil ? nil : tradeCursors
         self.conflation = ConflationStage(profile: profile, exchange: exchange)
         self.published = Counter(
             label: "cryptod_ingestor_events_published_total", dimensions: [("exchange", exchange.rawValue)])
@@ -53,8 +62,21 @@ package struct MarketPublisher: Sendable {
         let message = Message(event)
         var payload = ByteBuffer()
         message.encodePayload(into: &payload)
-        for stream in streams { try stream.send(event: message.type, payload: payload) }
+        for stream in streams {
+            let sequence = try stream.send(event: message.type, payload: payload)
+            if stream === writer, case .trades(let trades) = event {
+                tradeCursors?.published(trades, sequence: sequence)
+            }
+        }
         published.increment()
+    }
+
+    /// Moves the trade cursors to what the writer has acknowledged and saves them when they moved.
+    package func saveTradeCursors() async throws {
+        guard let writer, let tradeCursors, let data = tradeCursors.acknowledged(through: writer.ackedThrough) else {
+            return
+        }
+        try await tradeCursors.write(data)
     }
 }
 

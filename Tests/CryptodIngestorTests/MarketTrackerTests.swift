@@ -36,6 +36,14 @@ struct TradeDeduplicatorTests {
         #expect(dedup.admit([trade("1", 1)]).isEmpty)
         #expect(dedup.admit([trade("11", 11)]).map(\.id) == ["11"])
     }
+
+    @Test("started from an earlier run's cursor: that trade is not published again, newer ones are")
+    func seeded() {
+        var dedup = TradeDeduplicator(after: TradeMark(id: "5", time: Timestamp(seconds: 5)))
+        #expect(dedup.last == TradeMark(id: "5", time: Timestamp(seconds: 5)))
+        #expect(dedup.admit([trade("5", 5), trade("6", 6)]).map(\.id) == ["6"])
+        #expect(dedup.last?.id == "6")
+    }
 }
 
 @Suite("candle tracking")

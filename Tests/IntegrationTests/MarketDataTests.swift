@@ -122,6 +122,126 @@ struct MarketDataTests {
         #expect(saved.contains("ETHUSDT") && saved.contains("removed"), "\(saved)")
     }
 
+    /// The writer is stopped (SIGSTOP) so the ingestor's send window fills with frames held only in memory;
+    /// then the ingestor is killed. The restarted one must fetch those trades, and those of its own restart,
+    /// from the cursor it saved once the writer had acknowledged them.
+    @Test("a kill -9 of an ingestor loses no trade: its unacknowledged frames are filled from the saved cursor")
+    func ingestorKillLosesNoTrade() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.cleanup() }
+        let symbols = ["BTCUSDT", "ETHUSDT"]
+        let exchsim = try await Exchsim.start(in: sandbox, arguments: ["--venue", "binance", "--seed", "9"])
+        var config = TestConfig(writer: true)
+        config.extra = """
+            [exchanges.binance]
+            rest_url = "http://127.0.0.1:\(exchsim.port("binance"))"
+            ws_url = "ws://127.0.0.1:\(exchsim.port("binance"))"
+            markets = ["BTCUSDT", "ETHUSDT"]
+            channels = ["trades"]
+
+            """
+        let daemon = try await Daemon.start(in: sandbox, config: config, expecting: ["writer", "ingestor-binance"])
+        let jsonl = sandbox.stateDirectory + "/jsonl"
+        let cursorFile = sandbox.stateDirectory + "/cursors/binance.json"
+        try await eventually("trades stored and their cursors saved", timeout: .seconds(60)) { () -> Bool? in
+            let events = try JSONLEvents(directory: jsonl)
+            let flowing = symbols.allSatisfy { !events.tradeIDs(exchange: "binance", symbol: $0).isEmpty }
+            return flowing && FileManager.default.fileExists(atPath: cursorFile) ? true : nil
+        }
+        let writer = try #require(try await daemon.status()["writer"]?.pid)
+        #expect(kill(writer, SIGSTOP) == 0)
+        try await Task.sleep(for: .seconds(3))
+        let storedBeforeKill = try JSONLEvents(directory: jsonl).tradeIDs(exchange: "binance", symbol: "BTCUSDT").count
+        _ = try await daemon.killAndAwaitRestart("ingestor-binance")
+        #expect(kill(writer, SIGCONT) == 0)
+        // exchsim's trades are sparse (a few a second across its markets): wait for some, however slow.
+        try await eventually("trades after the restart stored", timeout: .seconds(180), every: .seconds(1)) {
+            () -> Bool? in
+            let count = try JSONLEvents(directory: jsonl).tradeIDs(exchange: "binance", symbol: "BTCUSDT").count
+            return count > storedBeforeKill + 5 ? true : nil
+        }
+        try await Task.sleep(for: .seconds(2))
+        #expect(await daemon.terminate() == 0)
+
+        let events = try JSONLEvents(directory: jsonl)
+        for symbol in symbols {
+            let ids = events.tradeIDs(exchange: "binance", symbol: symbol).compactMap { UInt64($0) }
+            let first = try #require(ids.min()), last = try #require(ids.max())
+            let stored = Set(ids)
+            let missing = (first...last).filter { !stored.contains($0) }
+            #expect(
+                missing.isEmpty,
+                "\(symbol): \(missing.count) trades missing between \(first) and \(last): \(missing.prefix(10))")
+        }
+        let gaps = events.objects.filter {
+            $0["type"] as? String == "stream_gap" && ($0["reason"] as? String ?? "").contains("ingestor restarted")
+        }
+        #expect(!gaps.isEmpty, "the restart's fill was reported as a gap")
+    }
+
+    /// A reconnect's kline gap-fill asked just before a minute ends and answered (slowly) just after: the row the
+    /// exchange summed while the minute was still open must not be stored as that minute's closed candle.
+    @Test("a kline gap-fill answered after the minute ended stores no short closed candle")
+    func slowGapFillAcrossMinute() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.cleanup() }
+        // The exchange's minute turns 40 s after exchsim starts; every klines answer is 15 s late, so the
+        // row it sums lacks the minute's last seconds of trades.
+        let wallMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+        let start = (wallMilliseconds / 60_000 + 1) * 60_000 - 40_000
+        let exchsim = try await Exchsim.start(
+            in: sandbox,
+            arguments: [
+                "--venue", "binance", "--seed", "5", "--start-time", String(start),
+                "--fault", "latency:ms=15000,scope=rest,target=klines",
+            ])
+        var config = TestConfig(writer: true)
+        config.extra = """
+            [exchanges.binance]
+            rest_url = "http://127.0.0.1:\(exchsim.port("binance"))"
+            ws_url = "ws://127.0.0.1:\(exchsim.port("binance"))"
+            markets = ["BTCUSDT"]
+
+            """
+        let daemon = try await Daemon.start(in: sandbox, config: config, expecting: ["writer", "ingestor-binance"])
+        let jsonl = sandbox.stateDirectory + "/jsonl"
+        try await eventually("BTCUSDT candles flowing", timeout: .seconds(60)) { () -> Bool? in
+            try JSONLEvents(directory: jsonl).of("binance", "BTCUSDT").contains { $0["type"] as? String == "candle" }
+                ? true : nil
+        }
+        func exchangeNow() throws -> Int64 {
+            let clock = try exchsim.getJSON("binance", "/_sim/clock") as? [String: Any]
+            return (clock?["now"] as? NSNumber)?.int64Value ?? 0
+        }
+        var boundary = (try exchangeNow() / 60_000 + 1) * 60_000
+        if boundary - (try exchangeNow()) < 14_000 { boundary += 60_000 }
+        // Drop the stream 12 s before the minute ends: the reconnect's gap-fill leaves before it, lands after.
+        try await Task.sleep(for: .milliseconds(max(0, boundary - 12_000 - (try exchangeNow()))))
+        try exchsim.post("binance", "/_sim/connections/drop", json: "{}")
+        try await eventually("the minute after the gap-fill", timeout: .seconds(90)) { () -> Bool? in
+            try exchangeNow() > boundary + 8_000 ? true : nil
+        }
+        #expect(await daemon.terminate() == 0)
+
+        let events = try JSONLEvents(directory: jsonl)
+        let closed = events.closedCandles(exchange: "binance", symbol: "BTCUSDT")
+        #expect(closed.contains { $0.openTime == boundary - 60_000 }, "the minute that ended was closed")
+        for candle in closed {
+            let truth =
+                try exchsim.getJSON(
+                    "binance", "/_sim/candles?symbol=BTCUSDT&interval=1m&start=\(candle.openTime)&limit=1")
+                as? [[String: Any]]
+            let row = try #require(truth?.first, "truth for the candle at \(candle.openTime)")
+            for field in ["close", "high", "low", "volume"] {
+                let expected = (row[field] as? String).flatMap(ExactDecimal.init)
+                #expect(
+                    candle.values[field] == expected,
+                    "closed \(candle.openTime) \(field): \(candle.values[field].map(String.init(describing:)) ?? "nil") vs \(row[field] ?? "nil")"
+                )
+            }
+        }
+    }
+
     @Test("one adapter over TLS (https and wss) against exchsim --tls, trusting its certificate via ca_file")
     func tls() async throws {
         let sandbox = try Sandbox()
@@ -224,7 +344,8 @@ struct MarketDataTests {
             #expect(!ids.isEmpty, "binance \(symbol): trades arrived")
             #expect(Set(ids).count == ids.count, "binance \(symbol): no trade published twice")
             guard let first = ids.min(), let last = ids.max() else { continue }
-            let missing = (first...last).filter { !Set(ids).contains($0) }
+            let stored = Set(ids)
+            let missing = (first...last).filter { !stored.contains($0) }
             #expect(
                 missing.isEmpty,
                 "binance \(symbol): no trade missing between \(first) and \(last): \(missing.prefix(10))")
@@ -323,7 +444,7 @@ struct JSONLEvents {
 
     var count: Int { objects.count }
 
-    private func of(_ exchange: String, _ symbol: String) -> [[String: Any]] {
+    func of(_ exchange: String, _ symbol: String) -> [[String: Any]] {
         objects.filter { $0["exchange"] as? String == exchange && $0["symbol"] as? String == symbol }
     }
 

@@ -64,11 +64,13 @@ package final class ExchangeJobs: JobExecutor, Sendable {
             let request = api.candlesRequest(
                 market: job.market, interval: interval, start: start, end: end.advanced(byNanoseconds: -1_000_000),
                 limit: api.maxCandlesPerRequest)
+            // A row is closed only if its period had ended before the request left: the exchange may have
+            // summed it just before the end and answered just after.
+            let sentAt = await source.rest.governor.exchangeNow
             let response = try await source.rest.sendRetrying(request, priority: .backfill, attempts: nil)
             let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
             let candles = try api.parseCandles(
-                response.body, market: job.market, interval: interval, receivedAt: receivedAt,
-                exchangeNow: await source.rest.governor.exchangeNow)
+                response.body, market: job.market, interval: interval, receivedAt: receivedAt, exchangeNow: sentAt)
             let inRange = candles.filter { $0.openTime >= start && $0.openTime < end && $0.isClosed }
             for var candle in inRange {
                 candle.origin = .backfill

@@ -52,12 +52,20 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
         var publishFailuresLogged = 0
         /// When each connection lost its data (closed), until the gap-fill after its reconnect closes it.
         var gapOpenedAt: [Int: Timestamp] = [:]
+        /// Per market, the newest trade published before its connection closed: the fill starts there, not
+        /// from whatever the new connection delivered before the fill ran.
+        var fillFrom: [MarketKey: TradeMark] = [:]
+        /// Likewise the open time of the newest candle published before the close: a final candle lost with
+        /// the connection is then fetched even when the next period's first update arrived before the fill.
+        var candleFillFrom: [CandleKey: Timestamp] = [:]
+        /// Markets whose trades an earlier run stored up to a cursor: filled once their first connection is up.
+        var fillAfterRestart: [MarketKey: TradeMark] = [:]
     }
 
     private enum Work: Sendable {
         case start(StreamConnection)
         case snapshot(MarketKey)
-        case gapFill(StreamConnection)
+        case gapFill(StreamConnection, only: [StreamSubscription]?)
         case retire(StreamConnection, after: Duration)
     }
 
@@ -200,6 +208,7 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
         logger.info(
             "starting market data",
             metadata: ["markets": "\(configuration.markets.count)", "streams": "\(wanted.count)"])
+        loadTradeCursors(publisher.tradeCursors, subscriptions: wanted)
         subscribe(wanted)
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -209,7 +218,8 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                     switch item {
                     case .start(let connection): group.addTask { await connection.run() }
                     case .snapshot(let market): group.addTask { await self.fetchSnapshot(market) }
-                    case .gapFill(let connection): group.addTask { await self.gapFill(connection) }
+                    case .gapFill(let connection, let only):
+                        group.addTask { await self.gapFill(connection, only: only) }
                     case .retire(let connection, let delay):
                         group.addTask {
                             try? await Task.sleep(for: delay)
@@ -342,8 +352,52 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                             market: subscription.market, channel: subscription.channel.description, state: .opened,
                             openedAt: openedAt, reason: reason)), exchangeTime: nil)
             }
-            workInput.yield(.gapFill(connection))
+            workInput.yield(.gapFill(connection, only: nil))
+        } else {
+            fillAfterRestart(connection)
         }
+    }
+
+    /// Trades an earlier run of this ingestor published after the last one the writer stored (its send
+    /// window at a crash) or that happened while it was down: fetched over REST from the saved cursor.
+    private func fillAfterRestart(_ connection: StreamConnection) {
+        let due = state.withLock { state -> [(StreamSubscription, TradeMark)] in
+            connection.subscriptions.compactMap { subscription in
+                guard subscription.channel == .trades,
+                    let mark = state.fillAfterRestart.removeValue(forKey: subscription.market)
+                else { return nil }
+                state.fillFrom[subscription.market] = mark
+                return (subscription, mark)
+            }
+        }
+        guard let oldest = due.map(\.1.time).min() else { return }
+        state.withLock { $0.gapOpenedAt[connection.id] = oldest }
+        for (subscription, mark) in due {
+            publish(
+                .gap(
+                    StreamGap(
+                        market: subscription.market, channel: subscription.channel.description, state: .opened,
+                        openedAt: mark.time, reason: "the ingestor restarted; filling from the last stored trade")),
+                exchangeTime: nil)
+        }
+        logger.info("filling trades from the cursors of the previous run", metadata: ["markets": "\(due.count)"])
+        workInput.yield(.gapFill(connection, only: due.map(\.0)))
+    }
+
+    /// Seeds the trade trackers from the cursors an earlier run saved (``TradeCursors``).
+    private func loadTradeCursors(_ cursors: TradeCursors?, subscriptions: [StreamSubscription]) {
+        guard let cursors, !cursors.loaded.isEmpty else { return }
+        state.withLock { state in
+            for subscription in subscriptions where subscription.channel == .trades {
+                guard let cursor = cursors.loaded[subscription.market.description] else { continue }
+                let mark = TradeMark(id: cursor.id, time: Timestamp(nanoseconds: cursor.time))
+                state.trades[subscription.market] = TradeDeduplicator(after: mark)
+                state.fillAfterRestart[subscription.market] = mark
+            }
+        }
+        logger.info(
+            "trade cursors of the previous run loaded",
+            metadata: ["markets": "\(cursors.loaded.count)", "clean_stop": "\(cursors.loadedClean)"])
     }
 
     /// Channels whose missed data REST can fetch (books resync instead, tickers are latest-state).
@@ -366,6 +420,22 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
         let at = now()
         state.withLock { state in
             if state.gapOpenedAt[connection.id] == nil { state.gapOpenedAt[connection.id] = at }
+            for subscription in connection.subscriptions {
+                let market = subscription.market
+                switch subscription.channel {
+                case .trades:
+                    if state.fillFrom[market] == nil, let last = state.trades[market]?.last {
+                        state.fillFrom[market] = last
+                    }
+                case .candles(let interval):
+                    let key = CandleKey(market: market, interval: interval)
+                    if state.candleFillFrom[key] == nil, let open = state.candles[key]?.lastOpenTime {
+                        state.candleFillFrom[key] = open
+                    }
+                case .ticker, .book:
+                    break
+                }
+            }
         }
         publishStatus(.disconnected, market: nil, reason: "connection \(connection.id): \(reason)")
         logger.warning(
@@ -565,11 +635,11 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
 
     /// After a reconnect: trades from the last one seen, candles from the last open time, fetched over
     /// REST, de-duplicated against what the stream delivered, and published.
-    private func gapFill(_ connection: StreamConnection) async {
+    private func gapFill(_ connection: StreamConnection, only: [StreamSubscription]?) async {
         var filledTrades = 0
         var filledCandles = 0
         let openedAt = state.withLock { $0.gapOpenedAt.removeValue(forKey: connection.id) } ?? now()
-        for subscription in connection.subscriptions where Self.fillable(subscription.channel) {
+        for subscription in only ?? connection.subscriptions where Self.fillable(subscription.channel) {
             if Task.isCancelled { return }
             let market = subscription.market
             var recovered = 0
@@ -577,7 +647,12 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             do {
                 switch subscription.channel {
                 case .trades:
-                    recovered = try await fillTrades(market)
+                    let from = state.withLock { state -> TradeMark? in
+                        // A reconnect before the first connection came up covers the restart's fill too.
+                        let cursor = state.fillAfterRestart.removeValue(forKey: market)
+                        return state.fillFrom.removeValue(forKey: market) ?? cursor ?? state.trades[market]?.last
+                    }
+                    recovered = try await fillTrades(market, from: from)
                     filledTrades += recovered
                 case .candles(let interval):
                     recovered = try await fillCandles(market, interval: interval)
@@ -604,12 +679,14 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             metadata: ["connection": "\(connection.id)", "trades": "\(filledTrades)", "candles": "\(filledCandles)"])
     }
 
-    private func fillTrades(_ market: MarketKey) async throws -> Int {
+    /// Trades after `from` (the newest published before the gap), up to 20 pages where the exchange pages
+    /// by id; de-duplicated against what the stream delivered meanwhile.
+    private func fillTrades(_ market: MarketKey, from: TradeMark?) async throws -> Int {
         var published = 0
         var pages = 0
+        var last = from
         while pages < 20 {
             pages += 1
-            let last = state.withLock { $0.trades[market]?.last }
             let fromID = api.supportsTradesFromID ? last.flatMap { UInt64($0.id).map { String($0 + 1) } } : nil
             let request = api.tradesRequest(market: market, fromID: fromID, limit: api.maxTradesPerRequest)
             let response = try await rest.sendRetrying(request, priority: .polling)
@@ -621,14 +698,19 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             if !fresh.isEmpty { publish(.trades(fresh), exchangeTime: nil) }
             published += fresh.count
             // Only an id-paged exchange can go further back than one page; a short page means caught up.
-            guard api.supportsTradesFromID, fromID != nil, trades.count >= api.maxTradesPerRequest else { break }
+            guard api.supportsTradesFromID, fromID != nil, trades.count >= api.maxTradesPerRequest,
+                let newest = trades.max(by: { (UInt64($0.id) ?? 0) < (UInt64($1.id) ?? 0) })
+            else { break }
+            last = TradeMark(id: newest.id, time: newest.time)
         }
         return published
     }
 
     private func fillCandles(_ market: MarketKey, interval: CandleInterval) async throws -> Int {
         let key = CandleKey(market: market, interval: interval)
-        guard let from = state.withLock({ $0.candles[key]?.lastOpenTime }) else { return 0 }
+        guard
+            let from = state.withLock({ $0.candleFillFrom.removeValue(forKey: key) ?? $0.candles[key]?.lastOpenTime })
+        else { return 0 }
         var published = 0
         var start = from
         var pages = 0
@@ -636,9 +718,11 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             pages += 1
             let request = api.candlesRequest(
                 market: market, interval: interval, start: start, end: nil, limit: api.maxCandlesPerRequest)
+            // Closed only if the period had ended before the request left: an answer summed just before a
+            // minute ends and received just after would otherwise replace the stream's final candle.
+            let now = await rest.governor.exchangeNow
             let response = try await rest.sendRetrying(request, priority: .polling)
             let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
-            let now = await rest.governor.exchangeNow
             let candles = try api.parseCandles(
                 response.body, market: market, interval: interval, receivedAt: receivedAt, exchangeNow: now)
             for var candle in candles {

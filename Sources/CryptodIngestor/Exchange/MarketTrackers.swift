@@ -1,5 +1,11 @@
 import CryptodModel
 
+/// Where a trade fill starts: the id and time of the newest trade published before the gap.
+struct TradeMark: Sendable, Hashable {
+    var id: String
+    var time: Timestamp
+}
+
 /// Trade ids already published per market, so that overlapping connections (make-before-break) and
 /// REST gap-fills never publish a trade twice. Bounded: the oldest ids are forgotten first.
 struct TradeDeduplicator: Sendable {
@@ -8,9 +14,17 @@ struct TradeDeduplicator: Sendable {
     private var head = 0
     private let capacity: Int
     /// The newest trade published (gap-fill starts after it).
-    private(set) var last: Trade?
+    private(set) var last: TradeMark?
 
     init(capacity: Int = 8192) { self.capacity = capacity }
+
+    /// Starts from a trade published by an earlier run (its cursor): that one is not published again.
+    init(after mark: TradeMark, capacity: Int = 8192) {
+        self.capacity = capacity
+        last = mark
+        seen.insert(mark.id)
+        order.append(mark.id)
+    }
 
     /// The trades of `batch` not published before, in order; records them.
     mutating func admit(_ batch: [Trade]) -> [Trade] {
@@ -22,7 +36,7 @@ struct TradeDeduplicator: Sendable {
             seen.insert(trade.id)
             order.append(trade.id)
             fresh.append(trade)
-            if last == nil || trade.time >= last!.time { last = trade }
+            if last == nil || trade.time >= last!.time { last = TradeMark(id: trade.id, time: trade.time) }
         }
         while order.count - head > capacity {
             seen.remove(order[head])
