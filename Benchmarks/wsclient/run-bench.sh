@@ -9,11 +9,12 @@
 # is the bottleneck), SKIP_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib/common.sh
 SECONDS_PER_PHASE=${1:-5}
 DEPTH=${DEPTH:-400000}
 SCRATCH=.build-release
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    swift build -c release --scratch-path "$SCRATCH" --product exchsim --product WSClientBench >&2
+    build_release_products "$SCRATCH" exchsim WSClientBench
 fi
 WORK=$(mktemp -d /tmp/bench-wsclient.XXXXXX)
 SIM=""

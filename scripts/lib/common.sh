@@ -52,3 +52,14 @@ wait_for_http() {
   done
   return 1
 }
+
+# Release builds of several products into one scratch directory: `swift build --product` takes one product
+# (given several, it builds only the last), so one call each; later ones reuse the modules already built.
+build_release_products() {
+  local scratch=$1 product
+  shift
+  for product in "$@"; do
+    swift build -c release --scratch-path "$scratch" --product "$product" >&2 \
+      || fail "the release build of $product failed (output above)"
+  done
+}
