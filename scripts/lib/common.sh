@@ -63,3 +63,21 @@ build_release_products() {
       || fail "the release build of $product failed (output above)"
   done
 }
+
+# The Python client tools of the benchmarks and the WebSocket fuzzer (websockets, hdrhistogram), from PyPI,
+# in var/bench-venv; reused while the list and the Python version are unchanged. Prints the venv's python.
+BENCH_PYTHON_REQUIREMENTS="websockets==13.1 hdrhistogram==0.10.3"
+ensure_bench_venv() {
+  local venv=$CHECKOUT/var/bench-venv stamp
+  stamp="$BENCH_PYTHON_REQUIREMENTS $(python3 -c 'import sys; print(sys.version.split()[0])')"
+  if ! [ -x "$venv/bin/python" ] || [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    rm -rf "$venv"; mkdir -p "$CHECKOUT/var"
+    python3 -m venv "$venv" >&2 || fail "could not create the venv in $venv"
+    # shellcheck disable=SC2086
+    "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off \
+      $BENCH_PYTHON_REQUIREMENTS > "$CHECKOUT/var/bench-pip.log" 2>&1 \
+      || { tail -15 "$CHECKOUT/var/bench-pip.log" >&2; rm -rf "$venv"; fail "pip install failed (var/bench-pip.log)"; }
+    echo "$stamp" > "$venv/.stamp"
+  fi
+  echo "$venv/bin/python"
+}

@@ -1,7 +1,7 @@
 # Shared by Tests/scripts/gateway_api.sh and scripts/bench-gateway: starts exchsim on ephemeral loopback
 # ports and cryptod with one Binance ingestor, the gateway and a jsonl writer in a private directory, and
 # waits until the gateway serves a live ticker. Source after common.sh; call start_gateway_stack BIN_DIR WORK.
-# Sets GATEWAY_URL; stop_gateway_stack stops what it started (register it with trap). With
+# Sets GATEWAY_URL (REST) and GATEWAY_WS_URL; stop_gateway_stack stops what it started (register it with trap). With
 # GATEWAY_POSTGRES_URL set, the writer also stores into that database and the gateway reads history from it;
 # GATEWAY_BINANCE_EXTRA holds more TOML lines for [exchanges.binance] (e.g. an API key).
 
@@ -69,6 +69,7 @@ TOML
   "$bin_dir/cryptod" --config "$work/cryptod.toml" > "$work/cryptod.log" 2>&1 &
   gateway_stack_pids+=($!)
   GATEWAY_URL=http://127.0.0.1:$rest
+  GATEWAY_WS_URL=ws://127.0.0.1:$ws/
   wait_for_http "$GATEWAY_URL/api/v1/exchanges/binance/ticker/BTCUSDT" 120 \
     || { tail -30 "$work/cryptod.log" >&2; fail "the gateway served no ticker within 120 s (log: $work/cryptod.log)"; }
 }
