@@ -143,7 +143,7 @@ struct MarketDataTests {
         let daemon = try await Daemon.start(in: sandbox, config: config, expecting: ["writer", "ingestor-binance"])
         let jsonl = sandbox.stateDirectory + "/jsonl"
         let cursorFile = sandbox.stateDirectory + "/cursors/binance.json"
-        try await eventually("trades stored and their cursors saved", timeout: .seconds(60)) { () -> Bool? in
+        try await eventually("trades stored and their cursors saved", timeout: .seconds(180)) { () -> Bool? in
             let events = try JSONLEvents(directory: jsonl)
             let flowing = symbols.allSatisfy { !events.tradeIDs(exchange: "binance", symbol: $0).isEmpty }
             return flowing && FileManager.default.fileExists(atPath: cursorFile) ? true : nil
