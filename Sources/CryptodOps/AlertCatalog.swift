@@ -68,10 +68,10 @@ package enum AlertCatalog {
                 + "performance.mode, or throttling lower it."),
         AlertRule(
             name: "CryptodQueueBacklog", severity: .warning,
-            expr: "max by (process, sink) (cryptod_writer_sink_queue_depth) > 5000",
+            expr: "max by (process, sink) (cryptod_writer_sink_queue_items) > 5000",
             holdSeconds: 120,
-            summary: "{{ $labels.process }}: the {{ $labels.sink }} queue holds {{ $value }} batches (over 5000)",
-            description: "A sink does not keep up with the batches the writer gives it.",
+            summary: "{{ $labels.process }}: the {{ $labels.sink }} queue holds {{ $value }} items (over 5000)",
+            description: "A sink does not keep up with the rows the writer gives it: more than 5000 wait in memory.",
             runbook: "Look at cryptod_writer_sink_write_seconds for the sink; raise writer.flush_max_rows so "
                 + "fewer, larger batches are written, or make the sink faster."),
         AlertRule(

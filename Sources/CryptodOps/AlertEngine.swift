@@ -113,15 +113,17 @@ package struct AlertEngine: Sendable {
     }
 
     /// Evaluates every rule's expression at `time` over `history` (a rule whose expression fails to
-    /// evaluate is left out, so its alerts keep their state, and its error is returned).
+    /// evaluate is left out, so its alerts keep their state, and its error is returned). `rangeCap`
+    /// shortens every longer range window to it (`alerts.range_cap`, for tests).
     package static func evaluate(
-        _ rules: [AlertRule], at time: Double, in history: ScrapeHistory
+        _ rules: [AlertRule], at time: Double, in history: ScrapeHistory, rangeCap: Double? = nil
     ) -> (results: [String: [VectorElement]], errors: [String: String]) {
         var results: [String: [VectorElement]] = [:]
         var errors: [String: String] = [:]
         for rule in rules {
             do {
-                let expression = try PromQLExpression.parse(rule.expr)
+                var expression = try PromQLExpression.parse(rule.expr)
+                if let rangeCap { expression = expression.cappingRanges(at: rangeCap) }
                 results[rule.name] = try expression.evaluate(at: time, in: history).elements
             } catch {
                 errors[rule.name] = "\(error)"

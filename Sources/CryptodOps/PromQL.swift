@@ -377,6 +377,29 @@ struct PromQLParser {
 // MARK: - Evaluation
 
 extension PromQLExpression {
+    /// The same expression with every range window longer than `seconds` shortened to it (the
+    /// `alerts.range_cap` test knob: an induced alert resolves after the cap instead of after `[10m]`).
+    package func cappingRanges(at seconds: Double) -> PromQLExpression {
+        switch self {
+        case .number, .selector: return self
+        case .range(let name, let matchers, let range):
+            return .range(name: name, matchers: matchers, seconds: Swift.min(range, seconds))
+        case .call(let function, let arguments):
+            return .call(function: function, arguments: arguments.map { $0.cappingRanges(at: seconds) })
+        case .aggregate(let op, let grouping, let argument, let parameter):
+            return .aggregate(
+                op: op, grouping: grouping, argument: argument.cappingRanges(at: seconds),
+                parameter: parameter?.cappingRanges(at: seconds))
+        case .binary(let op, let lhs, let rhs, let matching):
+            return .binary(
+                op: op, lhs: lhs.cappingRanges(at: seconds), rhs: rhs.cappingRanges(at: seconds), matching: matching)
+        case .negate(let inner):
+            return .negate(inner.cappingRanges(at: seconds))
+        }
+    }
+}
+
+extension PromQLExpression {
     /// The lookback of instant selectors (Prometheus's default `--query.lookback-delta`).
     package static let lookback: Double = 300
 

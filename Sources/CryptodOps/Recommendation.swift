@@ -66,14 +66,14 @@ package enum Recommendations {
                     message: "\(HealthScore.percent(element.value)) of WebSocket messages were not sent to slow "
                         + "clients over 5 minutes; a longer client queue rides out short stalls"))
         }
-        for element in query("max by (process, sink) (cryptod_writer_sink_queue_depth) > 5000") {
+        for element in query("max by (process, sink) (cryptod_writer_sink_queue_items) > 5000") {
             let sink = element.labels["sink"] ?? "?"
             out.append(
                 Recommendation(
                     id: "queue_depth:\(sink)", figure: "queue_depth", value: element.value, threshold: 5000,
                     setting: "writer.flush_max_rows",
                     suggested: scaled("writer.flush_max_rows", 2, fallback: "twice the current"),
-                    message: "the \(sink) queue holds \(AlertCatalog.formatValue(element.value)) batches; larger "
+                    message: "the \(sink) queue holds \(AlertCatalog.formatValue(element.value)) items; larger "
                         + "batches mean fewer round trips to the sink"))
         }
         for element in query(

@@ -101,6 +101,7 @@ package actor SinkPipeline {
     private let spoolBytesGauge: Gauge
     private let spoolFullGauge: Gauge
     private let queueDepthGauge: Gauge
+    private let queueItemsGauge: Gauge
     private let spooledCounter: Counter
     private let drainedCounter: Counter
     private let droppedCounter: Counter
@@ -131,6 +132,7 @@ package actor SinkPipeline {
         spoolBytesGauge = Gauge(label: "cryptod_writer_spool_bytes", dimensions: dimensions)
         spoolFullGauge = Gauge(label: "cryptod_writer_spool_full", dimensions: dimensions)
         queueDepthGauge = Gauge(label: "cryptod_writer_sink_queue_depth", dimensions: dimensions)
+        queueItemsGauge = Gauge(label: "cryptod_writer_sink_queue_items", dimensions: dimensions)
         spooledCounter = Counter(label: "cryptod_writer_spool_batches_spooled_total", dimensions: dimensions)
         drainedCounter = Counter(label: "cryptod_writer_spool_batches_drained_total", dimensions: dimensions)
         droppedCounter = Counter(label: "cryptod_writer_sink_dropped_total", dimensions: dimensions)
@@ -235,7 +237,7 @@ package actor SinkPipeline {
             }
             entries[id] = entry
             queue.append(id)
-            queueDepthGauge.record(queue.count)
+            recordQueue()
             wakeWorker()
         }
     }
@@ -255,7 +257,7 @@ package actor SinkPipeline {
         nextID += 1
         entries[nextID] = Entry(batch: batch)
         queue.append(nextID)
-        queueDepthGauge.record(queue.count)
+        recordQueue()
         wakeWorker()
     }
 
@@ -302,7 +304,7 @@ package actor SinkPipeline {
         if entries[id]?.queued == true {
             queue.removeAll { $0 == id }
             entries[id]?.queued = false
-            queueDepthGauge.record(queue.count)
+            recordQueue()
         }
         markHeld(id)
         wakeWorker()
@@ -450,7 +452,7 @@ package actor SinkPipeline {
             entries[id]?.inFlight = true
         }
         queue.removeAll { ids.contains($0) }
-        queueDepthGauge.record(queue.count)
+        recordQueue()
         return .queued(ids, batch)
     }
 
@@ -548,12 +550,20 @@ package actor SinkPipeline {
                 droppedCounter.increment(by: queue.count)
                 for id in queue { entries[id] = nil }
                 queue = []
-                queueDepthGauge.record(0)
+                recordQueue()
             }
         } else if breaker.consecutiveFailures == 1 || breaker.consecutiveFailures.isMultiple(of: 20) {
             logger.warning(
                 "sink write failed", metadata: ["error": "\(error)", "failures": "\(breaker.consecutiveFailures)"])
         }
+    }
+
+    /// Both queue gauges: batches, and the items in them. CryptodQueueBacklog counts items (the seed's
+    /// "queue > 5000" messages): the queue holds at most `queueCapacity` (1024) batches, so a batch count
+    /// never reaches 5000. Summed here, over at most that many entries, rather than kept incrementally.
+    private func recordQueue() {
+        queueDepthGauge.record(queue.count)
+        queueItemsGauge.record(queue.reduce(0) { $0 + (entries[$1]?.batch.items.count ?? 0) })
     }
 
     /// A failed write of queued batches: spooled copies are done; the rest go back to the front of the queue
@@ -573,7 +583,7 @@ package actor SinkPipeline {
             back.append(id)
         }
         queue.insert(contentsOf: back, at: 0)
-        queueDepthGauge.record(queue.count)
+        recordQueue()
         for id in back { Task { await self.expire(id) } }
     }
 

@@ -131,6 +131,7 @@ import Testing
             Good(path: "alerts.evaluation_interval", toml: #""1s""#, expected: .duration(.seconds(1))),
             Good(path: "alerts.repeat_interval", toml: #""0s""#, expected: .duration(.zero)),
             Good(path: "alerts.for_override", toml: #""2s""#, expected: .duration(.seconds(2))),
+            Good(path: "alerts.range_cap", toml: #""1m""#, expected: .duration(.seconds(60))),
             Good(
                 path: "alerts.webhook_url", toml: #""http://127.0.0.1:9000/hook""#,
                 expected: .secret(SecretString("http://127.0.0.1:9000/hook"))),
@@ -343,6 +344,7 @@ import Testing
                 code: .outOfRange),
             Bad(path: "alerts.repeat_interval", toml: "5", fragment: "a duration needs a unit", code: .typeMismatch),
             Bad(path: "alerts.for_override", toml: #""later""#, fragment: "later"),
+            Bad(path: "alerts.range_cap", toml: #""often""#, fragment: "often"),
             Bad(path: "alerts.webhook_url", toml: #""ftp://hooks/x""#, fragment: "the scheme must be http"),
             Bad(path: "alerts.smtp_server", toml: "25", fragment: "found an integer", code: .typeMismatch),
             Bad(path: "alerts.smtp_from", toml: "true", fragment: "found a boolean", code: .typeMismatch),

@@ -70,6 +70,36 @@ import Testing
         #expect(engine.step(at: 2, results: ["TestQueue": Self.holding(9)]).map(\.kind) == [.firing])
     }
 
+    /// One 429 at t = 60 in ten minutes of scrapes: the real `[5m]` window still holds it at t = 300 and
+    /// lets it go by t = 420; capped at 1m the window lets it go by t = 180 and still sees it at t = 90.
+    @Test(
+        arguments: [
+            (nil, 300.0, true), (nil, 420, false), (60.0, 90, true), (60, 180, false), (60, 300, false),
+        ] as [(Double?, Double, Bool)])
+    func rangeCapShortensWindows(cap: Double?, time: Double, holds: Bool) throws {
+        let rule = try #require(AlertCatalog.rule(named: "CryptodExchangeRateLimited"))
+        var history = ScrapeHistory(retention: 3600, maxScrapes: 1000)
+        for step in 0...40 {
+            let at = Double(step) * 15
+            let labels: Labels = ["process": "ingestor-binance", "exchange": "binance"]
+            history.append(
+                Scrape(
+                    time: at, samples: [Sample("cryptod_ingestor_rate_limit_responses_total", labels, at >= 60 ? 1 : 0)]
+                ))
+        }
+        let (results, errors) = AlertEngine.evaluate([rule], at: time, in: history, rangeCap: cap)
+        #expect(errors.isEmpty)
+        #expect((results[rule.name]?.isEmpty == false) == holds)
+    }
+
+    @Test func rangeCapLeavesShorterWindowsAlone() throws {
+        let short = try PromQLExpression.parse("increase(c_total[1m]) > 10")
+        #expect(short.cappingRanges(at: 300) == short)
+        let long = try PromQLExpression.parse("sum by (p) (delta(c[10m])) > 0 and max(c) > 0")
+        #expect(
+            long.cappingRanges(at: 60) == (try PromQLExpression.parse("sum by (p) (delta(c[1m])) > 0 and max(c) > 0")))
+    }
+
     @Test func resolvedAlertsAreForgottenAfterRetention() {
         var engine = AlertEngine(rules: [Self.instant])
         engine.resolvedRetention = 100
@@ -87,7 +117,7 @@ import Testing
         ActiveAlert(
             rule: "CryptodQueueBacklog", severity: .warning, labels: ["process": "writer", "sink": "postgres"],
             state: state, activeSince: 0, firedAt: 120, resolvedAt: state == .resolved ? 400 : nil, value: 6000,
-            summary: "writer: the postgres queue holds 6000 batches (over 5000)", description: "A sink lags.")
+            summary: "writer: the postgres queue holds 6000 items (over 5000)", description: "A sink lags.")
     }
 
     /// Evaluations (time, transition or none, firing now?) → messages sent, with a 100 s repeat interval.

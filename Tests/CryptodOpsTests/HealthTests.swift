@@ -93,7 +93,7 @@ import Testing
                 Scrape(
                     time: Double(step) * 15,
                     samples: [
-                        Sample("cryptod_writer_sink_queue_depth", ["process": "writer", "sink": "postgres"], 6000),
+                        Sample("cryptod_writer_sink_queue_items", ["process": "writer", "sink": "postgres"], 6000),
                         Sample(
                             "cryptod_ipc_frames_sent_total", ["process": "ingestor-binance", "stream": "s"],
                             Double(step * 100)),
@@ -127,7 +127,7 @@ import Testing
             history.append(
                 Scrape(
                     time: Double(step) * 15,
-                    samples: [Sample("cryptod_writer_sink_queue_depth", ["process": "writer", "sink": "postgres"], 3)]))
+                    samples: [Sample("cryptod_writer_sink_queue_items", ["process": "writer", "sink": "postgres"], 3)]))
         }
         #expect(Recommendations.derive(at: 60, history: history, settings: [:]).isEmpty)
     }

@@ -3,12 +3,17 @@
   receivers.py webhook PORT OUT.jsonl    an HTTP server: every POST body (JSON) is appended as one line
   receivers.py smtp PORT OUT_DIR         aiosmtpd: every accepted message is written to OUT_DIR/N.eml
   receivers.py proxy PORT TARGET_PORT    a TCP forwarder to 127.0.0.1:TARGET_PORT (stop it to cut the link)
+  receivers.py stuck PORT SECONDS        a WebSocket client of the gateway on PORT that subscribes to every
+                                         topic and then never reads (a 4 KiB receive buffer), for SECONDS
 """
 import asyncio
+import base64
 import http.server
 import json
 import os
+import socket
 import sys
+import time
 
 
 def webhook(port, out):
@@ -86,6 +91,35 @@ def proxy(port, target):
     asyncio.run(main())
 
 
+def stuck(port, seconds):
+    """A slow consumer as the gateway meets them: the handshake and one subscribe, then no reads at all,
+    so that the kernel buffers fill and the client's gateway.ws_client_queue overflows."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: the window stays small
+    sock.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(1)
+        if not chunk:
+            sys.exit("the gateway closed the connection during the handshake")
+        head += chunk
+    if b" 101 " not in head.split(b"\r\n", 1)[0]:
+        sys.exit(f"the gateway refused the upgrade: {head.decode(errors='replace')}")
+    payload = json.dumps({"op": "subscribe", "topics": ["trades.*.*", "ticker.*.*", "book.*.*", "candles.*.*"]}).encode()
+    mask = os.urandom(4)
+    frame = bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    sock.sendall(frame)
+    print("subscribed; not reading", flush=True)
+    time.sleep(seconds)
+    sock.close()
+
+
 if __name__ == "__main__":
     mode, port = sys.argv[1], int(sys.argv[2])
-    {"webhook": webhook, "smtp": smtp}.get(mode, lambda p, a: proxy(p, int(a)))(port, sys.argv[3])
+    if mode == "stuck":
+        stuck(port, float(sys.argv[3]))
+    else:
+        {"webhook": webhook, "smtp": smtp}.get(mode, lambda p, a: proxy(p, int(a)))(port, sys.argv[3])

@@ -3,23 +3,44 @@
 #   exchsim, cryptod (gateway, writer with jsonl + PostgreSQL, one Binance ingestor), a local webhook
 #   receiver (Python http.server) and a local SMTP server (PyPI aiosmtpd, venv var/alerts-venv);
 #   the writer reaches PostgreSQL through a TCP forwarder that the test stops and starts again.
-#   0. CryptodExchangeRateLimited: exchsim answers one REST request 429 (fault rate_limit_storm, count 1;
-#      a drop_connection on the stream makes the ingestor re-fetch its snapshot), the alert fires at once;
-#      it resolves at the end, when the rule's 5-minute increase() window no longer holds the 429.
-#   1. CryptodCircuitBreakerOpen: the forwarder is stopped, the postgres sink's breaker opens, the alert
-#      fires; the forwarder comes back, the writer drains its spool, the alert resolves.
-#   2. CryptodStreamStale: exchsim stalls every stream for 80 s (fault stall_stream), the alert fires; the
+#   alerts.range_cap = 2m shortens the rules' [5m] and [10m] windows, so that what is induced here resolves
+#   within the run; the thresholds and the 1m windows stay as shipped.
+#   1. CryptodDropRate: a WebSocket client subscribes to every topic and never reads while exchsim sends
+#      300 book diffs a second; the gateway drops the client with its queue (gateway.ws_client_queue = 256)
+#      and the alert fires; it resolves at the end.
+#   2. CryptodBookDivergence (under the same load, while the book is synced): exchsim's fault corrupt_book
+#      changes one level of one REST order book; the ingestor's audit finds the difference and the alert
+#      fires; the next clean audit (every 30 s) resolves it during case 3, and the load stops.
+#   3. CryptodCircuitBreakerOpen and CryptodSpoolGrowing: the forwarder is stopped, the postgres sink's
+#      breaker opens and its spool grows, both fire; the forwarder comes back, the writer drains its
+#      spool, both resolve.
+#   4. CryptodExchangeRateLimited: exchsim answers one REST request 429 (fault rate_limit_storm, count 1;
+#      a drop_connection on the stream makes the ingestor re-fetch its snapshot), the alert fires at once.
+#      CryptodExchangeBan: then this script, on the ingestor's IP (127.0.0.1), keeps sending heavy depth
+#      requests past exchsim's 429s until exchsim bans the IP (418, 2 minutes); the ingestor's next REST
+#      call is answered 418 and the alert fires. Both resolve at the end, once their windows are clean.
+#   5. CryptodStreamStale: exchsim stalls every stream for 80 s (fault stall_stream), the alert fires; the
 #      stall ends and it resolves.
-#   3. CryptodDatabaseErrors: a trigger raising P0001 on trades and ticker_snapshots makes PostgreSQL refuse
+#   6. CryptodDatabaseErrors: a trigger raising P0001 on trades and ticker_snapshots makes PostgreSQL refuse
 #      every write (kind "rejected", which bypasses the breaker; flush_max_rows = 10 makes > 10 writes a
 #      minute); the trigger is dropped and the alert resolves once its 1-minute window is clean. The writer
 #      uses a database of its own, cryptod_alerts, created on the test server, so no other test sees it.
+#   7. CryptodRateLimitHeadroomLow: early in an exchange minute this script spends 5,500 of the IP's 6,000
+#      weight, a drop_connection makes the ingestor gap-fill over REST, and the X-MBX-USED-WEIGHT-1M it
+#      reads is over 90 % of its budget (6,000 x rate_limit_share 0.8); the alert fires, and resolves when
+#      the minute rolls over.
 #   For each: GET /api/v1/admin/alerts shows firing then resolved, and the webhook and the SMTP server each
 #   received exactly one firing and one resolved message for it (repeat_interval = 0s).
 #   Also: /api/v1/stream/health, /admin/health/detailed and /admin/performance/recommendations answer
 #   their documented shapes, and /metrics carries the notification counters.
 #
-#   Tests/scripts/alerts.sh        (exit 0 = all passed; about 5 minutes)
+#   Not induced here: CryptodMemoryHigh, CryptodCPUHigh and the load half of CryptodSystemOverload would
+#   need this machine starved; CryptodQueueBacklog needs 5,000 batches waiting in a sink, and the other half
+#   of CryptodSystemOverload a full spool (writer.spool_limit is at least 1 MiB: minutes of one market).
+#   Every rule, these too, runs through its promtool scenarios (etc/prometheus/tests/cryptod-alerts.test.yml,
+#   in PromtoolScenarioTests and Tests/scripts/prometheus_rules.sh), and SinkPipelineTests fills a spool.
+#
+#   Tests/scripts/alerts.sh        (exit 0 = all passed; about 6 minutes)
 #
 # PostgreSQL: $CRYPTOD_TEST_DATABASE_URL (scripts/test sets it), else scripts/services up --dir var/test-services.
 # Binaries: $CRYPTOD_BIN_DIR, else the debug build.
@@ -94,7 +115,7 @@ stop_proxy() {
 }
 start_proxy
 command -v psql > /dev/null 2>&1 || install_packages postgresql-client
-# A database of its own: case 3 puts a refusing trigger on its tables, which must not touch other tests.
+# A database of its own: case 6 puts a refusing trigger on its tables, which must not touch other tests.
 alerts_db_url=$(python3 -c 'import sys,urllib.parse as u; print(u.urlunsplit(u.urlsplit(sys.argv[1])._replace(path="/cryptod_alerts")))' "$CRYPTOD_TEST_DATABASE_URL")
 psql -q -X "$CRYPTOD_TEST_DATABASE_URL" -c "CREATE DATABASE cryptod_alerts" > /dev/null 2>&1 || true
 psql -q -X "$alerts_db_url" -c "DROP FUNCTION IF EXISTS alerts_refuse() CASCADE" > /dev/null 2>&1 \
@@ -121,6 +142,7 @@ ws_listen = "127.0.0.1:$ws"
 admin_token = "$token"
 rate_limit = 1000000
 rate_burst = 1000000
+ws_client_queue = 256
 [writer]
 sinks = ["jsonl", "postgres"]
 postgres_url = "$db_url"
@@ -130,6 +152,7 @@ enabled = false
 [alerts]
 evaluation_interval = "1s"
 for_override = "3s"
+range_cap = "2m"
 repeat_interval = "0s"
 webhook_url = "http://127.0.0.1:$hook_port/hooks/cryptod"
 smtp_server = "127.0.0.1:$smtp_port"
@@ -230,12 +253,63 @@ rules=$(admin /api/v1/admin/alerts | python3 -c 'import json,sys; print(json.loa
   || fail "/api/v1/admin/alerts evaluates $rules rules, etc/prometheus/cryptod-alerts.yml has others"
 say "health, detailed health, recommendations and alerts answer; $rules rules"
 
-# MARK: - 0. The exchange says "slow down": one 429 (resolved at the end, its window is 5 minutes)
+# MARK: - 1. A WebSocket client that never reads (resolved at the end)
+
+[ "$(alert_state CryptodDropRate)" = none ] || fail "CryptodDropRate before anything was induced"
+# One market's organic feed is a few messages a second; 300 book diffs a second fill the client's
+# buffers within seconds.
+curl -sf -X POST -d '{"depth":300}' "http://127.0.0.1:$binance/_sim/load" > /dev/null || fail "could not raise exchsim's load"
+python3 "$receivers" stuck "$ws" 600 > "$work/stuck.log" 2>&1 &
+pids+=($!)
+say "a WebSocket client subscribed to every topic reads nothing; exchsim sends 300 book diffs a second"
+wait_state CryptodDropRate firing 150
+expect_notifications CryptodDropRate firing 1
+
+# MARK: - 2. The exchange's REST book differs from its stream (while the load runs)
+
+# Under load every Binance diff is one update (U = u), so the book reaches an audit snapshot's exact
+# update id and the audit is compared; one corrupted REST book answer makes it differ.
+[ "$(alert_state CryptodBookDivergence)" = none ] || fail "CryptodBookDivergence before anything was induced"
+curl -sf -X POST -d '{"kind":"corrupt_book","count":1}' "http://127.0.0.1:$binance/_sim/faults" > /dev/null \
+  || fail "could not install the corrupt_book fault"
+say "exchsim changes one level of its next REST order book"
+wait_state CryptodBookDivergence firing 150
+expect_notifications CryptodBookDivergence firing 1
+
+grep -q "dropping a WebSocket client that does not keep up" "$work/cryptod.log" \
+  || fail "the gateway did not log why it dropped the client"
+
+# MARK: - 3. PostgreSQL unreachable: the breaker opens, the spool grows
+
+[ "$(alert_state CryptodCircuitBreakerOpen)" = none ] || fail "CryptodCircuitBreakerOpen before anything was induced"
+[ "$(alert_state CryptodSpoolGrowing)" = none ] || fail "CryptodSpoolGrowing before anything was induced"
+stop_proxy
+say "stopped the PostgreSQL forwarder"
+wait_state CryptodCircuitBreakerOpen firing 120
+expect_notifications CryptodCircuitBreakerOpen firing 1
+wait_state CryptodSpoolGrowing firing 120
+expect_notifications CryptodSpoolGrowing firing 1
+start_proxy
+say "started the PostgreSQL forwarder again"
+wait_state CryptodCircuitBreakerOpen resolved 180
+expect_notifications CryptodCircuitBreakerOpen resolved 1
+wait_state CryptodSpoolGrowing resolved 120
+expect_notifications CryptodSpoolGrowing resolved 1
+# The next clean audit (every 30 s) finds the book equal to the exchange's again.
+wait_state CryptodBookDivergence resolved 150
+expect_notifications CryptodBookDivergence resolved 1
+curl -sf -X POST -d '{"depth":0}' "http://127.0.0.1:$binance/_sim/load" > /dev/null || fail "could not lower exchsim's load"
+admin /api/v1/admin/health/detailed | python3 -c '
+import json, sys
+w = [c for c in json.load(sys.stdin)["components"] if c["name"] == "writer"][0]
+b = [s for s in w["signals"] if s["signal"] == "sink_breaker"][0]
+assert b["penalty"] == 0, b' || fail "the writer's sink_breaker signal still has a penalty after recovery"
+
+# MARK: - 4. The exchange says "slow down": one 429 (resolved at the end, once its window is clean)
 
 [ "$(alert_state CryptodExchangeRateLimited)" = none ] || fail "CryptodExchangeRateLimited before anything was induced"
 curl -sf -X POST -d '[{"kind":"rate_limit_storm","count":1,"scope":"rest"},{"kind":"drop_connection","count":1,"scope":"ws"}]' \
   "http://127.0.0.1:$binance/_sim/faults" > /dev/null || fail "could not install the rate_limit_storm fault"
-rate_limited_at=$(date +%s)
 say "exchsim answers the next REST request 429 and drops the stream (the ingestor re-fetches its snapshot)"
 wait_state CryptodExchangeRateLimited firing 90
 expect_notifications CryptodExchangeRateLimited firing 1
@@ -244,24 +318,34 @@ import json, sys
 c = json.load(sys.stdin)["counters"]
 assert c.get("rate_limit_storm", 0) == 1, c' || fail "exchsim did not answer exactly one 429"
 
-# MARK: - 1. PostgreSQL unreachable: the breaker opens
+# MARK: - 4. (cont.) Ignoring the 429s: exchsim bans the IP
 
-[ "$(alert_state CryptodCircuitBreakerOpen)" = none ] || fail "CryptodCircuitBreakerOpen before anything was induced"
-stop_proxy
-say "stopped the PostgreSQL forwarder"
-wait_state CryptodCircuitBreakerOpen firing 120
-expect_notifications CryptodCircuitBreakerOpen firing 1
-start_proxy
-say "started the PostgreSQL forwarder again"
-wait_state CryptodCircuitBreakerOpen resolved 180
-expect_notifications CryptodCircuitBreakerOpen resolved 1
-admin /api/v1/admin/health/detailed | python3 -c '
+[ "$(alert_state CryptodExchangeBan)" = none ] || fail "CryptodExchangeBan before anything was induced"
+# Depth with limit=5000 weighs 250: 24 fill Binance's 6,000 a minute, then 429s, and the fifth request
+# that ignores them is answered 418. The ingestor shares the IP, so its next call is refused too.
+code=
+for _ in $(seq 200); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$binance/api/v3/depth?symbol=BTCUSDT&limit=5000")
+  [ "$code" = 418 ] && break
+done
+[ "$code" = 418 ] || fail "exchsim did not ban 127.0.0.1 after 200 heavy depth requests (last answer $code)"
+curl -sf -X POST -d '{"kind":"drop_connection","count":1,"scope":"ws"}' "http://127.0.0.1:$binance/_sim/faults" \
+  > /dev/null || fail "could not install the drop_connection fault"
+say "exchsim banned 127.0.0.1 (418) and drops the stream: the ingestor's gap-fill and snapshot meet the ban"
+wait_state CryptodExchangeBan firing 120
+expect_notifications CryptodExchangeBan firing 1
+curl -sf "http://127.0.0.1:$binance/_sim/limits" | python3 -c '
 import json, sys
-w = [c for c in json.load(sys.stdin)["components"] if c["name"] == "writer"][0]
-b = [s for s in w["signals"] if s["signal"] == "sink_breaker"][0]
-assert b["penalty"] == 0, b' || fail "the writer's sink_breaker signal still has a penalty after recovery"
+def answers(node):  # every responses418 in the limits report, wherever the venue nests its clients
+    if isinstance(node, dict):
+        return sum(v if k == "responses418" else answers(v) for k, v in node.items())
+    return sum(answers(v) for v in node) if isinstance(node, list) else 0
+n = answers(json.load(sys.stdin))
+assert n >= 2, n' || fail "exchsim answered fewer than two 418s (this script one, the ingestor at least one)"
+[ "$(alert_state CryptodExchangeRateLimited)" = firing ] \
+  || fail "CryptodExchangeRateLimited is not firing through the ban (its window holds the 429 and the 418s)"
 
-# MARK: - 2. A stalled exchange: the stream goes stale
+# MARK: - 5. A stalled exchange: the stream goes stale
 
 curl -sf -X POST -d '{"kind":"stall_stream","count":1,"ms":80000}' "http://127.0.0.1:$binance/_sim/faults" > /dev/null \
   || fail "could not install the stall_stream fault"
@@ -276,7 +360,7 @@ assert s["penalty"] > 0 and s["value"] > 30, s' || fail "the stale stream costs 
 wait_state CryptodStreamStale resolved 120
 expect_notifications CryptodStreamStale resolved 1
 
-# MARK: - 3. PostgreSQL refuses every write: more than 10 database errors a minute
+# MARK: - 6. PostgreSQL refuses every write: more than 10 database errors a minute
 
 [ "$(alert_state CryptodDatabaseErrors)" = none ] || fail "CryptodDatabaseErrors before anything was induced"
 # A trigger that raises P0001: the writer counts each refused write (kind "rejected", not the breaker's
@@ -298,15 +382,44 @@ say "PostgreSQL accepts writes again"
 wait_state CryptodDatabaseErrors resolved 150
 expect_notifications CryptodDatabaseErrors resolved 1
 
-# MARK: - 0. (end) No 429 for 5 minutes: CryptodExchangeRateLimited resolves
+# MARK: - 7. Someone else on the IP uses most of the weight budget
 
-wait_state CryptodExchangeRateLimited resolved $(( rate_limited_at + 420 - $(date +%s) ))
+[ "$(alert_state CryptodRateLimitHeadroomLow)" = none ] || fail "CryptodRateLimitHeadroomLow before anything was induced"
+# The ban is long over; /_sim/limits/reset clears exchsim's counters so that the next minute is clean.
+curl -sf -X POST "http://127.0.0.1:$binance/_sim/limits/reset" > /dev/null || fail "could not reset exchsim's limits"
+used=0
+for _ in 1 2 3; do
+  # Early in a minute of the exchange's clock: the ingestor must read the header in the same minute.
+  second=$(curl -sf "http://127.0.0.1:$binance/api/v3/time" | python3 -c 'import json,sys; print(json.load(sys.stdin)["serverTime"] // 1000 % 60)')
+  [ "$second" -gt 15 ] && sleep $(( 61 - second ))
+  for _ in $(seq 22); do
+    used=$(curl -s -o /dev/null -D - "http://127.0.0.1:$binance/api/v3/depth?symbol=BTCUSDT&limit=5000" \
+      | tr -d '\r' | awk -F': ' 'tolower($1) == "x-mbx-used-weight-1m" { print $2 }')
+  done
+  [ "${used:-0}" -ge 5400 ] && [ "${used:-0}" -lt 5700 ] && break
+done
+[ "${used:-0}" -ge 5400 ] || fail "could not spend 5,400 of the weight in one minute (used $used)"
+curl -sf -X POST -d '{"kind":"drop_connection","count":1,"scope":"ws"}' "http://127.0.0.1:$binance/_sim/faults" \
+  > /dev/null || fail "could not install the drop_connection fault"
+say "this script used $used of 127.0.0.1's 6,000 weight; the ingestor reconnects and gap-fills"
+wait_state CryptodRateLimitHeadroomLow firing 40
+expect_notifications CryptodRateLimitHeadroomLow firing 1
+wait_state CryptodRateLimitHeadroomLow resolved 90
+expect_notifications CryptodRateLimitHeadroomLow resolved 1
+
+# MARK: - 1. and 4. (end) Clean windows: the 429, the ban and the drops resolve
+
+wait_state CryptodExchangeRateLimited resolved 300
 expect_notifications CryptodExchangeRateLimited resolved 1
+wait_state CryptodExchangeBan resolved 300
+expect_notifications CryptodExchangeBan resolved 1
+wait_state CryptodDropRate resolved 300
+expect_notifications CryptodDropRate resolved 1
 
 # MARK: - Metrics
 
 curl -sf "$url/metrics" -o "$work/metrics.txt" || fail "GET /metrics failed"
-python3 - "$work/metrics.txt" 8 <<'PY' || { grep cryptod_alert_notifications_total "$work/metrics.txt" >&2; fail "/metrics does not count 8 sent webhook notifications"; }
+python3 - "$work/metrics.txt" 18 <<'PY' || { grep cryptod_alert_notifications_total "$work/metrics.txt" >&2; fail "/metrics does not count 18 sent webhook notifications"; }
 import re, sys
 sent = sum(float(l.rsplit(" ", 1)[1]) for l in open(sys.argv[1])
            if l.startswith("cryptod_alert_notifications_total{") and 'channel="webhook"' in l and 'result="sent"' in l)

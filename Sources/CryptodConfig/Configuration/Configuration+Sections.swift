@@ -375,6 +375,8 @@ package struct AlertsConfig: Sendable, Equatable {
     package let repeatInterval: Duration
     /// `for_override`, duration, default `"0s"`: nil keeps each rule's `for`.
     package let forOverride: Duration?
+    /// `range_cap`, duration, default `"0s"`: nil keeps each rule's range windows.
+    package let rangeCap: Duration?
     /// `webhook_url`, http URL, default `""` (nil: no webhook).
     package let webhookURL: SecretString?
     /// `smtp_server`, `"HOST:PORT"`, default `""` (nil: no e-mail).
@@ -394,6 +396,8 @@ package struct AlertsConfig: Sendable, Equatable {
         repeatInterval = v["alerts.repeat_interval"].durationValue
         let hold = v["alerts.for_override"].durationValue
         forOverride = hold == .zero ? nil : hold
+        let cap = v["alerts.range_cap"].durationValue
+        rangeCap = cap == .zero ? nil : cap
         let webhook = v["alerts.webhook_url"].secretValue
         webhookURL = webhook.revealed.isEmpty ? nil : webhook
         let smtp = v["alerts.smtp_server"].stringValue.trimmingCharacters(in: .whitespaces)

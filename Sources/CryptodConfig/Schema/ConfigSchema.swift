@@ -319,6 +319,10 @@ package enum ConfigSchema {
             "for_override", .duration(atLeast: .zero), .duration(.zero),
             "Replaces every rule's own `for` duration (for tests); 0s keeps the rules' durations."),
         alertsKey(
+            "range_cap", .duration(atLeast: .zero), .duration(.zero),
+            "Shortens every rule's range window (`[5m]`, `[10m]`) that is longer than this (for tests, so that an "
+                + "induced alert resolves sooner); 0s keeps the rules' windows."),
+        alertsKey(
             "webhook_url", .credentialURL(schemes: ["http"], emptyMeans: "no webhook"), .secret(SecretString("")),
             "Slack-compatible incoming webhook that receives a JSON POST per notification; \"\" sends none. "
                 + "Plain http (no TLS): point it at a local relay to reach an https service."),

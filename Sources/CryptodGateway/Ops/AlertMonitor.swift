@@ -22,6 +22,7 @@ package final class AlertMonitor: Sendable {
         package var interval: Duration
         package var repeatInterval: Duration
         package var holdOverride: Duration?
+        package var rangeCap: Duration?
         package var webhook: String?
         package var smtpServer: String?
         package var smtpFrom: String
@@ -34,6 +35,7 @@ package final class AlertMonitor: Sendable {
             interval = alerts.evaluationInterval
             repeatInterval = alerts.repeatInterval
             holdOverride = alerts.forOverride
+            rangeCap = alerts.rangeCap
             webhook = alerts.webhookURL?.revealed
             smtpServer = alerts.smtpServer
             smtpFrom = alerts.smtpFrom
@@ -155,7 +157,8 @@ package final class AlertMonitor: Sendable {
             var ruleErrors: [String: String] = [:]
             var due: [AlertNotification] = []
             if settings.enabled {
-                let (results, errors) = AlertEngine.evaluate(state.engine.rules, at: now, in: state.history)
+                let (results, errors) = AlertEngine.evaluate(
+                    state.engine.rules, at: now, in: state.history, rangeCap: settings.rangeCap.map(Self.seconds))
                 ruleErrors = errors
                 let transitions = state.engine.step(at: now, results: results)
                 let firing = state.engine.sortedAlerts.filter { $0.state == .firing }

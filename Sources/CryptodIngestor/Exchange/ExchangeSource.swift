@@ -47,6 +47,9 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
         var instruments: [MarketKey: Instrument] = [:]
         var parseErrorsLogged: [ExchangeParseError.Kind: Int] = [:]
         var auditCursor = 0
+        /// Audits already reported in the divergence gauge, per market: an audit ahead of its book is
+        /// compared later, when the book reaches its update id, so the loop picks those results up too.
+        var auditsRecorded: [MarketKey: Int] = [:]
         /// Resyncs already counted in the metric, per market (the synchroniser counts books given up).
         var resyncsCounted: [MarketKey: Int] = [:]
         var publishFailuresLogged = 0
@@ -214,6 +217,7 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.auditLoop() }
                 group.addTask { await self.clockLoop() }
+                group.addTask { await self.rateLimitGaugeLoop() }
                 for await item in work {
                     switch item {
                     case .start(let connection): group.addTask { await connection.run() }
@@ -255,6 +259,15 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             try? await Task.sleep(for: .seconds(300))
             if Task.isCancelled { return }
             await synchroniseClock()
+        }
+    }
+
+    /// The governor's gauges follow its windows even while no REST call is made.
+    private func rateLimitGaugeLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(5))
+            if Task.isCancelled { return }
+            await rest.governor.refreshGauges()
         }
     }
 
@@ -609,6 +622,15 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
         while !Task.isCancelled {
             try? await Task.sleep(for: auditInterval)
             if Task.isCancelled { return }
+            let compared = state.withLock { state -> Int? in
+                var latest: Int?
+                for (market, book) in state.books where book.audits != state.auditsRecorded[market, default: 0] {
+                    state.auditsRecorded[market] = book.audits
+                    if let divergence = book.lastAuditDivergence { latest = max(latest ?? 0, divergence) }
+                }
+                return latest
+            }
+            if let compared { metrics.divergence.record(compared) }
             let market = state.withLock { state -> MarketKey? in
                 let synced = state.books.values.filter { $0.state == .synced }.map(\.market).sorted()
                 guard !synced.isEmpty else { return nil }

@@ -88,6 +88,10 @@ package actor GovernorGate {
 
     package func capacity() -> CapacityReport { governor.snapshot(now: exchangeNow) }
 
+    /// Re-records the used/budget gauges for the current window. Answers alone would leave the last
+    /// window's usage standing when no request follows (CryptodRateLimitHeadroomLow would never resolve).
+    package func refreshGauges() { report() }
+
     /// The counters as they stand (429s, 418s, 403s), for status and tests.
     package var counters: RateLimitCounters { governor.counters }
 

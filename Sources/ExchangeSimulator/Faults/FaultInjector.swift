@@ -7,6 +7,7 @@ package struct RESTFaultAction: Sendable {
     package var rateLimited = false
     package var truncate = false
     package var latencyMs: Int64 = 0
+    package var corruptBook = false
 }
 
 /// The active faults of one venue and how often each kind fired.
@@ -104,6 +105,12 @@ package final class FaultInjector: Sendable {
         return true
     }
 
+    /// The venues' REST order books: Binance `/api/v3/depth`, Bybit `/v5/market/orderbook`, WhiteBIT
+    /// `/api/v4/public/orderbook/…`.
+    static func isBookPath(_ path: String) -> Bool {
+        path.hasSuffix("/depth") || path.contains("/orderbook")
+    }
+
     private static func matches(_ rule: FaultRule, _ text: String) -> Bool {
         guard let target = rule.target else { return true }
         return text.contains(target)
@@ -125,6 +132,8 @@ package final class FaultInjector: Sendable {
                 case .http5xx where action.status == nil: if self.fire(&state, index) { action.status = rule.status }
                 case .rateLimitStorm where !action.rateLimited: action.rateLimited = self.fire(&state, index)
                 case .malformedFrame where !action.truncate: action.truncate = self.fire(&state, index)
+                case .corruptBook where !action.corruptBook && Self.isBookPath(path):
+                    action.corruptBook = self.fire(&state, index)
                 case .latency: if self.fire(&state, index) { action.latencyMs += rule.ms }
                 default: break
                 }

@@ -19,11 +19,14 @@ package enum FaultKind: String, CaseIterable, Sendable {
     case http5xx = "http_5xx"
     /// Answer REST requests with the venue's rate-limit response, whatever the real usage.
     case rateLimitStorm = "rate_limit_storm"
+    /// Answer a REST order-book request with the first bid's quantity changed: the book the exchange
+    /// serves over REST no longer matches its stream (what a client's book audit exists to catch).
+    case corruptBook = "corrupt_book"
 
     /// Whether the fault acts on REST, on streams, or both.
     package var appliesToREST: Bool {
         switch self {
-        case .dropConnection, .malformedFrame, .latency, .http5xx, .rateLimitStorm: return true
+        case .dropConnection, .malformedFrame, .latency, .http5xx, .rateLimitStorm, .corruptBook: return true
         case .skipDepth, .duplicateDepth, .reorderDepth, .stallStream: return false
         }
     }
@@ -32,7 +35,7 @@ package enum FaultKind: String, CaseIterable, Sendable {
         switch self {
         case .dropConnection, .skipDepth, .duplicateDepth, .reorderDepth, .malformedFrame, .latency, .stallStream:
             return true
-        case .http5xx, .rateLimitStorm: return false
+        case .http5xx, .rateLimitStorm, .corruptBook: return false
         }
     }
 }

@@ -152,6 +152,33 @@ package final class SimRouter: Sendable {
         self.admin = admin
     }
 
+    /// `body` with the quantity of its first bid level one digit longer (`"0.5"` → `"0.51"`, `"3"` →
+    /// `"3.1"`): still a valid quantity, and a different one. Finds the bids under `bids` (Binance,
+    /// WhiteBIT) or `b` (Bybit), at any depth; nil when there is none.
+    package static func changingFirstBid(_ body: JSONValue) -> JSONValue? {
+        switch body {
+        case .object(var members):
+            for index in members.indices {
+                let (key, value) = members[index]
+                if key == "bids" || key == "b", case .array(var levels) = value, case .array(var level)? = levels.first,
+                    level.count >= 2, case .string(let quantity) = level[1]
+                {
+                    level[1] = .string(quantity.contains(".") ? quantity + "1" : quantity + ".1")
+                    levels[0] = .array(level)
+                    members[index].1 = .array(levels)
+                    return .object(members)
+                }
+                if let changed = changingFirstBid(value) {
+                    members[index].1 = changed
+                    return .object(members)
+                }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
     package func route(_ request: SimRequest) -> SimResponse {
         if request.path.hasPrefix("/_sim/") || request.path == "/_sim" {
             return self.admin.handle(request)
@@ -170,6 +197,13 @@ package final class SimRouter: Sendable {
             response = self.venue.rateLimitStormResponse(for: request)
         } else {
             response = self.venue.handle(request)
+        }
+        if action.corruptBook, response.status == .ok, let body = JSONValue.parse(response.body),
+            let corrupted = Self.changingFirstBid(body)
+        {
+            var bytes = ByteBuffer()
+            corrupted.write(into: &bytes)
+            response.body = bytes
         }
         if action.truncate {
             response.body =
