@@ -11,9 +11,10 @@
 #   2. CryptodBookDivergence (under the same load, while the book is synced): exchsim's fault corrupt_book
 #      changes one level of one REST order book; the ingestor's audit finds the difference and the alert
 #      fires; the next clean audit (every 30 s) resolves it during case 3, and the load stops.
-#   3. CryptodCircuitBreakerOpen and CryptodSpoolGrowing: the forwarder is stopped, the postgres sink's
-#      breaker opens and its spool grows, both fire; the forwarder comes back, the writer drains its
-#      spool, both resolve.
+#   3. CryptodCircuitBreakerOpen, CryptodSpoolGrowing and CryptodSystemOverload: the forwarder is stopped,
+#      the postgres sink's breaker opens and its spool grows, both fire; 1,000 book diffs a second fill
+#      the spool to writer.spool_limit (1 MiB), CryptodSystemOverload fires (spool_full); the forwarder
+#      comes back, the writer drains its spool, all three resolve.
 #   4. CryptodExchangeRateLimited: exchsim answers one REST request 429 (fault rate_limit_storm, count 1;
 #      a drop_connection on the stream makes the ingestor re-fetch its snapshot), the alert fires at once.
 #      CryptodExchangeBan: then this script, on the ingestor's IP (127.0.0.1), keeps sending heavy depth
@@ -35,10 +36,11 @@
 #   their documented shapes, and /metrics carries the notification counters.
 #
 #   Not induced here: CryptodMemoryHigh, CryptodCPUHigh and the load half of CryptodSystemOverload would
-#   need this machine starved; CryptodQueueBacklog needs 5,000 batches waiting in a sink, and the other half
-#   of CryptodSystemOverload a full spool (writer.spool_limit is at least 1 MiB: minutes of one market).
-#   Every rule, these too, runs through its promtool scenarios (etc/prometheus/tests/cryptod-alerts.test.yml,
-#   in PromtoolScenarioTests and Tests/scripts/prometheus_rules.sh), and SinkPipelineTests fills a spool.
+#   need this machine starved; CryptodQueueBacklog needs over 5,000 items waiting in a sink's memory queue
+#   (1,024 batches at most; a durable sink spools what waits longer than flush_max_age), which takes tens of
+#   thousands of messages a second against a sink that still answers. Every rule, these too, runs through
+#   its promtool scenarios (etc/prometheus/tests/cryptod-alerts.test.yml, in PromtoolScenarioTests and
+#   Tests/scripts/prometheus_rules.sh).
 #
 #   Tests/scripts/alerts.sh        (exit 0 = all passed; about 6 minutes)
 #
@@ -147,6 +149,7 @@ ws_client_queue = 256
 sinks = ["jsonl", "postgres"]
 postgres_url = "$db_url"
 flush_max_rows = 10
+spool_limit = "1MiB"
 [scheduler]
 enabled = false
 [alerts]
@@ -283,18 +286,28 @@ grep -q "dropping a WebSocket client that does not keep up" "$work/cryptod.log" 
 
 [ "$(alert_state CryptodCircuitBreakerOpen)" = none ] || fail "CryptodCircuitBreakerOpen before anything was induced"
 [ "$(alert_state CryptodSpoolGrowing)" = none ] || fail "CryptodSpoolGrowing before anything was induced"
+[ "$(alert_state CryptodSystemOverload)" = none ] || fail "CryptodSystemOverload before anything was induced"
 stop_proxy
 say "stopped the PostgreSQL forwarder"
 wait_state CryptodCircuitBreakerOpen firing 120
 expect_notifications CryptodCircuitBreakerOpen firing 1
 wait_state CryptodSpoolGrowing firing 120
 expect_notifications CryptodSpoolGrowing firing 1
+# Every batch goes to every sink, book diffs too: at 1,000 a second the postgres spool reaches
+# writer.spool_limit (1 MiB here) within seconds, and the writer stops acknowledging (the ingestor keeps
+# the frames; nothing is lost).
+curl -sf -X POST -d '{"depth":1000}' "http://127.0.0.1:$binance/_sim/load" > /dev/null || fail "could not raise exchsim's load"
+wait_state CryptodSystemOverload firing 120
+expect_notifications CryptodSystemOverload firing 1
+curl -sf -X POST -d '{"depth":300}' "http://127.0.0.1:$binance/_sim/load" > /dev/null || fail "could not lower exchsim's load"
 start_proxy
 say "started the PostgreSQL forwarder again"
 wait_state CryptodCircuitBreakerOpen resolved 180
 expect_notifications CryptodCircuitBreakerOpen resolved 1
 wait_state CryptodSpoolGrowing resolved 120
 expect_notifications CryptodSpoolGrowing resolved 1
+wait_state CryptodSystemOverload resolved 120
+expect_notifications CryptodSystemOverload resolved 1
 # The next clean audit (every 30 s) finds the book equal to the exchange's again.
 wait_state CryptodBookDivergence resolved 150
 expect_notifications CryptodBookDivergence resolved 1
@@ -419,7 +432,7 @@ expect_notifications CryptodDropRate resolved 1
 # MARK: - Metrics
 
 curl -sf "$url/metrics" -o "$work/metrics.txt" || fail "GET /metrics failed"
-python3 - "$work/metrics.txt" 18 <<'PY' || { grep cryptod_alert_notifications_total "$work/metrics.txt" >&2; fail "/metrics does not count 18 sent webhook notifications"; }
+python3 - "$work/metrics.txt" 20 <<'PY' || { grep cryptod_alert_notifications_total "$work/metrics.txt" >&2; fail "/metrics does not count 20 sent webhook notifications"; }
 import re, sys
 sent = sum(float(l.rsplit(" ", 1)[1]) for l in open(sys.argv[1])
            if l.startswith("cryptod_alert_notifications_total{") and 'channel="webhook"' in l and 'result="sent"' in l)

@@ -23,19 +23,24 @@
 # checked by lintian and by dpkg-shlibdeps when the package is built).
 #
 # Binaries: $CRYPTOD_BIN_DIR (scripts/test sets it), else the debug build; nothing is compiled here.
+# $CRYPTOD_PACKAGE_CONFIGURATION=release says the binaries are a release build (statically linked Swift
+# runtime: what people install), for the same checks on the real package:
+#   CRYPTOD_PACKAGE_CONFIGURATION=release CRYPTOD_BIN_DIR=.build-release/release Tests/scripts/package.sh
 set -uo pipefail
 SCRIPT_NAME=package_test
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
 cd "$CHECKOUT"
 
 bin_dir=${CRYPTOD_BIN_DIR:-$(swift build --show-bin-path 2>/dev/null)}
+configuration=${CRYPTOD_PACKAGE_CONFIGURATION:-debug}
+case $configuration in debug | release) ;; *) fail "CRYPTOD_PACKAGE_CONFIGURATION is debug or release, not $configuration" ;; esac
 # The installed cryptod must start its children from /usr/lib/cryptod, not from a build tree.
 unset CRYPTOD_BIN_DIR
 install_packages lintian dpkg-dev binutils systemd passwd curl python3 util-linux
 # Root: dpkg gives the scratch root's files their owners, and unshare needs a mount namespace.
 if [ "$(id -u)" != 0 ]; then
   command -v sudo >/dev/null 2>&1 || fail "needs root (dpkg sets owners in the scratch root); run it as root"
-  exec sudo CRYPTOD_BIN_DIR="$bin_dir" "$0" "$@"
+  exec sudo CRYPTOD_BIN_DIR="$bin_dir" CRYPTOD_PACKAGE_CONFIGURATION="$configuration" "$0" "$@"
 fi
 
 work=$(mktemp -d /tmp/cryptod-package-test.XXXXXX)
@@ -58,7 +63,7 @@ check() {  # check DESCRIPTION COMMAND...: records a failure instead of stopping
 
 # MARK: - Build
 
-deb=$(scripts/package --configuration debug --bin-dir "$bin_dir" --output "$work/out") || fail "scripts/package failed"
+deb=$(scripts/package --configuration "$configuration" --bin-dir "$bin_dir" --output "$work/out") || fail "scripts/package failed"
 [ -f "$deb" ] || fail "scripts/package printed $deb, which is no file"
 
 # MARK: - 1. lintian
@@ -221,7 +226,7 @@ TOML
   # Bundle.module falls back to the bundle in the build tree it was compiled in; hide that copy (and the
   # build's binaries) so only the installed one can answer. unshare: a private mount namespace, undone when
   # the process exits.
-  # The physical path: the accessor names .build/<triple>/debug, which .build/debug links to.
+  # The physical path: the accessor names .build/<triple>/debug (or release), which .build/debug links to.
   build_dir=$(cd "$bin_dir" && pwd -P)
   unshare --mount --propagation private sh -c '
     mount -t tmpfs -o ro none "$1" && exec "$2/usr/bin/cryptod" --config "$3"' sh \
