@@ -6,7 +6,9 @@
 #   3. schemathesis, driven by /openapi.json, finds no 5xx and no response that breaks its schema (with
 #      the admin token, so the admin routes are exercised too);
 #   4. /metrics passes `promtool check metrics` (Debian package prometheus), except for its note that
-#      swift-metrics families have no HELP text.
+#      swift-metrics families have no HELP text;
+#   5. a WebSocket client's book (snapshot, then every delta, Tests/gateway/book_check.py) equals the REST
+#      order book at the same update id, five times over, with deltas applied in between.
 #
 #   Tests/scripts/gateway_api.sh        (exit 0 = every check passed)
 #
@@ -62,6 +64,11 @@ if [ -z "$GATEWAY_POSTGRES_URL" ]; then
 fi
 start_gateway_stack "$bin_dir" "$work"
 say "cryptod serves a live ticker at $GATEWAY_URL"
+
+# MARK: - 5. The WebSocket book is the REST book (first: schemathesis then calls the admin routes, stop included)
+
+"$venv/bin/python" Tests/gateway/book_check.py "$GATEWAY_WS_URL" "$GATEWAY_URL" binance BTCUSDT 90 \
+  || fail "the book a WebSocket client keeps is not the REST book (Tests/gateway/book_check.py)"
 
 # MARK: - 2. The served document
 
