@@ -10,7 +10,8 @@ import Glibc
 /// scheduler, ingestors and writer, then every candle compared with exchsim's truth, the coverage ledger
 /// checked for holes, and exchsim's rate-limit counters checked for 429s and 418s. A scheduler `kill -9`
 /// in the middle of a job must not make the resumed job fetch what it had stored; a range before a
-/// market's listing is recorded empty and never fetched again.
+/// market's listing is recorded empty and never fetched again. A second test does it again (two days, one
+/// market per exchange) while exchsim answers kline requests with 503s, 429 storms and dropped connections.
 ///
 /// The suite's variant backfills `CRYPTOD_BACKFILL_DAYS` (default 3) days of 1m candles for
 /// `CRYPTOD_BACKFILL_MARKETS` (default 3) markets per exchange; `scripts/bench-history` runs the issue's
@@ -48,8 +49,50 @@ struct BackfillTests {
         }
     }
 
-    func run(sandbox: Sandbox, services: PrivateServices) async throws {
-        let exchsim = try await Exchsim.start(in: sandbox, arguments: ["--seed", "11"])
+    /// exchsim answers kline requests with 503s, 429 storms (Binance, WhiteBIT) and dropped connections
+    /// while the scheduler is killed mid-job: the stored history must still equal the truth with no hole,
+    /// the resumed job must not refetch what landed, and exchsim's own limiter must have sent no 429 or 418
+    /// (the storms are the fault's, not earned). Two days of one market per exchange: the faults, not the
+    /// volume, are the point.
+    @Test("backfills through 5xx answers, 429 storms, dropped connections and a scheduler kill -9")
+    func backfillThroughFaults() async throws {
+        try await PrivateServices.withSandbox { sandbox, services in
+            let faults = [
+                // Counted, not drawn: every venue's first kline requests meet each fault.
+                "--fault", "http_5xx:count=2,scope=rest,target=kline",
+                // Not on Bybit: its "slow down" is a 403, an IP ban the docs say lasts 10 minutes, and the
+                // governor honours it (a storm there would hold the job for 10 minutes per firing).
+                "--fault", "binance/rate_limit_storm:count=2,scope=rest,target=kline",
+                "--fault", "whitebit/rate_limit_storm:count=2,scope=rest,target=kline",
+                "--fault", "drop_connection:count=2,scope=rest,target=kline",
+            ]
+            let (exchsim, daemon, _) = try await startStack(sandbox, services, exchsimArguments: faults)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let to = now / 60_000 * 60_000 - 60_000
+            let from = to - 2 * 86_400_000
+            let ids = try await startJobs(daemon, from: from, to: to, marketCount: 1)
+            let (beforeKill, finished) = try await killMidJobAndFinish(ids, daemon)
+            try await expectNoRefetch(ids[0], before: beforeKill, finished: finished, daemon)
+            for venue in ["binance", "bybit", "whitebit"] {
+                let counters = try #require(
+                    (try exchsim.getJSON(venue, "/_sim/faults") as? [String: Any])?["counters"] as? [String: Any])
+                let fired = ["http_5xx", "rate_limit_storm", "drop_connection"].map {
+                    (counters[$0] as? NSNumber)?.intValue ?? 0
+                }
+                #expect(
+                    fired == [2, venue == "bybit" ? 0 : 2, 2], "\(venue): every fault fired as asked: \(counters)")
+            }
+            try await checkStored(from: from, to: to, marketCount: 1, daemon, services, exchsim)
+            #expect(await daemon.terminate() == 0)
+        }
+    }
+
+    /// exchsim (with `exchsimArguments`) and cryptod with the scheduler, the gateway, a postgres writer and
+    /// one ticker market per exchange.
+    func startStack(
+        _ sandbox: Sandbox, _ services: PrivateServices, exchsimArguments: [String] = []
+    ) async throws -> (exchsim: Exchsim, daemon: Daemon, rest: Int) {
+        let exchsim = try await Exchsim.start(in: sandbox, arguments: ["--seed", "11"] + exchsimArguments)
         var config = TestConfig(writer: true)
         config.scheduler = true
         config.gateway = true
@@ -72,21 +115,14 @@ struct BackfillTests {
         let daemon = try await Daemon.start(
             in: sandbox, config: config,
             expecting: ["writer", "scheduler", "gateway", "ingestor-binance", "ingestor-bybit", "ingestor-whitebit"])
-        let rest = config.gatewayPorts!.rest
+        return (exchsim, daemon, try #require(config.gatewayPorts).rest)
+    }
 
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let to = now / 60_000 * 60_000 - 60_000
-        let from = to - Int64(Self.days) * 86_400_000
-
-        // A request the scheduler must refuse, with what is accepted.
-        let refused = try await daemon.ctl(["backfill", "whitebit", "BTC_USDT", "1s", "--detach"])
-        #expect(refused.status == 2, "a timeframe WhiteBIT lacks is refused as a bad request: \(refused)")
-        #expect(refused.errorOutput.contains("whitebit has no 1s candles"), "\(refused)")
-
-        // One job per market; the first Binance job is interrupted by a scheduler kill -9 once it has begun.
+    /// One `cryptoctl backfill` job of 1m candles per market, `marketCount` markets per exchange.
+    func startJobs(_ daemon: Daemon, from: Int64, to: Int64, marketCount: Int) async throws -> [Int64] {
         var ids: [Int64] = []
         for venue in ["binance", "bybit", "whitebit"] {
-            for symbol in Self.markets(venue, count: Self.marketCount) {
+            for symbol in Self.markets(venue, count: marketCount) {
                 let started = try await daemon.ctl([
                     "backfill", venue, symbol, "1m", "--from", String(from), "--to", String(to), "--detach", "--json",
                 ])
@@ -95,17 +131,23 @@ struct BackfillTests {
                 ids.append(try #require((job["id"] as? NSNumber)?.int64Value))
             }
         }
-        let first = ids[0]
+        return ids
+    }
+
+    /// Kills the scheduler (kill -9) once the first job has fetched a page, then waits for every job to end;
+    /// every one must have succeeded. Returns the first job as it was before the kill, and every job at its end.
+    func killMidJobAndFinish(
+        _ ids: [Int64], _ daemon: Daemon, kill: Bool = true
+    ) async throws -> (before: [String: Any], finished: [Int64: [String: Any]]) {
         var beforeKill: [String: Any] = [:]
-        if !Self.measuring {
-            beforeKill = try await eventually("job \(first) fetching", timeout: .seconds(120)) { () -> [String: Any]? in
-                let job = try await self.job(first, daemon)
+        if kill {
+            beforeKill = try await eventually("job \(ids[0]) fetching", timeout: .seconds(120)) {
+                () -> [String: Any]? in
+                let job = try await self.job(ids[0], daemon)
                 return ((job["pages_done"] as? NSNumber)?.intValue ?? 0) > 0 ? job : nil
             }
             _ = try await daemon.killAndAwaitRestart("scheduler")
         }
-        let plannedBefore = (beforeKill["pages_total"] as? NSNumber)?.intValue ?? Int.max - 1
-
         var finished: [Int64: [String: Any]] = [:]
         try await eventually("every backfill finished", timeout: .seconds(900), every: .seconds(2)) { () -> Bool? in
             for id in ids where finished[id] == nil {
@@ -117,19 +159,30 @@ struct BackfillTests {
         for (id, job) in finished {
             #expect(job["state"] as? String == "succeeded", "job \(id): \(job)")
         }
-        if Self.measuring { Self.printRates(finished.values) }
-        // The resumed job planned only what had not landed: at most the page in flight at the kill again.
+        return (beforeKill, finished)
+    }
+
+    /// The resumed job planned only what had not landed: at most the page in flight at the kill again.
+    func expectNoRefetch(
+        _ first: Int64, before: [String: Any], finished: [Int64: [String: Any]], _ daemon: Daemon
+    ) async throws {
+        let plannedBefore = (before["pages_total"] as? NSNumber)?.intValue ?? Int.max - 1
         let resumed = try #require(finished[first])
         let pagesDone = (resumed["pages_done"] as? NSNumber)?.intValue ?? 0
-        let diagnostics = pagesDone <= plannedBefore + 1 ? "" : await daemon.diagnostics()
+        let details = pagesDone <= plannedBefore + 1 ? "" : await daemon.diagnostics()
         #expect(
             pagesDone <= plannedBefore + 1,
-            "resumed job fetched \(pagesDone) pages of \(plannedBefore) planned: before \(beforeKill), after \(resumed)\n\(diagnostics)"
+            "resumed job fetched \(pagesDone) pages of \(plannedBefore) planned: before \(before), after \(resumed)\n\(details)"
         )
+    }
 
-        // Every candle once, equal to the truth; the ledger has no missing range.
+    /// Every candle once, equal to the truth; the ledger has no missing range; exchsim's limiter sent no
+    /// 429 and no 418.
+    func checkStored(
+        from: Int64, to: Int64, marketCount: Int, _ daemon: Daemon, _ services: PrivateServices, _ exchsim: Exchsim
+    ) async throws {
         for venue in ["binance", "bybit", "whitebit"] {
-            for symbol in Self.markets(venue, count: Self.marketCount) {
+            for symbol in Self.markets(venue, count: marketCount) {
                 try await checkCandles(venue: venue, symbol: symbol, from: from, to: to, services, exchsim)
                 let coverage = try await daemon.ctl([
                     "coverage", venue, symbol, "1m", "--from", String(from), "--to", String(to), "--json",
@@ -144,6 +197,27 @@ struct BackfillTests {
             #expect(MarketDataTests.counts418(limits) == 0, "\(venue): zero 418s: \(limits.prefix(300))")
             #expect(Self.counts429(limits) == 0, "\(venue): zero 429s: \(limits.prefix(300))")
         }
+    }
+
+    func run(sandbox: Sandbox, services: PrivateServices) async throws {
+        let (exchsim, daemon, rest) = try await startStack(sandbox, services)
+
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let to = now / 60_000 * 60_000 - 60_000
+        let from = to - Int64(Self.days) * 86_400_000
+
+        // A request the scheduler must refuse, with what is accepted.
+        let refused = try await daemon.ctl(["backfill", "whitebit", "BTC_USDT", "1s", "--detach"])
+        #expect(refused.status == 2, "a timeframe WhiteBIT lacks is refused as a bad request: \(refused)")
+        #expect(refused.errorOutput.contains("whitebit has no 1s candles"), "\(refused)")
+
+        // One job per market; the first Binance job is interrupted by a scheduler kill -9 once it has begun.
+        let ids = try await startJobs(daemon, from: from, to: to, marketCount: Self.marketCount)
+        let first = ids[0]
+        let (beforeKill, finished) = try await killMidJobAndFinish(ids, daemon, kill: !Self.measuring)
+        if Self.measuring { Self.printRates(finished.values) }
+        try await expectNoRefetch(first, before: beforeKill, finished: finished, daemon)
+        try await checkStored(from: from, to: to, marketCount: Self.marketCount, daemon, services, exchsim)
 
         // The same history over REST: the job, its coverage, the capacity, and the candles read back.
         let (jobStatus, jobBody) = try HTTP.request("GET", port: rest, path: "/api/v1/historical/jobs/\(first)")
