@@ -179,6 +179,59 @@ struct MarketDataTests {
         #expect(!gaps.isEmpty, "the restart's fill was reported as a gap")
     }
 
+    /// Bybit answers only its most recent trades (60 on spot). A market trading thousands a second loses more
+    /// than that in a reconnect: the gap must close saying so, while a quiet market on the same connection
+    /// closes its gap complete.
+    @Test("a reconnect gap that Bybit's recent-trades page cannot cover closes as incomplete, not as filled")
+    func unrecoverableTradeGapIsReported() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.cleanup() }
+        let marketsFile = sandbox.root + "/markets.json"
+        try """
+        [{"base":"BTC","quote":"USDT","price":"60000","tickSize":"0.01","stepSize":"0.00001","ordersPerMinute":30000},
+         {"base":"ETH","quote":"USDT","price":"3000","tickSize":"0.01","stepSize":"0.0001","ordersPerMinute":30}]
+        """.write(toFile: marketsFile, atomically: true, encoding: .utf8)
+        // exchsim's matching tops out near 300 trades a simulated second; twenty simulated seconds a second make a
+        // ~120 ms reconnect cost hundreds of trades, far beyond the 60 Bybit spot answers.
+        let exchsim = try await Exchsim.start(
+            in: sandbox, arguments: ["--venue", "bybit", "--markets-file", marketsFile, "--time-scale", "20"])
+        var config = TestConfig(writer: true)
+        config.extra = """
+            [exchanges.bybit]
+            rest_url = "http://127.0.0.1:\(exchsim.port("bybit"))"
+            ws_url = "ws://127.0.0.1:\(exchsim.port("bybit"))"
+            markets = ["BTCUSDT", "ETHUSDT"]
+            channels = ["trades"]
+
+            """
+        let daemon = try await Daemon.start(in: sandbox, config: config, expecting: ["writer", "ingestor-bybit"])
+        let jsonl = sandbox.stateDirectory + "/jsonl"
+        try await eventually("trades on both markets", timeout: .seconds(120), every: .seconds(1)) { () -> Bool? in
+            let events = try JSONLEvents(directory: jsonl)
+            let both = ["BTCUSDT", "ETHUSDT"].allSatisfy { !events.tradeIDs(exchange: "bybit", symbol: $0).isEmpty }
+            return both ? true : nil
+        }
+        _ = try exchsim.post("bybit", "/_sim/connections/drop", json: #"{"target":"spot/publicTrade"}"#)
+        func closedGap(_ events: JSONLEvents, _ symbol: String) -> [String: Any]? {
+            events.of("bybit", symbol).first {
+                $0["type"] as? String == "stream_gap" && $0["state"] as? String == "closed"
+                    && $0["channel"] as? String == "trades"
+            }
+        }
+        let (btc, eth) = try await eventually("both trade gaps closed", timeout: .seconds(60), every: .seconds(1)) {
+            () -> ([String: Any], [String: Any])? in
+            let events = try JSONLEvents(directory: jsonl)
+            guard let btc = closedGap(events, "BTCUSDT"), let eth = closedGap(events, "ETHUSDT") else { return nil }
+            return (btc, eth)
+        }
+        #expect(await daemon.terminate() == 0)
+        let btcReason = btc["reason"] as? String ?? ""
+        #expect(btcReason.hasPrefix("incomplete:") && btcReason.contains("recent-trades page"), "\(btc)")
+        #expect((btc["recovered"] as? NSNumber)?.intValue ?? 0 > 0, "the page that was there was published: \(btc)")
+        let ethReason = eth["reason"] as? String ?? ""
+        #expect(!ethReason.contains("incomplete"), "a quiet market's page reaches its cursor: \(eth)")
+    }
+
     /// A reconnect's kline gap-fill asked just before a minute ends and answered (slowly) just after: the row the
     /// exchange summed while the minute was still open must not be stored as that minute's closed candle.
     @Test("a kline gap-fill answered after the minute ended stores no short closed candle")

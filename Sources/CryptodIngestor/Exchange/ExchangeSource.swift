@@ -674,8 +674,16 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
                         let cursor = state.fillAfterRestart.removeValue(forKey: market)
                         return state.fillFrom.removeValue(forKey: market) ?? cursor ?? state.trades[market]?.last
                     }
-                    recovered = try await fillTrades(market, from: from)
+                    let fill = try await fillTrades(market, from: from)
+                    recovered = fill.published
                     filledTrades += recovered
+                    if let hole = fill.unrecoverable {
+                        metrics.gapsUnrecovered.increment()
+                        reason = hole
+                        logger.warning(
+                            "trades lost in a gap the exchange's REST cannot fill",
+                            metadata: ["market": "\(market)", "detail": "\(hole)"])
+                    }
                 case .candles(let interval):
                     recovered = try await fillCandles(market, interval: interval)
                     filledCandles += recovered
@@ -701,31 +709,63 @@ package final class ExchangeSource: MarketDataSource, StreamConnectionDelegate, 
             metadata: ["connection": "\(connection.id)", "trades": "\(filledTrades)", "candles": "\(filledCandles)"])
     }
 
-    /// Trades after `from` (the newest published before the gap), up to 20 pages where the exchange pages
-    /// by id; de-duplicated against what the stream delivered meanwhile.
-    private func fillTrades(_ market: MarketKey, from: TradeMark?) async throws -> Int {
+    /// What a trade fill published, and why it could not reach back to its cursor if it could not.
+    struct TradeFill {
         var published = 0
+        /// Set when trades between the cursor and the oldest one REST still returns are beyond reach; the
+        /// gap-closed event carries it as its reason, so a consumer knows the hole is real.
+        var unrecoverable: String?
+    }
+
+    /// Trades after `from` (the newest published before the gap), up to 20 pages where the exchange pages
+    /// by id; de-duplicated against what the stream delivered meanwhile. Bybit and WhiteBIT only answer their
+    /// most recent trades: when that page does not reach back to the cursor, the hole is reported, not hidden.
+    private func fillTrades(_ market: MarketKey, from: TradeMark?) async throws -> TradeFill {
+        var fill = TradeFill()
         var pages = 0
         var last = from
-        while pages < 20 {
+        while true {
             pages += 1
             let fromID = api.supportsTradesFromID ? last.flatMap { UInt64($0.id).map { String($0 + 1) } } : nil
             let request = api.tradesRequest(market: market, fromID: fromID, limit: api.maxTradesPerRequest)
             let response = try await rest.sendRetrying(request, priority: .polling)
             let receivedAt = Timestamp(nanoseconds: WallClock.nowNanoseconds())
-            var trades = try api.parseTrades(response.body, market: market, receivedAt: receivedAt)
+            let page = try api.parseTrades(response.body, market: market, receivedAt: receivedAt)
+            var trades = page
             if let last { trades = trades.filter { $0.time >= last.time } }
             for index in trades.indices { trades[index].origin = .gapFill }
             let fresh = state.withLock { $0.trades[market, default: TradeDeduplicator()].admit(trades) }
             if !fresh.isEmpty { publish(.trades(fresh), exchangeTime: nil) }
-            published += fresh.count
-            // Only an id-paged exchange can go further back than one page; a short page means caught up.
-            guard api.supportsTradesFromID, fromID != nil, trades.count >= api.maxTradesPerRequest,
+            fill.published += fresh.count
+            guard api.supportsTradesFromID, fromID != nil else {
+                // One page of the most recent trades: it covers the gap only if it reaches the cursor's time.
+                if let from, let oldest = page.map(\.time).min(), oldest > from.time {
+                    fill.unrecoverable = Self.unrecoverableTrades(since: from.time, oldest: oldest, page: page.count)
+                }
+                return fill
+            }
+            // A short page means caught up.
+            guard trades.count >= api.maxTradesPerRequest,
                 let newest = trades.max(by: { (UInt64($0.id) ?? 0) < (UInt64($1.id) ?? 0) })
-            else { break }
+            else { return fill }
             last = TradeMark(id: newest.id, time: newest.time)
+            if pages == Self.maxTradeFillPages {
+                fill.unrecoverable =
+                    "incomplete: \(pages) pages of \(api.maxTradesPerRequest) trades after the gap were filled and more "
+                    + "remain; trades after id \(newest.id) until the stream resumed were not fetched and are "
+                    + "missing (a gap longer than one fill allows)"
+                return fill
+            }
         }
-        return published
+    }
+
+    /// Bounds one gap's fill so a long outage cannot hold the polling budget; the rest is reported.
+    static let maxTradeFillPages = 20
+
+    static func unrecoverableTrades(since cursor: Timestamp, oldest: Timestamp, page: Int) -> String {
+        let from = cursor.iso8601(), to = oldest.iso8601()
+        return "incomplete: the exchange's recent-trades page (\(page) trades) reaches back only to \(to); trades "
+            + "from \(from) until then cannot be fetched over its public REST API and are missing"
     }
 
     private func fillCandles(_ market: MarketKey, interval: CandleInterval) async throws -> Int {

@@ -13,6 +13,8 @@ final class IngestorMetrics: Sendable {
     let gapFilledTrades: Counter
     let gapFilledCandles: Counter
     let gaps: Counter
+    /// Gaps whose trades REST could not reach back to: a real hole, reported in the gap-closed event.
+    let gapsUnrecovered: Counter
     let booksSynced: Gauge
     let divergence: Gauge
     let latency: Metrics.Timer
@@ -42,6 +44,8 @@ final class IngestorMetrics: Sendable {
         gapFilledCandles = Counter(
             label: "cryptod_ingestor_gap_filled_total", dimensions: [("exchange", name), ("stream", "candles")])
         gaps = Counter(label: "cryptod_ingestor_stream_gaps_total", dimensions: [("exchange", name)])
+        gapsUnrecovered = Counter(
+            label: "cryptod_ingestor_gaps_unrecovered_total", dimensions: [("exchange", name), ("stream", "trades")])
         booksSynced = Gauge(label: "cryptod_ingestor_books_synced", dimensions: [("exchange", name)])
         divergence = Gauge(label: "cryptod_ingestor_book_divergence_levels", dimensions: [("exchange", name)])
         latency = Metrics.Timer(label: "cryptod_ingestor_event_latency_seconds", dimensions: [("exchange", name)])
