@@ -41,7 +41,8 @@ package final class GatewayServer: Sendable {
             wsListen = gateway.wsListen
             limits = WebSocketHub.Limits(
                 maxClients: gateway.wsMaxClients, queueCapacity: gateway.wsClientQueue,
-                replayBuffer: gateway.wsReplayBuffer, heartbeatInterval: gateway.wsHeartbeatInterval)
+                replayBuffer: gateway.wsReplayBuffer, replayMemory: gateway.wsReplayMemory,
+                heartbeatInterval: gateway.wsHeartbeatInterval)
             policy = RESTPolicy.Values(gateway)
             rate = RateLimiter.Settings(rate: gateway.rateLimit, burst: gateway.rateBurst)
             maxPage = gateway.maxPage

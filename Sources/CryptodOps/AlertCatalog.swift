@@ -36,7 +36,7 @@ package enum AlertCatalog {
             summary: "Memory use is {{ $value }} of the machine's memory (over 85 %)",
             description: "MemAvailable/MemTotal from /proc/meminfo as every cryptod process reports it; above 85 % "
                 + "the kernel starts reclaiming and the OOM killer may pick a cryptod process.",
-            runbook: "Compare cryptod_process_resident_memory_bytes by process; lower gateway.ws_replay_buffer or "
+            runbook: "Compare cryptod_process_resident_memory_bytes by process; lower gateway.ws_replay_memory or "
                 + "delivery.memory_limit, or set performance.mode = \"light\"."),
         AlertRule(
             name: "CryptodDatabaseErrors", severity: .critical,

@@ -105,10 +105,10 @@ package enum Recommendations {
             out.append(
                 Recommendation(
                     id: "memory_ratio", figure: "memory_ratio", value: element.value, threshold: 0.85,
-                    setting: "gateway.ws_replay_buffer",
-                    suggested: scaled("gateway.ws_replay_buffer", 0.5, fallback: "half the current"),
+                    setting: "gateway.ws_replay_memory",
+                    suggested: scaled("gateway.ws_replay_memory", 0.5, fallback: "half the current"),
                     message: "\(HealthScore.percent(element.value)) of the machine's memory is in use; a smaller "
-                        + "replay buffer per topic frees the gateway's largest allocation"))
+                        + "replay budget frees the gateway's largest allocation"))
         }
         for element in query(
             "max by (process, exchange) (cryptod_ingestor_rate_limit_used / (cryptod_ingestor_rate_limit_budget > 0)) "

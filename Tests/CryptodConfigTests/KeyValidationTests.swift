@@ -67,6 +67,7 @@ import Testing
             Good(path: "gateway.ws_client_queue", toml: "10", expected: .integer(10)),
             Good(path: "gateway.ws_max_clients", toml: "5", expected: .integer(5)),
             Good(path: "gateway.ws_replay_buffer", toml: "64", expected: .integer(64)),
+            Good(path: "gateway.ws_replay_memory", toml: #""8MiB""#, expected: .size(8 << 20)),
             Good(path: "gateway.ws_heartbeat_interval", toml: #""30s""#, expected: .duration(.seconds(30))),
             Good(
                 path: "gateway.postgres_url", toml: #""postgresql://reader:pw@db/cryptod""#,
@@ -268,6 +269,9 @@ import Testing
             Bad(path: "gateway.ws_client_queue", toml: "0", fragment: "must be 1-1000000", code: .outOfRange),
             Bad(path: "gateway.ws_max_clients", toml: "-5", fragment: "must be 1-1000000", code: .outOfRange),
             Bad(path: "gateway.ws_replay_buffer", toml: "0", fragment: "must be 1-1000000", code: .outOfRange),
+            Bad(
+                path: "gateway.ws_replay_memory", toml: #""1KiB""#, fragment: "must be between 64KiB",
+                code: .outOfRange),
             Bad(
                 path: "gateway.ws_heartbeat_interval", toml: "15", fragment: "a duration needs a unit",
                 code: .typeMismatch),

@@ -45,6 +45,25 @@ struct TopicLogTests {
         }
     }
 
+    @Test("bytes follow what is held; dropping the oldest never drops the newest")
+    func bytes() {
+        var log = TopicLog(capacity: 3)
+        let message = ByteBuffer(string: "12345")
+        #expect(log.append(message) == message.capacity)
+        log.append(message)
+        log.append(message)
+        // Full: the fourth pushes one out, so the size holds still.
+        #expect(log.append(message) == 0)
+        #expect(log.bytes == 3 * message.capacity)
+        #expect(log.dropOldest() == message.capacity)
+        #expect(log.dropOldest() == message.capacity)
+        #expect(log.dropOldest() == 0, "the newest message stays")
+        #expect(log.count == 1 && log.bytes == message.capacity)
+        #expect(log.oldest == 4 && log.latest == 4)
+        #expect(log.resume(after: 3) == .replay([message]))
+        #expect(log.resume(after: 2) == .resync(.tooFarBehind(oldest: 4)))
+    }
+
     @Test("the buffer keeps the newest `capacity` messages and numbers keep counting")
     func ring() {
         let log = Self.log(published: 9, capacity: 3)

@@ -14,12 +14,14 @@ import Testing
 struct WebSocketSeedTests {
     /// A gateway whose WebSocket limits the test chooses; heartbeats are off unless asked for.
     func makeSocketServer(
-        _ dir: borrowing TemporaryDirectory, replay: Int = 1024, heartbeat: Duration = .seconds(3600)
+        _ dir: borrowing TemporaryDirectory, replay: Int = 1024, replayMemory: Int = 32 << 20,
+        heartbeat: Duration = .seconds(3600)
     ) -> (GatewayServer, CryptodMetrics) {
         let configuration = testConfiguration(runtime: dir.path)
         let metrics = CryptodMetrics(process: "gateway", build: .init(version: "test", commit: "test"))
         var settings = GatewayServer.Settings(configuration.gateway)
         settings.limits.replayBuffer = replay
+        settings.limits.replayMemory = replayMemory
         settings.limits.heartbeatInterval = heartbeat
         settings.closeGrace = .seconds(2)
         let server = GatewayServer(
@@ -358,6 +360,52 @@ struct WebSocketSeedTests {
             _ = try? await client.done.value
         }
         #expect(metrics.exposition().contains(#"cryptod_gateway_ws_resyncs_total{process="gateway"} 2"#))
+    }
+
+    @Test("all topics share the replay budget: a busy book gives up its history, a quiet topic keeps all of it")
+    func replayBudget() async throws {
+        let dir = try TemporaryDirectory()
+        let budget = 16 << 10
+        let (server, metrics) = makeSocketServer(dir, replayMemory: budget)
+        try await withRunningServer(server) { ports in
+            try await deliver((1...5).map { .trades([trade($0)]) }, to: server)
+            let snapshot = BookSnapshot(
+                market: btc, updateID: 100, time: nil, receivedAt: .epoch, bids: [Self.level(1, "1")], asks: [])
+            try await deliver([.bookSnapshot(snapshot)] + (101...500).map { .bookDelta(Self.delta($0)) }, to: server)
+            let held = try #require(
+                metrics.exposition().split(separator: "\n").first { $0.hasPrefix("cryptod_gateway_ws_replay_bytes{") }
+                    .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) },
+                "the replay gauge is exported: \(metrics.exposition())")
+            #expect(held > 0 && held <= budget, "\(held) bytes held for a budget of \(budget)")
+
+            let client = TestWebSocket(port: ports.webSocket)
+            var messages = client.received.makeAsyncIterator()
+            let epoch = server.hub.epoch
+            // The quiet topic still has every one of its five messages.
+            client.send(Self.subscribe("trade", extra: #","resume_from":0,"epoch":"\#(epoch)""#))
+            #expect(try await messages.nextObject()["type"] as? String == "subscribed")
+            var seqs: [Int] = []
+            for _ in 1...5 { seqs.append(try await messages.nextObject()["seq"] as? Int ?? -1) }
+            #expect(seqs == Array(1...5))
+            // The book's early deltas went to stay under the budget (401 messages would not fit in 16 KiB).
+            client.send(Self.subscribe("orderbook", extra: #","resume_from":2,"epoch":"\#(epoch)""#))
+            #expect(try await messages.nextObject()["type"] as? String == "subscribed")
+            let resync = try await messages.nextObject()
+            #expect(resync["type"] as? String == "resync")
+            #expect((resync["reason"] as? String)?.contains("gateway.ws_replay_memory = 16384") == true, "\(resync)")
+            client.close()
+            _ = try? await client.done.value
+            // …while its recent ones are still there to resume from.
+            let second = TestWebSocket(port: ports.webSocket)
+            var secondMessages = second.received.makeAsyncIterator()
+            second.send(Self.subscribe("orderbook", extra: #","resume_from":399,"epoch":"\#(epoch)""#))
+            #expect(try await secondMessages.nextObject()["type"] as? String == "subscribed")
+            var replayed: [Int] = []
+            for _ in 1...2 { replayed.append(try await secondMessages.nextObject()["seq"] as? Int ?? -1) }
+            #expect(replayed == [400, 401])
+            second.close()
+            _ = try? await second.done.value
+        }
     }
 
     // MARK: - Pass-through and heartbeats

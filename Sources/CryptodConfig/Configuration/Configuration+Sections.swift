@@ -130,6 +130,8 @@ package struct GatewayConfig: Sendable, Equatable {
     package let wsMaxClients: Int
     /// `ws_replay_buffer`, integer, default `1024`: messages kept per topic for clients that resume.
     package let wsReplayBuffer: Int
+    /// `ws_replay_memory`, size, default 32 MiB: bytes all topics' replay buffers hold together.
+    package let wsReplayMemory: Int
     /// `ws_heartbeat_interval`, duration, default `"15s"`: how often clients get a heartbeat message.
     package let wsHeartbeatInterval: Duration
     /// `postgres_url`, postgres/postgresql URL, default `""` = `writer.postgres_url` (already resolved here).
@@ -156,6 +158,7 @@ package struct GatewayConfig: Sendable, Equatable {
         wsClientQueue = v["gateway.ws_client_queue"].intValue
         wsMaxClients = v["gateway.ws_max_clients"].intValue
         wsReplayBuffer = v["gateway.ws_replay_buffer"].intValue
+        wsReplayMemory = v["gateway.ws_replay_memory"].intValue
         wsHeartbeatInterval = v["gateway.ws_heartbeat_interval"].durationValue
         let url = v["gateway.postgres_url"].secretValue
         postgresURL = url.revealed.isEmpty ? v["writer.postgres_url"].secretValue : url

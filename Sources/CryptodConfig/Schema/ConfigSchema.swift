@@ -184,6 +184,11 @@ package enum ConfigSchema {
             "Messages kept per WebSocket topic so a reconnecting client can resume from its last sequence number; "
                 + "a client further behind gets a resync."),
         roleKey(
+            "gateway", "ws_replay_memory", .size((64 << 10)...(16 << 30)), .size(32 << 20), .gateway,
+            "Bytes all WebSocket topics' replay buffers may hold together; over it, the topic being written drops "
+                + "its oldest messages (its newest is always kept), so busy topics such as order-book deltas hold a "
+                + "shorter history and the gateway's memory stays bounded however many markets it serves."),
+        roleKey(
             "gateway", "ws_heartbeat_interval", .duration(atLeast: .milliseconds(10)), .duration(.seconds(15)),
             .gateway, "How often every WebSocket client gets a heartbeat message (besides WebSocket pings)."),
         ConfigKey(

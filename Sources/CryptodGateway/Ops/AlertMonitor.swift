@@ -335,6 +335,7 @@ extension AlertMonitor {
     package static func recommendationSettings(_ configuration: Configuration) -> [String: String] {
         var paths = [
             "writer.flush_max_rows", "writer.spool_limit", "gateway.ws_client_queue", "gateway.ws_replay_buffer",
+            "gateway.ws_replay_memory",
             "delivery.memory_limit", "performance.mode",
         ]
         paths += ConfigSchema.keys.filter { $0.name == "rate_limit_share" }.map(\.path)

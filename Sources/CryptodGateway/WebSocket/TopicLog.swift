@@ -5,7 +5,8 @@ import NIOCore
 /// lock.
 ///
 /// Every event published on a topic gets the next sequence number (1, 2, 3, … within one gateway epoch),
-/// and its encoded message is kept in a ring of `capacity` messages. A client that reconnects says the
+/// and its encoded message is kept in a ring of `capacity` messages; the hub trims it further when all
+/// topics together exceed `gateway.ws_replay_memory` (``dropOldest()``). A client that reconnects says the
 /// last sequence number it has; ``resume(after:)`` answers with the messages it missed, or with why it
 /// cannot (then the client gets a `resync`).
 struct TopicLog: Sendable {
@@ -31,6 +32,8 @@ struct TopicLog: Sendable {
     /// The number of the last message published; 0 before the first.
     private(set) var latest: UInt64 = 0
     private var messages: Deque<ByteBuffer> = []
+    /// Storage the held messages occupy (each buffer's capacity: what it really keeps allocated).
+    private(set) var bytes = 0
 
     init(capacity: Int) {
         precondition(capacity > 0, "a topic log keeps at least one message")
@@ -43,11 +46,27 @@ struct TopicLog: Sendable {
     /// The oldest sequence number still held, or `nil` when nothing is.
     var oldest: UInt64? { messages.isEmpty ? nil : latest - UInt64(messages.count) + 1 }
 
-    /// Records the message that was given number ``next``.
-    mutating func append(_ message: ByteBuffer) {
+    /// The number of messages held.
+    var count: Int { messages.count }
+
+    /// Records the message that was given number ``next``; returns the change in ``bytes`` (the message's
+    /// size, less the one it pushed out when the log was full).
+    @discardableResult
+    mutating func append(_ message: ByteBuffer) -> Int {
         latest += 1
-        if messages.count == capacity { messages.removeFirst() }
+        var change = message.capacity
+        if messages.count == capacity, let first = messages.popFirst() { change -= first.capacity }
         messages.append(message)
+        bytes += change
+        return change
+    }
+
+    /// Forgets the oldest message unless it is the only one (the newest is always kept, so `latest` can be
+    /// resumed from); returns the bytes freed, 0 when nothing was dropped.
+    mutating func dropOldest() -> Int {
+        guard messages.count > 1, let first = messages.popFirst() else { return 0 }
+        bytes -= first.capacity
+        return first.capacity
     }
 
     /// What a client whose last message was `seq` needs.

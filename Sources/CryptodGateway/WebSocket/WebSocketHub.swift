@@ -36,17 +36,20 @@ package final class WebSocketHub: Sendable {
         package var maxTopicsPerClient: Int
         /// `gateway.ws_replay_buffer`: messages kept per topic for clients that resume.
         package var replayBuffer: Int
+        /// `gateway.ws_replay_memory`: bytes all topics' replay buffers may hold together.
+        package var replayMemory: Int
         /// `gateway.ws_heartbeat_interval`.
         package var heartbeatInterval: Duration
 
         package init(
             maxClients: Int, queueCapacity: Int, maxTopicsPerClient: Int = 256, replayBuffer: Int = 1024,
-            heartbeatInterval: Duration = .seconds(15)
+            replayMemory: Int = 32 << 20, heartbeatInterval: Duration = .seconds(15)
         ) {
             self.maxClients = maxClients
             self.queueCapacity = queueCapacity
             self.maxTopicsPerClient = maxTopicsPerClient
             self.replayBuffer = replayBuffer
+            self.replayMemory = replayMemory
             self.heartbeatInterval = heartbeatInterval
         }
     }
@@ -76,6 +79,8 @@ package final class WebSocketHub: Sendable {
         var drained: CheckedContinuation<Void, Never>?
         /// Sequence numbers and replay buffers, one per topic that has had an event.
         var logs: [EventTopic: TopicLog] = [:]
+        /// What every log's messages occupy together, kept under `limits.replayMemory`.
+        var replayBytes = 0
         /// The subscribers of each topic, computed on first use and forgotten whenever a subscription
         /// changes, so the fan-out does not match every client's patterns for every event.
         var routes: [EventTopic: [Sink]] = [:]
@@ -289,7 +294,8 @@ package final class WebSocketHub: Sendable {
                             + "again"
                     case .tooFarBehind(let oldest):
                         "seq \(resume.seq + 1) onwards is no longer buffered: the replay buffer starts at \(oldest) "
-                            + "(gateway.ws_replay_buffer = \(log.capacity) messages per topic)"
+                            + "(gateway.ws_replay_buffer = \(log.capacity) messages per topic, "
+                            + "gateway.ws_replay_memory = \(state.limits.replayMemory) bytes for all topics)"
                     case .unknownSequence(let latest):
                         "seq \(resume.seq) is ahead of this topic's latest, \(latest)"
                     }
@@ -378,7 +384,17 @@ package final class WebSocketHub: Sendable {
                 var log = state.logs.removeValue(forKey: topic) ?? TopicLog(capacity: state.limits.replayBuffer)
                 if log.latest == 0 { socketMetrics.topics.record(state.logs.count + 1) }
                 let message = Self.encode(event, topic: topic, seq: log.next)
-                log.append(message)
+                state.replayBytes += log.append(message)
+                // Over budget, the topic being written gives up its oldest messages: a busy topic (a book's
+                // deltas) is the one using the memory, and a quiet one keeps its longer history. Once the
+                // budget is reached each topic's size holds still, which leaves every topic about the same
+                // span of time to resume within.
+                while state.replayBytes > state.limits.replayMemory {
+                    let freed = log.dropOldest()
+                    if freed == 0 { break }
+                    state.replayBytes -= freed
+                }
+                socketMetrics.replayBytes.record(state.replayBytes)
                 state.logs[topic] = log
                 for sink in state.sinks(for: topic) { push(message, to: sink) }
             }

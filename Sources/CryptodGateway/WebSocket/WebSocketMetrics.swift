@@ -24,6 +24,8 @@ package final class WebSocketMetrics: Sendable {
     let unplacedBookEvents: Counter
     let passThrough: Counter
     let topics: Gauge
+    /// Bytes the topics' replay buffers hold together (bounded by `gateway.ws_replay_memory`).
+    let replayBytes: Gauge
 
     package init(factory: any MetricsFactory) {
         droppedMessages = Counter(label: "cryptod_gateway_ws_dropped_messages_total", factory: factory)
@@ -36,5 +38,7 @@ package final class WebSocketMetrics: Sendable {
         passThrough = Counter(label: "cryptod_gateway_ws_passthrough_total", factory: factory)
         topics = Gauge(label: "cryptod_gateway_ws_topics", factory: factory)
         topics.record(0)
+        replayBytes = Gauge(label: "cryptod_gateway_ws_replay_bytes", factory: factory)
+        replayBytes.record(0)
     }
 }
