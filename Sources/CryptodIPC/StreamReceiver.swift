@@ -148,10 +148,15 @@ package actor StreamReceiver {
         }
         if state.deliveredThrough > 0, request.firstHeld > state.deliveredThrough + 1 {
             let lost = request.firstHeld - state.deliveredThrough - 1
-            metadata["lost"] = "\(lost)"
+            // A crashed sender resumes above its whole reserved block of numbers (docs/architecture.md), so
+            // most of the range may be numbers it never used: the count is an upper bound, and the log says
+            // so rather than reporting tens of thousands of frames lost after a quiet sender's kill -9.
+            metadata["lostAtMost"] = "\(lost)"
             metadata["range"] = "\(state.deliveredThrough + 1)-\(request.firstHeld - 1)"
             logger.error(
-                "sender no longer holds frames this receiver never got (sender crash or spill limit)",
+                Logger.Message(
+                    stringLiteral: "sender no longer holds frames this receiver never got (sender crash or spill "
+                        + "limit); after a crash the range includes numbers it reserved but never used"),
                 metadata: metadata)
             metrics(request.stream).lost.increment(by: Int(lost))
         }

@@ -33,9 +33,11 @@ package enum AlertCatalog {
             name: "CryptodMemoryHigh", severity: .critical,
             expr: "max(1 - cryptod_system_memory_available_bytes / cryptod_system_memory_total_bytes) > 0.85",
             holdSeconds: 300,
-            summary: "Memory use is {{ $value }} of the machine's memory (over 85 %)",
-            description: "MemAvailable/MemTotal from /proc/meminfo as every cryptod process reports it; above 85 % "
-                + "the kernel starts reclaiming and the OOM killer may pick a cryptod process.",
+            summary: "Memory use is {{ $value }} of the memory cryptod may use (over 85 %)",
+            description: "MemAvailable/MemTotal from /proc/meminfo, or the working set over the limit of a cgroup "
+                + "of the process (systemd's MemoryMax=, a container's limit) where that is nearer, as every "
+                + "cryptod process reports it; above 85 % the kernel starts reclaiming and the OOM killer may "
+                + "pick a cryptod process.",
             runbook: "Compare cryptod_process_resident_memory_bytes by process; lower gateway.ws_replay_memory or "
                 + "delivery.memory_limit, or set performance.mode = \"light\"."),
         AlertRule(
@@ -60,10 +62,11 @@ package enum AlertCatalog {
         // The seed's warnings.
         AlertRule(
             name: "CryptodCPUHigh", severity: .warning,
-            expr: "sum(rate(cryptod_process_cpu_seconds_total[2m])) / max(cryptod_system_cpu_cores) > 0.8",
+            expr: "sum(rate(cryptod_process_cpu_seconds_total[2m])) / max(cryptod_system_cpu_limit_cores) > 0.8",
             holdSeconds: 300,
-            summary: "cryptod uses {{ $value }} of the machine's CPU (over 80 %)",
-            description: "User plus system CPU time of every cryptod process, per core of the machine.",
+            summary: "cryptod uses {{ $value }} of the CPU it may use (over 80 %)",
+            description: "User plus system CPU time of every cryptod process, per core it may use: the machine's "
+                + "online cores, or its cgroup's CPU quota (systemd's CPUQuota=, a container's limit).",
             runbook: "cryptod_process_cpu_seconds_total by process shows which one; fewer markets, a lighter "
                 + "performance.mode, or throttling lower it."),
         AlertRule(

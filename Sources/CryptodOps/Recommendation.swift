@@ -90,7 +90,7 @@ package enum Recommendations {
                         + "in 5 minutes; fix the sink, and a larger spool buys time before the writer stops"))
         }
         for element in query(
-            "sum(rate(cryptod_process_cpu_seconds_total[2m])) / max(cryptod_system_cpu_cores) > 0.8")
+            "sum(rate(cryptod_process_cpu_seconds_total[2m])) / max(cryptod_system_cpu_limit_cores) > 0.8")
         {
             out.append(
                 Recommendation(
@@ -107,8 +107,8 @@ package enum Recommendations {
                     id: "memory_ratio", figure: "memory_ratio", value: element.value, threshold: 0.85,
                     setting: "gateway.ws_replay_memory",
                     suggested: scaled("gateway.ws_replay_memory", 0.5, fallback: "half the current"),
-                    message: "\(HealthScore.percent(element.value)) of the machine's memory is in use; a smaller "
-                        + "replay budget frees the gateway's largest allocation"))
+                    message: "\(HealthScore.percent(element.value)) of the memory cryptod may use is in use; a "
+                        + "smaller replay budget frees the gateway's largest allocation"))
         }
         for element in query(
             "max by (process, exchange) (cryptod_ingestor_rate_limit_used / (cryptod_ingestor_rate_limit_budget > 0)) "

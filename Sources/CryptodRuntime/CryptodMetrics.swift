@@ -21,9 +21,10 @@ import Synchronization
 /// `cryptod_process_start_time_seconds`, `cryptod_process_resident_memory_bytes`,
 /// `cryptod_process_open_fds` and `cryptod_process_cpu_seconds_total` are read from `/proc` when
 /// ``exposition()`` runs, and so are the machine's `cryptod_system_memory_total_bytes`,
-/// `cryptod_system_memory_available_bytes`, `cryptod_system_load1` and `cryptod_system_cpu_cores` (the
-/// memory, CPU and overload alerts divide by them); `cryptod_build_info` is 1 with `version` and `commit`
-/// labels.
+/// `cryptod_system_memory_available_bytes`, `cryptod_system_load1`, `cryptod_system_cpu_cores` and
+/// `cryptod_system_cpu_limit_cores` (the memory, CPU and overload alerts divide by them; memory and the CPU
+/// limit are the process's cgroup's where that is tighter than the machine, see ``CgroupLimits``);
+/// `cryptod_build_info` is 1 with `version` and `commit` labels.
 package final class CryptodMetrics: Sendable {
     /// The label every series carries.
     package static let processLabel = "process"
@@ -58,6 +59,7 @@ package final class CryptodMetrics: Sendable {
     private let memoryAvailable: Prometheus.Gauge
     private let loadAverage: Prometheus.Gauge
     private let cpuCores: Prometheus.Gauge
+    private let cpuLimitCores: Prometheus.Gauge
 
     /// Creates the registry, the factory and the process metrics, without touching swift-metrics' global
     /// state (tests use this, or `withMetricsFactory`, since all test targets share one process).
@@ -99,12 +101,16 @@ package final class CryptodMetrics: Sendable {
         memoryTotal = registry.makeGauge(
             descriptor: MetricNameDescriptor(
                 namespace: "cryptod", subsystem: "system", metricName: "memory_total", unitName: "bytes",
-                helpText: "The machine's memory (MemTotal) in bytes."),
+                helpText:
+                    "Memory this process may use in bytes: the machine's (MemTotal) or, where tighter, its cgroup's "
+                    + "limit (memory.max)."),
             labels: processLabels)
         memoryAvailable = registry.makeGauge(
             descriptor: MetricNameDescriptor(
                 namespace: "cryptod", subsystem: "system", metricName: "memory_available", unitName: "bytes",
-                helpText: "Memory available for new work without swapping (MemAvailable) in bytes."),
+                helpText:
+                    "Memory left for new work in bytes: MemAvailable, or the cgroup's limit minus its working set "
+                    + "where that is tighter."),
             labels: processLabels)
         loadAverage = registry.makeGauge(
             descriptor: MetricNameDescriptor(
@@ -115,6 +121,13 @@ package final class CryptodMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "cryptod", subsystem: "system", metricName: "cpu_cores", unitName: "",
                 helpText: "Online CPU cores of the machine."),
+            labels: processLabels)
+        cpuLimitCores = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "cryptod", subsystem: "system", metricName: "cpu_limit_cores", unitName: "",
+                helpText:
+                    "CPU cores this process may use: its cgroup's CPU quota (cpu.max), or the online cores where "
+                    + "it has none."),
             labels: processLabels)
         let buildInfo = registry.makeGauge(
             descriptor: MetricNameDescriptor(
@@ -161,12 +174,17 @@ package final class CryptodMetrics: Sendable {
             }
             if increment > 0 { cpuSeconds.increment(by: increment) }
         }
-        if let memory = ProcessStatistics.systemMemory() {
+        let cgroup = ProcessStatistics.cgroupLimits()
+        if let machine = ProcessStatistics.systemMemory() {
+            let memory = CgroupLimits.tightest(machine: machine, levels: cgroup.memory)
             memoryTotal.set(memory.total)
             memoryAvailable.set(memory.available)
         }
         if let load = ProcessStatistics.loadAverage() { loadAverage.set(load) }
-        if let cores = ProcessStatistics.cpuCores() { cpuCores.set(Int64(cores)) }
+        if let cores = ProcessStatistics.cpuCores() {
+            cpuCores.set(Int64(cores))
+            cpuLimitCores.set(min(Double(cores), cgroup.cpuQuotaCores ?? Double(cores)))
+        }
         return registry.emitToString()
     }
 

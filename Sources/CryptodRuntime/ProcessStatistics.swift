@@ -53,6 +53,15 @@ package enum ProcessStatistics {
         return parseMemInfo(text)
     }
 
+    /// The memory levels and CPU quota of this process's cgroups (``CgroupLimits``); none where `/proc` or
+    /// the cgroup files cannot be read.
+    package static func cgroupLimits() -> (memory: [CgroupLimits.MemoryLevel], cpuQuotaCores: Double?) {
+        guard let membership = readSmallFile("/proc/self/cgroup"),
+            let mountInfo = readSmallFile("/proc/self/mountinfo")
+        else { return ([], nil) }
+        return CgroupLimits.read(membership: membership, mountInfo: mountInfo, read: readSmallFile)
+    }
+
     /// The 1-minute load average of `/proc/loadavg`.
     package static func loadAverage() -> Double? {
         guard let text = readSmallFile("/proc/loadavg") else { return nil }

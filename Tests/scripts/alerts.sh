@@ -2,7 +2,8 @@
 # Induces alerts against the real stack and checks they fire, resolve and are notified exactly once:
 #   exchsim, cryptod (gateway, writer with jsonl + PostgreSQL, one Binance ingestor), a local webhook
 #   receiver (Python http.server) and a local SMTP server (PyPI aiosmtpd, venv var/alerts-venv);
-#   the writer reaches PostgreSQL through a TCP forwarder that the test stops and starts again.
+#   the writer reaches PostgreSQL through a TCP forwarder that the test stops and starts again. cryptod runs in a cgroup of its own (v2 where its root delegates
+#   memory and cpu, else v1's memory and cpu hierarchies) whose limits cases 8 and 9 lower.
 #   alerts.range_cap = 2m shortens the rules' [5m] and [10m] windows, so that what is induced here resolves
 #   within the run; the thresholds and the 1m windows stay as shipped.
 #   1. CryptodDropRate: a WebSocket client subscribes to every topic and never reads while exchsim sends
@@ -30,16 +31,25 @@
 #      weight, a drop_connection makes the ingestor gap-fill over REST, and the X-MBX-USED-WEIGHT-1M it
 #      reads is over 90 % of its budget (6,000 x rate_limit_share 0.8); the alert fires, and resolves when
 #      the minute rolls over.
+#   8. CryptodMemoryHigh: the cgroup's memory limit is lowered to 100/88 of its working set, as an operator's
+#      MemoryMax= would; every process reports the cgroup's limit as its memory, the alert fires; the limit
+#      is lifted and it resolves.
+#   9. CryptodCPUHigh: the cgroup gets a CPU quota of 0.2 cores (CPUQuota=20%) while exchsim sends 300 book
+#      diffs a second; cryptod needs more than that, is throttled to it, and uses over 80 % of what it may;
+#      the quota is lifted and it resolves.
 #   For each: GET /api/v1/admin/alerts shows firing then resolved, and the webhook and the SMTP server each
 #   received exactly one firing and one resolved message for it (repeat_interval = 0s).
 #   Also: /api/v1/stream/health, /admin/health/detailed and /admin/performance/recommendations answer
 #   their documented shapes, and /metrics carries the notification counters.
 #
-#   Not induced here: CryptodMemoryHigh, CryptodCPUHigh and the load half of CryptodSystemOverload would
-#   need this machine starved; CryptodQueueBacklog needs over 5,000 items waiting in a sink's memory queue
-#   (1,024 batches at most; a durable sink spools what waits longer than flush_max_age), which takes tens of
-#   thousands of messages a second against a sink that still answers. Every rule, these too, runs through
-#   its promtool scenarios (etc/prometheus/tests/cryptod-alerts.test.yml, in PromtoolScenarioTests and
+#   Not induced here: the load half of CryptodSystemOverload (the machine's load average over twice its
+#   cores) would need this machine starved; CryptodQueueBacklog needs over 5,000 items waiting in a sink's
+#   memory queue, which holds at most 1,024 batches, one delivery per stream for a durable sink (it spools
+#   what waits longer than flush_max_age) and about rate x answer time for a cache sink (tried: Redis
+#   answering 0.7 s late at 1,000 book diffs a second held about 700 items in 330 batches), so it takes
+#   tens of thousands of messages a second. Cases 8 and 9 need root (to make a cgroup); without it they are
+#   skipped and say so, except under CI=true, where they fail. Every rule runs through its promtool
+#   scenarios (etc/prometheus/tests/cryptod-alerts.test.yml, in PromtoolScenarioTests and
 #   Tests/scripts/prometheus_rules.sh).
 #
 #   Tests/scripts/alerts.sh        (exit 0 = all passed; about 6 minutes)
@@ -88,6 +98,7 @@ free_port() {
 work=$(mktemp -d /tmp/cryptod-alerts.XXXXXX)
 pids=()
 proxy_pid=
+cg_kind=0 cg_mem= cg_cpu=
 cleanup() {
   local pid
   for pid in "${pids[@]}" $proxy_pid; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -95,6 +106,7 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$pid" 2>/dev/null || true
   done
+  if [ "$cg_kind" != 0 ]; then rmdir "$cg_mem" 2>/dev/null || true; rmdir "$cg_cpu" 2>/dev/null || true; fi
   if [ "${ok:-0}" = 1 ]; then rm -rf "$work"; else say "kept $work for inspection"; fi
 }
 trap cleanup EXIT
@@ -116,6 +128,79 @@ stop_proxy() {
   proxy_pid=
 }
 start_proxy
+
+# MARK: - A cgroup of its own for cryptod (cases 8 and 9)
+
+# Prints "KIND MEMORY_DIR CPU_DIR": 2 (one v2 directory twice), 1 (v1's memory and cpu directories), or
+# "0 - -" when no cgroup can be made here (not root, a read-only /sys/fs/cgroup).
+read -r cg_kind cg_mem cg_cpu < <(python3 - "cryptod-alerts-$$" <<'PY'
+import os, sys
+name = sys.argv[1]
+mounts = []
+for line in open("/proc/self/mountinfo"):
+    before, _, after = line.partition(" - ")
+    fields, tail = before.split(), after.split()
+    mounts.append((tail[0], fields[4], set(tail[2].split(",")) if len(tail) > 2 else set()))
+for kind, point, _ in mounts:
+    if kind != "cgroup2":
+        continue
+    try:
+        delegated = open(os.path.join(point, "cgroup.subtree_control")).read().split()
+        if "memory" in delegated and "cpu" in delegated:
+            os.mkdir(os.path.join(point, name))
+            print("2", os.path.join(point, name), os.path.join(point, name))
+            sys.exit(0)
+    except OSError:
+        pass
+memory = next((p for k, p, o in mounts if k == "cgroup" and "memory" in o), None)
+cpu = next((p for k, p, o in mounts if k == "cgroup" and "cpu" in o), None)
+try:
+    if memory and cpu:
+        for point in {memory, cpu}:
+            os.makedirs(os.path.join(point, name), exist_ok=True)
+        print("1", os.path.join(memory, name), os.path.join(cpu, name))
+        sys.exit(0)
+except OSError:
+    pass
+print("0 - -")
+PY
+)
+if [ "$cg_kind" = 0 ]; then
+  [ "${CI:-}" = true ] && fail "could not make a cgroup for cryptod (cases 8 and 9 need root and a writable /sys/fs/cgroup)"
+  say "no cgroup can be made here (not root?): cases 8 and 9 will be skipped"
+else
+  say "cryptod runs in cgroup v$cg_kind $cg_mem"
+fi
+# Moves the calling (sub)shell into the cgroup, before it execs cryptod; every child inherits it.
+enter_cgroup() {
+  [ "$cg_kind" = 0 ] && return 0
+  echo "$BASHPID" > "$cg_mem/cgroup.procs" || return 1
+  [ "$cg_cpu" = "$cg_mem" ] || echo "$BASHPID" > "$cg_cpu/cgroup.procs"
+}
+cg_working_set() {  # usage less inactive file pages, as CgroupLimits reads it
+  local usage inactive
+  if [ "$cg_kind" = 2 ]; then
+    usage=$(cat "$cg_mem/memory.current"); inactive=$(awk '$1 == "inactive_file" { print $2 }' "$cg_mem/memory.stat")
+  else
+    usage=$(cat "$cg_mem/memory.usage_in_bytes"); inactive=$(awk '$1 == "total_inactive_file" { print $2 }' "$cg_mem/memory.stat")
+  fi
+  echo $(( usage - ${inactive:-0} ))
+}
+cg_set_memory_limit() {  # BYTES, or "none"
+  if [ "$cg_kind" = 2 ]; then
+    echo "${1/none/max}" > "$cg_mem/memory.max"
+  else
+    echo "${1/none/-1}" > "$cg_mem/memory.limit_in_bytes"
+  fi
+}
+cg_set_cpu_quota() {  # MICROSECONDS per 100 ms, or "none"
+  if [ "$cg_kind" = 2 ]; then
+    echo "${1/none/max} 100000" > "$cg_cpu/cpu.max"
+  else
+    echo 100000 > "$cg_cpu/cpu.cfs_period_us" && echo "${1/none/-1}" > "$cg_cpu/cpu.cfs_quota_us"
+  fi
+}
+
 command -v psql > /dev/null 2>&1 || install_packages postgresql-client
 # A database of its own: case 6 puts a refusing trigger on its tables, which must not touch other tests.
 alerts_db_url=$(python3 -c 'import sys,urllib.parse as u; print(u.urlunsplit(u.urlsplit(sys.argv[1])._replace(path="/cryptod_alerts")))' "$CRYPTOD_TEST_DATABASE_URL")
@@ -172,7 +257,7 @@ enabled = false
 [exchanges.whitebit]
 enabled = false
 TOML
-"$bin_dir/cryptod" --config "$work/cryptod.toml" > "$work/cryptod.log" 2>&1 &
+( enter_cgroup || exit 97; exec "$bin_dir/cryptod" --config "$work/cryptod.toml" ) > "$work/cryptod.log" 2>&1 &
 pids+=($!)
 url=http://127.0.0.1:$rest
 wait_for_http "$url/api/v1/exchanges/binance/ticker/BTCUSDT" 120 \
@@ -440,6 +525,52 @@ expect_notifications CryptodRateLimitHeadroomLow firing $((headroom_before + 1))
 wait_state CryptodRateLimitHeadroomLow resolved 90
 expect_notifications CryptodRateLimitHeadroomLow resolved $((headroom_before + 1))
 
+# MARK: - 8. cryptod's cgroup is near its memory limit (an operator's MemoryMax=)
+
+metric_values() {  # NAME: every value of the metric in /metrics, one per line
+  curl -sf "$url/metrics" | awk -v name="$1" 'index($0, name "{") == 1 { print $NF }'
+}
+notified=0
+if [ "$cg_kind" != 0 ]; then
+  [ "$(alert_state CryptodMemoryHigh)" = none ] || fail "CryptodMemoryHigh before anything was induced"
+  working_set=$(cg_working_set)
+  limit=$(( working_set * 100 / 88 ))
+  cg_set_memory_limit "$limit" || fail "could not set the memory limit of $cg_mem"
+  say "the memory limit of cryptod's cgroup is now $limit bytes (its working set: $working_set)"
+  wait_state CryptodMemoryHigh firing 90
+  expect_notifications CryptodMemoryHigh firing 1
+  reported=$(metric_values cryptod_system_memory_total_bytes | python3 -c 'import sys; print(int(min(float(v) for v in sys.stdin)))')
+  [ "$reported" -le "$limit" ] || fail "cryptod_system_memory_total_bytes says $reported, not the cgroup's limit $limit"
+  cg_set_memory_limit none || fail "could not lift the memory limit of $cg_mem"
+  say "the memory limit is lifted"
+  wait_state CryptodMemoryHigh resolved 90
+  expect_notifications CryptodMemoryHigh resolved 1
+  notified=$((notified + 2))
+else
+  say "skipped case 8 (CryptodMemoryHigh): no cgroup"
+fi
+
+# MARK: - 9. cryptod's cgroup gets a CPU quota it needs more than (an operator's CPUQuota=)
+
+if [ "$cg_kind" != 0 ]; then
+  [ "$(alert_state CryptodCPUHigh)" = none ] || fail "CryptodCPUHigh before anything was induced"
+  curl -sf -X POST -d '{"depth":300}' "http://127.0.0.1:$binance/_sim/load" > /dev/null || fail "could not raise exchsim's load"
+  cg_set_cpu_quota 20000 || fail "could not set the CPU quota of $cg_cpu"
+  say "cryptod's cgroup may use 0.2 cores; exchsim sends 300 book diffs a second"
+  wait_state CryptodCPUHigh firing 150
+  expect_notifications CryptodCPUHigh firing 1
+  cores=$(metric_values cryptod_system_cpu_limit_cores | sort -u | tr '\n' ' ')
+  [ "$cores" = "0.2 " ] || fail "cryptod_system_cpu_limit_cores says $cores, not the quota 0.2"
+  cg_set_cpu_quota none || fail "could not lift the CPU quota of $cg_cpu"
+  curl -sf -X POST -d '{"depth":0}' "http://127.0.0.1:$binance/_sim/load" > /dev/null || fail "could not lower exchsim's load"
+  say "the CPU quota is lifted and the load stopped"
+  wait_state CryptodCPUHigh resolved 150
+  expect_notifications CryptodCPUHigh resolved 1
+  notified=$((notified + 2))
+else
+  say "skipped case 9 (CryptodCPUHigh): no cgroup"
+fi
+
 # MARK: - 1. and 4. (end) Clean windows: the 429, the ban and the drops resolve
 
 wait_state CryptodExchangeRateLimited resolved 300
@@ -452,7 +583,7 @@ expect_notifications CryptodDropRate resolved 1
 # MARK: - Metrics
 
 curl -sf "$url/metrics" -o "$work/metrics.txt" || fail "GET /metrics failed"
-python3 - "$work/metrics.txt" 20 <<'PY' || { grep cryptod_alert_notifications_total "$work/metrics.txt" >&2; fail "/metrics does not count 20 sent webhook notifications"; }
+python3 - "$work/metrics.txt" $((20 + notified)) <<'PY' || { grep cryptod_alert_notifications_total "$work/metrics.txt" >&2; fail "/metrics does not count $((20 + notified)) sent webhook notifications"; }
 import re, sys
 sent = sum(float(l.rsplit(" ", 1)[1]) for l in open(sys.argv[1])
            if l.startswith("cryptod_alert_notifications_total{") and 'channel="webhook"' in l and 'result="sent"' in l)
