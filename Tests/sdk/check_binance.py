@@ -13,6 +13,7 @@ from sdkcheck import (
     Report,
     ascending,
     bounded,
+    busiest_markets,
     check_book,
     dec,
     ensure,
@@ -23,10 +24,19 @@ from sdkcheck import (
     sim_get,
     sim_markets,
     wait_until,
+    watch_first_trades,
 )
 
 SYMBOL = "BTCUSDT"
 UNIFIED = "BTC/USDT"
+
+
+def matches_truth(port: int, trade: dict, what: str) -> None:
+    """A Binance trade payload (`s`, `t`, `p`, `q`, `m`) is exchsim's trade of that id, to the digit."""
+    truth = sim_get(port, f"/_sim/trades?symbol={trade['s']}&fromId={trade['t']}&limit=1")
+    ensure(truth and truth[0]["id"] == trade["t"], f"{what} {trade['s']} #{trade['t']} is not in /_sim/trades")
+    ensure(dec(truth[0]["price"]) == dec(trade["p"]) and dec(truth[0]["qty"]) == dec(trade["q"])
+           and truth[0]["isBuyerMaker"] == trade["m"], f"{what} {trade} differs from /_sim/trades {truth[0]}")
 
 
 def connector_checks(report: Report, port: int, key: str, secret: str) -> None:
@@ -184,6 +194,8 @@ def connector_stream_checks(report: Report, port: int) -> None:
 
     markets = sim_markets(port)
     btc = markets[UNIFIED]
+    traded = busiest_markets(markets)
+    ticks = {market["symbol"]: market["tick"] for market in traded}
 
     def raw_streams() -> None:
         messages: list[dict] = []
@@ -195,8 +207,9 @@ def connector_stream_checks(report: Report, port: int) -> None:
 
         client = SpotWebsocketStreamClient(stream_url=f"ws://127.0.0.1:{port}", on_message=on_message)
         try:
-            client.trade(symbol=SYMBOL)
-            time.sleep(0.3)  # Binance allows 5 incoming messages per second
+            for market in traded:  # any of them may be in a lull (see busiest_markets)
+                client.trade(symbol=market["symbol"])
+                time.sleep(0.3)  # Binance allows 5 incoming messages per second
             client.diff_book_depth(symbol=SYMBOL, speed=100)
             time.sleep(0.3)
             client.book_ticker(symbol=SYMBOL)
@@ -229,13 +242,16 @@ def connector_stream_checks(report: Report, port: int) -> None:
         diffs = [m for m in got if m.get("e") == "depthUpdate"]
         for previous, current in zip(diffs, diffs[1:]):
             ensure(current["U"] == previous["u"] + 1, f"depth diff gap {previous['u']} -> {current['U']}")
-        for trade in (m for m in got if m.get("e") == "trade"):
-            on_grid(trade["p"], btc["tick"], "stream trade price")
+        trades = [m for m in got if m.get("e") == "trade"]
+        for trade in trades:
+            ensure(trade["s"] in ticks, f"a trade of {trade['s']}, which was not subscribed")
+            on_grid(trade["p"], ticks[trade["s"]], "stream trade price")
+            matches_truth(port, trade, "stream trade")
         partial = next(m for m in got if "lastUpdateId" in m)
         check_book(partial["bids"], partial["asks"], btc["tick"], btc["lot"], "partial depth", depth=5)
         kline = next(m for m in got if m.get("e") == "kline")["k"]
         ensure(kline["i"] == "1m" and kline["T"] == kline["t"] + 59_999, f"kline payload {kline}")
-        log(f"{len(got)} messages, {len(diffs)} depth diffs")
+        log(f"{len(got)} messages, {len(diffs)} depth diffs, {len(trades)} trades as in /_sim/trades")
 
     report.run("binance-connector WebSocket: trade, diff depth @100ms, bookTicker, kline, partial depth", raw_streams)
 
@@ -361,6 +377,7 @@ def ccxt_pro_checks(report: Report, port: int, key: str, secret: str) -> None:
 
     markets = sim_markets(port)
     btc = markets[UNIFIED]
+    watched = [f"{m['base']}/{m['quote']}" for m in busiest_markets(markets)]
 
     async def watch() -> None:
         exchange = ccxt.pro.binance({"options": {"fetchMarkets": ["spot"], "fetchCurrencies": False, "fetchMargins": False}})
@@ -377,10 +394,11 @@ def ccxt_pro_checks(report: Report, port: int, key: str, secret: str) -> None:
             ensure([[Decimal(p), Decimal(q)] for p, q in truth["bids"]]
                    == [[Decimal(str(p)), Decimal(str(q))] for p, q in book["bids"][:20]],
                    "watched bids differ from the true book at the same update id")
-            trades = await asyncio.wait_for(exchange.watch_trades(UNIFIED), 150)
-            ensure(trades and all(t["symbol"] == UNIFIED for t in trades), "watch_trades")
+            trades = await watch_first_trades(exchange, watched, 150)
+            ensure(trades and all(t["symbol"] in watched for t in trades), "watch_trades_for_symbols")
             for trade in trades:
-                on_grid(trade["info"]["p"], btc["tick"], "watched trade price")
+                on_grid(trade["info"]["p"], markets[trade["symbol"]]["tick"], "watched trade price")
+                matches_truth(port, trade["info"], "watched trade")
             ticker = await asyncio.wait_for(exchange.watch_ticker(UNIFIED), 30)
             ensure(ticker["bid"] < ticker["ask"], "watch_ticker crossed")
             candles = await asyncio.wait_for(exchange.watch_ohlcv(UNIFIED, "1m"), 30)

@@ -12,6 +12,7 @@ from sdkcheck import (
     Report,
     ascending,
     bounded,
+    busiest_markets,
     check_book,
     dec,
     ensure,
@@ -22,6 +23,7 @@ from sdkcheck import (
     sim_get,
     sim_markets,
     wait_until,
+    watch_first_trades,
 )
 
 SYMBOL = "BTCUSDT"
@@ -170,6 +172,8 @@ def pybit_stream_checks(report: Report, port: int) -> None:
 
     markets = sim_markets(port)
     btc = markets[UNIFIED]
+    traded = busiest_markets(markets)  # any one of them may be in a lull
+    ticks = {market["symbol"]: market["tick"] for market in traded}
 
     def streams() -> None:
         # pybit formats "wss://{SUBDOMAIN}.{DOMAIN}.com/v5/public/{CHANNEL_TYPE}" into the stream URL;
@@ -189,7 +193,7 @@ def pybit_stream_checks(report: Report, port: int) -> None:
         try:
             ws.orderbook_stream(depth=50, symbol=SYMBOL, callback=collect("orderbook"))
             ws.ticker_stream(symbol=SYMBOL, callback=collect("tickers"))
-            ws.trade_stream(symbol=SYMBOL, callback=collect("publicTrade"))
+            ws.trade_stream(symbol=[market["symbol"] for market in traded], callback=collect("publicTrade"))
             linear.kline_stream(interval=1, symbol=SYMBOL, callback=collect("kline"))
 
             def enough() -> bool:
@@ -217,8 +221,8 @@ def pybit_stream_checks(report: Report, port: int) -> None:
         ensure(ticker["symbol"] == SYMBOL, "ticker symbol")
         on_grid(ticker["lastPrice"], btc["tick"], "stream lastPrice")
         for trade in received["publicTrade"][0]["data"]:
-            ensure(trade["s"] == SYMBOL and trade["S"] in ("Buy", "Sell"), f"trade {trade}")
-            on_grid(trade["p"], btc["tick"], "stream trade price")
+            ensure(trade["s"] in ticks and trade["S"] in ("Buy", "Sell"), f"trade {trade}")
+            on_grid(trade["p"], ticks[trade["s"]], "stream trade price")
         candle = received["kline"][0]["data"][0]
         ensure(candle["end"] == candle["start"] + 59_999, f"kline {candle}")
         log(f"{len(books)} orderbook messages")
@@ -329,6 +333,7 @@ def ccxt_pro_checks(report: Report, port: int) -> None:
 
     markets = sim_markets(port)
     btc = markets[UNIFIED]
+    watched = [f"{m['base']}/{m['quote']}" for m in busiest_markets(markets)]
 
     async def watch() -> None:
         exchange = ccxt.pro.bybit(ccxt_config(None, None))
@@ -339,11 +344,10 @@ def ccxt_pro_checks(report: Report, port: int) -> None:
                 for _ in range(3):
                     book = await asyncio.wait_for(exchange.watch_order_book(symbol, 50), 30)
                 check_book(book["bids"], book["asks"], btc["tick"], btc["lot"], f"watch_order_book {symbol}", depth=50)
-            # A quiet simulated minute or two can pass without a trade on one market: wait long enough.
-            trades = await asyncio.wait_for(exchange.watch_trades(UNIFIED), 150)
-            ensure(trades and all(t["symbol"] == UNIFIED for t in trades), "watch_trades")
+            trades = await watch_first_trades(exchange, watched, 150)
+            ensure(trades and all(t["symbol"] in watched for t in trades), "watch_trades_for_symbols")
             for trade in trades:
-                on_grid(trade["info"]["p"], btc["tick"], "watched trade price")
+                on_grid(trade["info"]["p"], markets[trade["symbol"]]["tick"], "watched trade price")
             ticker = await asyncio.wait_for(exchange.watch_ticker(UNIFIED), 30)
             ensure(ticker["symbol"] == UNIFIED and ticker["last"] > 0, "watch_ticker")
             candles = await asyncio.wait_for(exchange.watch_ohlcv(LINEAR, "1m"), 30)

@@ -10,6 +10,7 @@ from sdkcheck import (
     CheckFailed,
     Report,
     ascending,
+    busiest_markets,
     check_book,
     dec,
     ensure,
@@ -18,6 +19,7 @@ from sdkcheck import (
     positive,
     sim_get,
     sim_markets,
+    watch_first_trades,
 )
 
 MARKET = "BTC_USDT"
@@ -244,6 +246,7 @@ def ccxt_pro_checks(report: Report, port: int) -> None:
 
     markets = sim_markets(port)
     btc = markets[UNIFIED]
+    watched = [f"{m['base']}/{m['quote']}" for m in busiest_markets(markets)]
 
     async def watch() -> None:
         exchange = ccxt.pro.whitebit(ccxt_config(None, None))
@@ -254,10 +257,10 @@ def ccxt_pro_checks(report: Report, port: int) -> None:
             for update in range(20):
                 book = await asyncio.wait_for(exchange.watch_order_book(UNIFIED, 50), 30)
                 check_book(book["bids"], book["asks"], btc["tick"], btc["lot"], f"watch_order_book #{update}", depth=50)
-            trades = await asyncio.wait_for(exchange.watch_trades(UNIFIED), 150)
-            ensure(trades and all(t["symbol"] == UNIFIED for t in trades), "watch_trades")
+            trades = await watch_first_trades(exchange, watched, 150)
+            ensure(trades and all(t["symbol"] in watched for t in trades), "watch_trades")
             for trade in trades:
-                on_grid(trade["info"]["price"], btc["tick"], "watched trade price")
+                on_grid(trade["info"]["price"], markets[trade["symbol"]]["tick"], "watched trade price")
             ticker = await asyncio.wait_for(exchange.watch_ticker(UNIFIED), 30)
             ensure(ticker["symbol"] == UNIFIED and ticker["last"] > 0, "watch_ticker")
             candles = await asyncio.wait_for(exchange.watch_ohlcv(UNIFIED, "1m"), 30)
