@@ -149,10 +149,67 @@ struct OrderBookTests {
         #expect(book.divergence(from: snapshot(4, bids: parse(bids), asks: parse(asks)), depth: depth) == expected)
     }
 
-    @Test("random updates match a dictionary reference")
-    func randomAgainstReference() {
+    @Test("a level too wide to pack turns its side wide, exactly, until a snapshot without one")
+    func wideLevels() {
+        #expect(OrderBook.bytesPerPackedLevel == 16 && OrderBook.bytesPerWideLevel == 64)
+        var book = OrderBook(
+            snapshot: snapshot(
+                1, bids: [level("10.00", "1.5"), level("9.00", "2")], asks: [level("11.00", "1"), level("12.00", "3")]))
+        #expect(book.isPacked)
+        // A mantissa under 2^58 and a scale up to 31 pack; 2^58, or 32 decimals, do not.
+        book.set(level("9.50", "2882303761517117.43"), side: .bid)
+        book.set(level("12.50", "0.0000000000000000000000000000001"), side: .ask)
+        #expect(book.isPacked)
+        book.set(level("12.50", "0.00000000000000000000000000000001"), side: .ask)
+        #expect(!book.isPacked)
+        #expect(texts(book.asks) == ["11.00@1", "12.00@3", "12.50@0.00000000000000000000000000000001"])
+        book.replace(
+            with: snapshot(
+                1, bids: [level("10.00", "1.5"), level("9.50", "2882303761517117.43"), level("9.00", "2")],
+                asks: [level("11.00", "1"), level("12.00", "3")]))
+        #expect(book.isPacked)
+        let previous = book.set(level("9.50", "2882303761517117.44"), side: .bid)
+        #expect(!book.isPacked)
+        #expect(previous.map { "\($0.price)@\($0.quantity)" } == "9.50@2882303761517117.43")
+        #expect(texts(book.bids) == ["10.00@1.5", "9.50@2882303761517117.44", "9.00@2"])
+        #expect(texts(book.asks) == ["11.00@1", "12.00@3"])
+        // The wide side keeps every operation: overwrite, insert, remove, lookup, truncate.
+        book.apply(
+            delta(2, bids: [level("10.0", "0.000000000000000000000000000001"), level("9.00", "0"), level("8", "4")]))
+        #expect(texts(book.bids) == ["10.0@0.000000000000000000000000000001", "9.50@2882303761517117.44", "8@4"])
+        #expect(book.quantity(at: d("9.5"), side: .bid)?.description == "2882303761517117.44")
+        #expect(book.truncate(depth: 2).bids.map(\.price.description) == ["8"])
+        #expect(book.bestBid?.quantity.description == "0.000000000000000000000000000001")
+        // Equal levels are equal whatever the layout.
+        let packed = OrderBook(
+            snapshot: snapshot(2, bids: [level("10", "1")], asks: [level("11.00", "1"), level("12.00", "3")]))
+        var wide = packed
+        wide.set(level("1", "123456789012345678901234567890"), side: .bid)
+        wide.set(level("1", "0"), side: .bid)
+        #expect(!wide.isPacked && packed.isPacked)
+        #expect(wide.hasSameLevels(as: packed) && wide == packed && wide.hashValue == packed.hashValue)
+        // A snapshot that fits packs the book again.
+        wide.replace(with: snapshot(3, bids: [level("10", "1")], asks: [level("11", "1")]))
+        #expect(wide.isPacked)
+        // A snapshot that does not is stored wide from the start, its text exact.
+        let big = OrderBook(
+            snapshot: snapshot(
+                4, bids: [level("1", "1")], asks: [level("99999999999999999999.5", "7"), level("2", "1")]))
+        #expect(!big.isPacked)
+        #expect(texts(big.asks) == ["2@1", "99999999999999999999.5@7"])
+        #expect(texts(big.bids) == ["1@1"])
+    }
+
+    @Test("random updates match a dictionary reference", arguments: [false, true])
+    func randomAgainstReference(wide: Bool) {
         var random = SeededRandom(seed: SeededRandom.propertySeed)
         var book = OrderBook(market: market)
+        if wide {
+            // A worst level on each side too wide to pack: every update below runs on the wide layout.
+            book.replace(
+                with: snapshot(
+                    0, bids: [level("0.5", "1234567890123456789")], asks: [level("2000", "1234567890123456789")]))
+        }
         var reference: [OrderBook.Side: [Int: Int]] = [.bid: [:], .ask: [:]]
         for step in 1...2_000 {
             var bids: [BookLevel] = []
@@ -180,9 +237,13 @@ struct OrderBookTests {
             func ticks(_ levels: [BookLevel]) -> [[Int]] {
                 levels.map { [Int($0.price.rescaled(to: 0)!.mantissa), Int($0.quantity.mantissa)] }
             }
-            #expect(ticks(book.bids) == expectedBids)
-            #expect(ticks(book.asks) == expectedAsks)
-            if ticks(book.bids) != expectedBids { return }
+            // Without the wide worst levels (0.5 has no whole number of ticks).
+            let bidLevels = wide ? Array(book.bids.dropLast()) : book.bids
+            let askLevels = wide ? Array(book.asks.dropLast()) : book.asks
+            #expect(ticks(bidLevels) == expectedBids)
+            #expect(ticks(askLevels) == expectedAsks)
+            #expect(book.isPacked == !wide)
+            if ticks(bidLevels) != expectedBids { return }
         }
     }
 }

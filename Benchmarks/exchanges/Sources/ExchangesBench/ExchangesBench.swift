@@ -138,6 +138,115 @@ struct ExchangesBench {
                     + String(format: "%.1f×", ourCPURate / theirCPURate))
             if checksum == 42 { print("") }  // keeps the work observable
         }
+        bookBench(iterations: iterations)
+    }
+
+    // MARK: - Order books
+
+    /// The book's two layouts side by side, on the real ``OrderBook``: packed (24 bytes a level, what every
+    /// exchange's digits allow) and wide (``BookLevel``s, 64 bytes, what a side falls back to after a level of
+    /// more than 18 digits; forced here by one such level at the worst end of each side). Memory is the RSS
+    /// growth of building the books; the rate is levels applied per second from 5+5-level diffs that insert
+    /// and then remove levels near the top (top 50) or anywhere in the book.
+    static func bookBench(iterations: Int) {
+        let books = 100
+        let levelsPerSide = 5_000
+        let market = MarketKey(exchange: .binance, symbol: "BTCUSDT")
+        let at = Timestamp(milliseconds: 1_700_000_000_000)
+        func decimal(_ mantissa: Int, _ scale: UInt8 = 8) -> ExactDecimal {
+            ExactDecimal(mantissa: Int128(mantissa), scale: scale)!
+        }
+        // Prices on even ticks of 0.01 (scale 8, as Binance prints them); diffs use the odd ticks between.
+        let tick = 1_000_000
+        let bestBid = 6_000_000_000_000
+        func snapshot(wide: Bool) -> BookSnapshot {
+            var bids = (0..<levelsPerSide).map {
+                BookLevel(price: decimal(bestBid - $0 * 2 * tick), quantity: decimal(12_345_678 + $0))
+            }
+            var asks = (0..<levelsPerSide).map {
+                BookLevel(price: decimal(bestBid + (2 + $0 * 2) * tick), quantity: decimal(2_345_678 + $0))
+            }
+            if wide {
+                let huge = ExactDecimal(mantissa: 1_234_567_890_123_456_789_015, scale: 1)!
+                bids.append(BookLevel(price: decimal(tick), quantity: huge))
+                asks.append(BookLevel(price: decimal(bestBid * 10), quantity: huge))
+            }
+            return BookSnapshot(market: market, updateID: 1, time: nil, receivedAt: at, bids: bids, asks: asks)
+        }
+        func deltas(spread: Int) -> [BookDelta] {
+            var random = SystemRandomNumberGenerator()
+            return (0..<512).flatMap { index -> [BookDelta] in
+                let offsets = (0..<5).map { _ in Int.random(in: 0..<spread, using: &random) }
+                func levels(_ side: Int, _ quantity: Int) -> [BookLevel] {
+                    offsets.map {
+                        let price = side < 0 ? bestBid - ($0 * 2 + 1) * tick : bestBid + ($0 * 2 + 3) * tick
+                        return BookLevel(price: decimal(price), quantity: decimal(quantity))
+                    }
+                }
+                let id = UInt64(index * 2 + 2)
+                return [
+                    BookDelta(
+                        market: market, firstUpdateID: id, lastUpdateID: id, time: nil, receivedAt: at,
+                        bids: levels(-1, 777), asks: levels(1, 555)),
+                    BookDelta(
+                        market: market, firstUpdateID: id + 1, lastUpdateID: id + 1, time: nil, receivedAt: at,
+                        bids: levels(-1, 0), asks: levels(1, 0)),
+                ]
+            }
+        }
+        let near = deltas(spread: 50)
+        let anywhere = deltas(spread: levelsPerSide - 1)
+        let applies = max(iterations / 4, 10_000)
+
+        print("")
+        print(
+            "Order books: \(books) books of \(levelsPerSide)+\(levelsPerSide) levels; 5+5-level diffs inserting and"
+                + " removing levels, \(applies) diffs per round, best of \(rounds)")
+        print(
+            pad("layout", 10) + pad("bytes/level", 13) + pad("RSS MiB", 9) + pad("top 50 levels/s", 17)
+                + "anywhere levels/s")
+        var results: [(rss: Double, near: Double, anywhere: Double)] = []
+        for wide in [false, true] {
+            let before = residentBytes()
+            var held = (0..<books).map { _ in OrderBook(snapshot: snapshot(wide: wide)) }
+            let grown = Double(residentBytes() - before) / 1_048_576
+            precondition(held.allSatisfy { $0.isPacked == !wide })
+            func rate(_ diffs: [BookDelta]) -> Double {
+                var best = 1_000.0
+                for _ in 0..<rounds {
+                    let cpuStart = threadCPUSeconds()
+                    // Each book gets an insert and then the removal of the same levels, so it keeps its size.
+                    for index in 0..<(applies / 2) {
+                        let pair = (index % (diffs.count / 2)) * 2
+                        held[index % books].apply(diffs[pair])
+                        held[index % books].apply(diffs[pair + 1])
+                    }
+                    best = min(best, threadCPUSeconds() - cpuStart)
+                }
+                precondition(held.allSatisfy { $0.bidCount == levelsPerSide + (wide ? 1 : 0) })
+                return Double(applies * 10) / best
+            }
+            let result = (rss: grown, near: rate(near), anywhere: rate(anywhere))
+            results.append(result)
+            print(
+                pad(wide ? "wide" : "packed", 10)
+                    + pad("\(wide ? OrderBook.bytesPerWideLevel : OrderBook.bytesPerPackedLevel)", 13)
+                    + pad(String(format: "%.1f", result.rss), 9) + pad(format(result.near), 17)
+                    + format(result.anywhere))
+            held.removeAll()
+        }
+        print(
+            String(
+                format: "packed/wide: memory %.2f, top-50 rate %.2f×, anywhere rate %.2f×",
+                results[0].rss / results[1].rss, results[0].near / results[1].near,
+                results[0].anywhere / results[1].anywhere))
+    }
+
+    /// The process's resident set (statm's second field, in pages).
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     static func seconds(_ duration: Duration) -> Double {
