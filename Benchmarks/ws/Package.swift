@@ -39,6 +39,19 @@ let package = Package(
             name: "CryptodExchanges", dependencies: ["CryptodModel"], path: "Sources/CryptodExchanges",
             swiftSettings: strict),
         .target(
+            name: "CryptodOps", dependencies: ["CryptodModel"], path: "Sources/CryptodOps", swiftSettings: strict),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq"),
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis", pkgConfig: "hiredis"),
+        .systemLibrary(name: "CRabbitMQ", path: "Sources/CRabbitMQ", pkgConfig: "librabbitmq"),
+        .target(
+            name: "CryptodSinks",
+            dependencies: [
+                "CryptodModel", "CryptodWire", "CryptodFormats", "CLibPQ", "CHiredis", "CRabbitMQ", "CryptodOps",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Sources/CryptodSinks", swiftSettings: strict),
+        .target(
             name: "CryptodIPC",
             dependencies: [
                 "CryptodWire", "CryptodModel", "CSystemShims",
@@ -50,7 +63,7 @@ let package = Package(
         .target(
             name: "CryptodRuntime",
             dependencies: [
-                "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CSystemShims",
+                "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodOps", "CSystemShims",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -63,17 +76,19 @@ let package = Package(
             name: "CryptodGateway",
             dependencies: [
                 "CryptodRuntime", "CryptodIPC", "CryptodConfig", "CryptodWire", "CryptodModel", "CryptodFormats",
-                "CryptodExchanges",
+                "CryptodExchanges", "CryptodSinks", "CryptodOps",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/CryptodGateway", swiftSettings: strict),
+            path: "Sources/CryptodGateway", resources: [.copy("Resources/docs-ui"), .copy("Resources/dashboard")],
+            swiftSettings: strict),
         .executableTarget(
             name: "WSBench",
             dependencies: [
