@@ -48,7 +48,7 @@ struct ClientSession: Sendable {
         defer { hub.remove(client) }
         let heartbeat = hub.limits.heartbeatInterval
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await write(client, to: outbound, channel: channel) }
+            group.addTask { try await write(client, to: outbound) }
             group.addTask {
                 try await read(client, from: inbound)
                 client.queue.finish(.closed)
@@ -71,17 +71,10 @@ struct ClientSession: Sendable {
 
     // MARK: - Writing
 
-    /// Most messages written with one flush.
-    static let batchLimit = 256
-
-    private func write(
-        _ client: WebSocketHub.Client, to outbound: WebSocketOutboundWriter, channel: any Channel
-    ) async throws {
-        while true {
-            let batch = await client.queue.nextBatch(limit: Self.batchLimit)
-            if batch.isEmpty { break }
-            try await Self.writeText(batch, to: channel)
-            metrics.messagesSent.increment(by: Int64(batch.count))
+    private func write(_ client: WebSocketHub.Client, to outbound: WebSocketOutboundWriter) async throws {
+        while let message = await client.queue.next() {
+            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message)))
+            metrics.messagesSent.increment()
         }
         switch client.queue.end {
         case .overflow:
@@ -93,25 +86,6 @@ struct ClientSession: Sendable {
         case .closed, nil:
             break
         }
-    }
-
-    /// Writes `messages` as text frames with one flush and returns once the socket has taken them, which
-    /// is also the back-pressure: while a slow client's socket is full the writer waits and its queue fills.
-    ///
-    /// Beside WSCore's `WebSocketOutboundWriter`, which hops to the event loop and flushes once per frame:
-    /// with a thousand clients that was one system call per message per client (scripts/bench-ws). The
-    /// frames go into the same pipeline, through the same frame encoder; WSCore adds nothing to a server's
-    /// data frame here (no extensions are configured, and servers do not mask). Control frames (pings,
-    /// pongs, close) stay with WSCore.
-    static func writeText(_ messages: [ByteBuffer], to channel: any Channel) async throws {
-        try Task.checkCancellation()
-        guard let last = messages.last else { return }
-        try await channel.eventLoop.flatSubmit {
-            for message in messages.dropLast() {
-                channel.write(WebSocketFrame(fin: true, opcode: .text, data: message), promise: nil)
-            }
-            return channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: last))
-        }.get()
     }
 
     // MARK: - Requests
