@@ -39,4 +39,30 @@ struct ClientQueueTests {
         reader.cancel()
         #expect(await reader.value == nil)
     }
+
+    @Test("a batch takes what is waiting, in order, up to the limit, and leaves the rest for the next")
+    func batches() async {
+        let queue = ClientQueue(capacity: 10)
+        for index in 1...5 { #expect(queue.push(ByteBuffer(string: "\(index)")) == .queued) }
+        #expect(await queue.nextBatch(limit: 3) == ["1", "2", "3"].map { ByteBuffer(string: $0) })
+        #expect(queue.count == 2)
+        #expect(await queue.nextBatch(limit: 3) == ["4", "5"].map { ByteBuffer(string: $0) })
+        #expect(queue.count == 0)
+    }
+
+    @Test("a batch waits for its first message, and is empty once the queue is finished or the reader cancelled")
+    func batchWaitsAndEnds() async {
+        let queue = ClientQueue(capacity: 4)
+        async let first = queue.nextBatch(limit: 8)
+        #expect(queue.push(ByteBuffer(string: "a")) == .queued)
+        #expect(await first.first == ByteBuffer(string: "a"))
+        #expect(queue.push(ByteBuffer(string: "b")) == .queued)
+        queue.finish(.closed)
+        #expect(await queue.nextBatch(limit: 8).isEmpty)
+
+        let other = ClientQueue(capacity: 4)
+        let reader = Task { await other.nextBatch(limit: 8) }
+        reader.cancel()
+        #expect(await reader.value.isEmpty)
+    }
 }

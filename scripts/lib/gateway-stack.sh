@@ -3,7 +3,8 @@
 # waits until the gateway serves a live ticker. Source after common.sh; call start_gateway_stack BIN_DIR WORK.
 # Sets GATEWAY_URL (REST) and GATEWAY_WS_URL; stop_gateway_stack stops what it started (register it with trap). With
 # GATEWAY_POSTGRES_URL set, the writer also stores into that database and the gateway reads history from it;
-# GATEWAY_BINANCE_EXTRA holds more TOML lines for [exchanges.binance] (e.g. an API key).
+# GATEWAY_BINANCE_EXTRA holds more TOML lines for [exchanges.binance] (e.g. an API key), GATEWAY_EXTRA for
+# [gateway].
 
 gateway_stack_pids=()
 
@@ -48,6 +49,7 @@ ws_listen = "127.0.0.1:$ws"
 admin_token = "${GATEWAY_ADMIN_TOKEN:-gateway-check-token}"
 rate_limit = 1000000
 rate_burst = 1000000
+${GATEWAY_EXTRA:-}
 [writer]
 $(if [ -n "${GATEWAY_POSTGRES_URL:-}" ]; then
     printf 'sinks = ["jsonl", "postgres"]\npostgres_url = "%s"\n' "$GATEWAY_POSTGRES_URL"

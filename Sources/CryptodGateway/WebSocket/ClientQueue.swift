@@ -81,6 +81,21 @@ final class ClientQueue: Sendable {
     /// Messages waiting now.
     var count: Int { state.withLock { $0.items.count } }
 
+    /// The next messages: every one waiting, up to `limit`, after waiting for at least one; empty once the
+    /// queue has ended or the task is cancelled. The writer sends them with one flush, so a client that
+    /// fell behind by a burst costs one write system call for the burst rather than one per message.
+    func nextBatch(limit: Int) async -> [ByteBuffer] {
+        guard let first = await next() else { return [] }
+        return state.withLock { state in
+            let more = min(limit - 1, state.items.count)
+            var batch: [ByteBuffer] = []
+            batch.reserveCapacity(more + 1)
+            batch.append(first)
+            for _ in 0..<more { batch.append(state.items.removeFirst()) }
+            return batch
+        }
+    }
+
     /// The next message, waiting for one; `nil` once the queue has ended or the task is cancelled.
     func next() async -> ByteBuffer? {
         // Fast path: a busy client's writer finds its next message waiting, without a continuation.
